@@ -1,0 +1,229 @@
+//! Cases (*cartelle sociali*): never deleted, only closed and reopened, with history kept.
+
+use chrono::NaiveDate;
+
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{CaseId, OperatorId, OrgUnitId, PersonId};
+
+string_enum! {
+    /// The state of a case.
+    CaseState {
+        /// Taken in charge and followed.
+        Open = "open",
+        /// Temporarily on hold.
+        Suspended = "suspended",
+        /// Closed; kept for ever, may be reopened.
+        Closed = "closed",
+        /// Reopened after a closure; behaves as open.
+        Reopened = "reopened",
+    }
+}
+
+impl CaseState {
+    /// Open or reopened: the case accepts new work (needs, plans, interventions).
+    pub fn is_active(self) -> bool {
+        matches!(self, CaseState::Open | CaseState::Reopened)
+    }
+}
+
+string_enum! {
+    /// The ISTAT area of users a case belongs to.
+    UserArea {
+        /// Family and minors.
+        FamilyAndMinors = "family_minors",
+        /// Disability.
+        Disability = "disability",
+        /// Addiction.
+        Addiction = "addiction",
+        /// Elderly (65 and over).
+        Elderly = "elderly",
+        /// Immigrants, Roma, Sinti and Caminanti.
+        Immigrants = "immigrants",
+        /// Poverty, adult hardship and homelessness.
+        Poverty = "poverty",
+        /// Multi-user services.
+        MultiUser = "multi_user",
+    }
+}
+
+/// A case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// Key.
+    pub id: CaseId,
+    /// The organisation unit that holds the case (an office, a comune, a municipio).
+    pub org_unit_id: OrgUnitId,
+    /// The person taken in charge.
+    pub person_id: PersonId,
+    /// Current state.
+    pub state: CaseState,
+    /// Area of users.
+    pub area: UserArea,
+    /// Responsible operator.
+    pub responsible_operator_id: Option<OperatorId>,
+    /// Date of opening (*presa in carico*).
+    pub opened_on: NaiveDate,
+    /// Date of the last closure, while closed.
+    pub closed_on: Option<NaiveDate>,
+    /// Reason of the last closure, while closed.
+    pub closure_reason: Option<String>,
+}
+
+string_enum! {
+    /// A change recorded in a case's history.
+    CaseEventKind {
+        /// The case was opened.
+        Opened = "opened",
+        /// Responsible operator or office changed.
+        Reassigned = "reassigned",
+        /// Suspended.
+        Suspended = "suspended",
+        /// Resumed after a suspension.
+        Resumed = "resumed",
+        /// Closed.
+        Closed = "closed",
+        /// Reopened.
+        Reopened = "reopened",
+    }
+}
+
+/// An action on a case's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseAction {
+    /// Put on hold.
+    Suspend,
+    /// Resume after a suspension.
+    Resume,
+    /// Close.
+    Close,
+    /// Reopen after a closure.
+    Reopen,
+}
+
+impl CaseAction {
+    /// The history event this action writes.
+    pub fn event(self) -> CaseEventKind {
+        match self {
+            CaseAction::Suspend => CaseEventKind::Suspended,
+            CaseAction::Resume => CaseEventKind::Resumed,
+            CaseAction::Close => CaseEventKind::Closed,
+            CaseAction::Reopen => CaseEventKind::Reopened,
+        }
+    }
+}
+
+/// The state machine of a case: returns the new state or a typed error.
+pub fn transition(from: CaseState, action: CaseAction) -> DomainResult<CaseState> {
+    use CaseAction::*;
+    use CaseState::*;
+    let to = match (from, action) {
+        (Open | Reopened, Suspend) => Suspended,
+        (Suspended, Resume) => Open,
+        (Open | Reopened | Suspended, Close) => Closed,
+        (Closed, Reopen) => Reopened,
+        _ => {
+            return Err(DomainError::new(
+                "INVALID_TRANSITION",
+                format!("a case in state {from} cannot be {}", action_verb(action)),
+            ));
+        }
+    };
+    Ok(to)
+}
+
+fn action_verb(action: CaseAction) -> &'static str {
+    match action {
+        CaseAction::Suspend => "suspended",
+        CaseAction::Resume => "resumed",
+        CaseAction::Close => "closed",
+        CaseAction::Reopen => "reopened",
+    }
+}
+
+/// Checks the date of a state change against the case: never before the opening, never in the
+/// future.
+pub fn check_event_date(case_opened_on: NaiveDate, on: NaiveDate, today: NaiveDate) -> DomainResult<()> {
+    if on < case_opened_on {
+        return Err(DomainError::field("INVALID_DATE", "on", "the date is before the case was opened"));
+    }
+    if on > today {
+        return Err(DomainError::field("INVALID_DATE", "on", "the date is in the future"));
+    }
+    Ok(())
+}
+
+/// A closed (or suspended) case accepts no new intervention, need or plan.
+pub fn require_active(state: CaseState) -> DomainResult<()> {
+    if state.is_active() {
+        Ok(())
+    } else {
+        Err(DomainError::new(
+            "CASE_NOT_ACTIVE",
+            format!("the case is {state}: reopen or resume it first"),
+        ))
+    }
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEvent {
+    /// What happened.
+    pub kind: CaseEventKind,
+    /// When (business date).
+    pub on: NaiveDate,
+    /// State after the event.
+    pub state: CaseState,
+    /// Responsible operator after the event.
+    pub operator_id: Option<OperatorId>,
+    /// Holding office after the event.
+    pub org_unit_id: OrgUnitId,
+    /// Reason given.
+    pub reason: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: Option<OperatorId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_close_and_reopen() {
+        assert_eq!(transition(CaseState::Open, CaseAction::Close), Ok(CaseState::Closed));
+        assert_eq!(transition(CaseState::Closed, CaseAction::Reopen), Ok(CaseState::Reopened));
+        assert_eq!(transition(CaseState::Reopened, CaseAction::Close), Ok(CaseState::Closed));
+        assert_eq!(transition(CaseState::Open, CaseAction::Suspend), Ok(CaseState::Suspended));
+        assert_eq!(transition(CaseState::Suspended, CaseAction::Resume), Ok(CaseState::Open));
+        assert_eq!(transition(CaseState::Suspended, CaseAction::Close), Ok(CaseState::Closed));
+    }
+
+    #[test]
+    fn forbidden_transitions_are_typed_errors() {
+        for (from, action) in [
+            (CaseState::Closed, CaseAction::Close),
+            (CaseState::Closed, CaseAction::Suspend),
+            (CaseState::Closed, CaseAction::Resume),
+            (CaseState::Open, CaseAction::Reopen),
+            (CaseState::Open, CaseAction::Resume),
+            (CaseState::Suspended, CaseAction::Suspend),
+        ] {
+            assert_eq!(transition(from, action).map_err(|e| e.code), Err("INVALID_TRANSITION"), "{from:?} {action:?}");
+        }
+    }
+
+    #[test]
+    fn only_active_cases_take_new_work() {
+        assert!(require_active(CaseState::Open).is_ok());
+        assert!(require_active(CaseState::Reopened).is_ok());
+        assert_eq!(require_active(CaseState::Closed).map_err(|e| e.code), Err("CASE_NOT_ACTIVE"));
+        assert_eq!(require_active(CaseState::Suspended).map_err(|e| e.code), Err("CASE_NOT_ACTIVE"));
+    }
+
+    #[test]
+    fn event_dates_are_consistent() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).unwrap_or_default();
+        assert!(check_event_date(d(3, 1), d(3, 1), d(4, 1)).is_ok());
+        assert!(check_event_date(d(3, 1), d(2, 28), d(4, 1)).is_err());
+        assert!(check_event_date(d(3, 1), d(4, 2), d(4, 1)).is_err());
+    }
+}

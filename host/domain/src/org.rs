@@ -1,0 +1,130 @@
+//! Organisation units: Regione → ambito / zona sociale → comune or municipio → office.
+
+use crate::error::{DomainError, DomainResult, check_text};
+use crate::ids::OrgUnitId;
+
+string_enum! {
+    /// The level of an organisation unit in the hierarchy.
+    OrgUnitKind {
+        /// A *Regione*.
+        Region = "region",
+        /// An *ambito territoriale sociale* or *zona sociale* (in Roma, a Municipio as ambito).
+        Ambito = "ambito",
+        /// A *comune*.
+        Comune = "comune",
+        /// One of Roma Capitale's *Municipi*.
+        Municipio = "municipio",
+        /// An office (*ufficio*: a segretariato sociale, a PUA...).
+        Office = "office",
+        /// A provider's organisation (third sector, residential structure).
+        Provider = "provider",
+    }
+}
+
+impl OrgUnitKind {
+    /// Which kinds may sit directly under this one.
+    pub fn may_contain(self, child: OrgUnitKind) -> bool {
+        use OrgUnitKind::*;
+        match self {
+            Region => matches!(child, Ambito | Comune | Provider),
+            Ambito => matches!(child, Comune | Municipio | Office | Provider),
+            Comune => matches!(child, Municipio | Office | Provider),
+            Municipio => matches!(child, Office | Provider),
+            Office | Provider => false,
+        }
+    }
+}
+
+/// An organisation unit with its national codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgUnit {
+    /// Key.
+    pub id: OrgUnitId,
+    /// Parent unit; `None` for a top-level unit.
+    pub parent_id: Option<OrgUnitId>,
+    /// Level in the hierarchy.
+    pub kind: OrgUnitKind,
+    /// Official name.
+    pub name: String,
+    /// ISTAT code (six digits for a comune).
+    pub istat_code: Option<String>,
+    /// Cadastral (Belfiore) code, e.g. `H501` for Roma.
+    pub cadastral_code: Option<String>,
+    /// *Codice ente* used in INPS flows.
+    pub inps_ente_code: Option<String>,
+    /// The unit's own fiscal code (the ente's *codice fiscale*).
+    pub fiscal_code: Option<String>,
+}
+
+/// Checks the codes of a new unit and that it may sit under its parent.
+pub fn validate_new_unit(
+    kind: OrgUnitKind,
+    parent_kind: Option<OrgUnitKind>,
+    name: &str,
+    istat_code: Option<&str>,
+    cadastral_code: Option<&str>,
+) -> DomainResult<()> {
+    check_text(name, "name", 200)?;
+    if let Some(parent) = parent_kind
+        && !parent.may_contain(kind)
+    {
+        return Err(DomainError::field(
+            "INVALID_PARENT",
+            "parentId",
+            format!("a {} cannot be placed under a {}", kind, parent),
+        ));
+    }
+    if let Some(code) = istat_code
+        && (code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(DomainError::field("INVALID_ISTAT_CODE", "istatCode", "an ISTAT comune code has six digits"));
+    }
+    if let Some(code) = cadastral_code
+        && !is_cadastral_code(code)
+    {
+        return Err(DomainError::field(
+            "INVALID_CADASTRAL_CODE",
+            "cadastralCode",
+            "a cadastral code is a letter and three digits, e.g. H501",
+        ));
+    }
+    Ok(())
+}
+
+/// A Belfiore code: one letter A–Z and three digits (`Z` + digits for foreign states).
+pub fn is_cadastral_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 4 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hierarchy_rules() {
+        assert!(OrgUnitKind::Region.may_contain(OrgUnitKind::Ambito));
+        assert!(OrgUnitKind::Ambito.may_contain(OrgUnitKind::Municipio));
+        assert!(OrgUnitKind::Comune.may_contain(OrgUnitKind::Office));
+        assert!(!OrgUnitKind::Office.may_contain(OrgUnitKind::Comune));
+        assert!(!OrgUnitKind::Comune.may_contain(OrgUnitKind::Region));
+    }
+
+    #[test]
+    fn validates_codes() {
+        assert!(validate_new_unit(OrgUnitKind::Comune, Some(OrgUnitKind::Ambito), "Perugia", Some("054039"), Some("G478")).is_ok());
+        let bad_istat = validate_new_unit(OrgUnitKind::Comune, None, "X", Some("54039"), None);
+        assert_eq!(bad_istat.map_err(|e| e.code), Err("INVALID_ISTAT_CODE"));
+        let bad_cad = validate_new_unit(OrgUnitKind::Comune, None, "X", None, Some("g478"));
+        assert_eq!(bad_cad.map_err(|e| e.code), Err("INVALID_CADASTRAL_CODE"));
+        let bad_parent = validate_new_unit(OrgUnitKind::Region, Some(OrgUnitKind::Office), "X", None, None);
+        assert_eq!(bad_parent.map_err(|e| e.code), Err("INVALID_PARENT"));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for k in OrgUnitKind::ALL {
+            assert_eq!(OrgUnitKind::parse(k.as_str()), Some(*k));
+        }
+    }
+}
