@@ -1,1 +1,51 @@
+//! Application services of SISO: one use case, one transaction.
+//!
+//! Every use case follows the same steps, in one place each:
+//! 1. open a write transaction ([`siso_store::Store::begin`]);
+//! 2. load and lock what it changes;
+//! 3. ask [`authz::check`] whether the actor may do it to that record;
+//! 4. apply the domain rules ([`siso_domain`]);
+//! 5. run the plug-in hooks (the [`hooks::Hooks`] seam) before anything is written;
+//! 6. write the change, its history and its access-log event ([`audit`]);
+//! 7. commit. Any error before the commit rolls everything back.
 
+pub mod actor;
+pub mod audit;
+pub mod authz;
+pub mod error;
+pub mod hooks;
+pub mod queries;
+pub mod usecases;
+
+use std::sync::Arc;
+
+use siso_domain::clock::Clock;
+use siso_store::Store;
+
+pub use actor::Actor;
+pub use error::{AppError, AppResult};
+
+/// The application: the store, the clock and the plug-in hooks, shared by every request.
+#[derive(Debug, Clone)]
+pub struct App {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    hooks: Arc<dyn hooks::Hooks>,
+}
+
+impl App {
+    /// Builds the application over a migrated store.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, hooks: Arc<dyn hooks::Hooks>) -> Self {
+        Self { store, clock, hooks }
+    }
+
+    /// The store (read paths and operations).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+}

@@ -1,0 +1,920 @@
+//! The use cases of the case lifecycle. Each is one transaction; see the crate docs for the
+//! order of the steps.
+
+use chrono::NaiveDate;
+use siso_domain::access::{self, AccessChannel, AccessSheet, AccessSheetState, ReporterKind};
+use siso_domain::assessment::{self, Assessment, Instrument, Need, SinaBlock};
+use siso_domain::budget::{self, FundingLine};
+use siso_domain::case::{self, Case, CaseAction, CaseEvent, CaseEventKind, CaseState, UserArea};
+use siso_domain::catalogue::CatalogueEntry;
+use siso_domain::ids::*;
+use siso_domain::intervention::{self, Disbursement, Intervention, InterventionAction, InterventionState, Shares};
+use siso_domain::money::Money;
+use siso_domain::person::{self, HouseholdMember, IseeAttestation, IseeKind, NewPersonCheck, Person, Relation, Sex};
+use siso_domain::plan::{self, Attainment, Plan, PlanKind, PlanReview, PlanState, Term};
+use siso_domain::provider::{self, MonthlyPresence, Placement};
+use siso_domain::DomainError;
+use siso_store::repo::budget::Commitment;
+use siso_store::repo::interventions::{InterventionEvent, StoredIntervention};
+use siso_store::repo::{access as access_repo, budget as budget_repo, cases as case_repo, catalogue as catalogue_repo};
+use siso_store::repo::{interventions as int_repo, org as org_repo, persons as person_repo, plans as plan_repo};
+use siso_store::repo::providers as provider_repo;
+use siso_store::Tx;
+
+use crate::authz::{Action, check};
+use crate::error::{AppError, AppResult};
+use crate::hooks::Change;
+use crate::{Actor, App, audit};
+
+/// A new person.
+#[derive(Debug, Clone)]
+pub struct CreatePerson {
+    /// Owning unit.
+    pub org_unit_id: OrgUnitId,
+    /// Codice fiscale text, validated here.
+    pub fiscal_code: Option<String>,
+    /// Surname.
+    pub surname: String,
+    /// Given name.
+    pub given_name: String,
+    /// Sex.
+    pub sex: Sex,
+    /// Birth date.
+    pub birth_date: NaiveDate,
+    /// Belfiore code of the birth place.
+    pub birth_place_code: Option<String>,
+    /// Citizenship (ISTAT state code).
+    pub citizenship_code: Option<String>,
+    /// Residence comune (ISTAT code).
+    pub residence_comune_code: Option<String>,
+    /// Residence address.
+    pub residence_address: Option<String>,
+    /// No fixed abode.
+    pub homeless: bool,
+    /// Disability recognised.
+    pub disability: bool,
+    /// Civil invalidity percent.
+    pub civil_invalidity_percent: Option<i16>,
+}
+
+/// A new access sheet.
+#[derive(Debug, Clone)]
+pub struct OpenAccessSheet {
+    /// Office.
+    pub org_unit_id: OrgUnitId,
+    /// Person, when identified.
+    pub person_id: Option<PersonId>,
+    /// Date.
+    pub access_on: NaiveDate,
+    /// Channel.
+    pub channel: AccessChannel,
+    /// Reporter.
+    pub reporter: ReporterKind,
+    /// Reasons.
+    pub reasons: Vec<String>,
+    /// Consent.
+    pub privacy_consent: bool,
+}
+
+/// A new case.
+#[derive(Debug, Clone)]
+pub struct OpenCase {
+    /// Holding unit.
+    pub org_unit_id: OrgUnitId,
+    /// Person.
+    pub person_id: PersonId,
+    /// Area.
+    pub area: UserArea,
+    /// Responsible operator.
+    pub responsible_operator_id: Option<OperatorId>,
+    /// Opening date.
+    pub opened_on: NaiveDate,
+}
+
+/// A new intervention request.
+#[derive(Debug, Clone)]
+pub struct RequestIntervention {
+    /// Case.
+    pub case_id: CaseId,
+    /// Catalogue entry.
+    pub catalogue_entry_id: CatalogueEntryId,
+    /// Plan.
+    pub plan_id: Option<PlanId>,
+    /// Amount requested.
+    pub requested_amount: Money,
+    /// Monthly amount.
+    pub monthly_amount: Option<Money>,
+    /// Monthly hours ×100.
+    pub monthly_hours_centi: Option<i64>,
+    /// Period start.
+    pub starts_on: NaiveDate,
+    /// Period end.
+    pub ends_on: Option<NaiveDate>,
+    /// Provider.
+    pub provider_id: Option<ProviderId>,
+    /// Funding line.
+    pub funding_line_id: Option<FundingLineId>,
+    /// ISEE attestation used.
+    pub isee_id: Option<IseeId>,
+    /// ISEE threshold of the rule.
+    pub isee_threshold: Option<Money>,
+    /// Application protocol.
+    pub application_protocol: Option<String>,
+}
+
+/// A new disbursement.
+#[derive(Debug, Clone)]
+pub struct RecordDisbursement {
+    /// Intervention.
+    pub intervention_id: InterventionId,
+    /// Amount.
+    pub amount: Money,
+    /// Shares.
+    pub shares: Shares,
+    /// Payment date.
+    pub paid_on: NaiveDate,
+    /// Period start.
+    pub period_from: NaiveDate,
+    /// Period end.
+    pub period_to: NaiveDate,
+    /// Hours ×100.
+    pub hours_centi: Option<i64>,
+}
+
+async fn load_case(tx: &Tx, id: CaseId, lock: bool) -> AppResult<Case> {
+    case_repo::get(tx, id, lock).await?.ok_or(AppError::not_found("case", "caseId"))
+}
+
+async fn load_intervention(tx: &Tx, id: InterventionId) -> AppResult<StoredIntervention> {
+    int_repo::get(tx, id, true).await?.ok_or(AppError::not_found("intervention", "interventionId"))
+}
+
+impl App {
+    async fn begin(&self) -> AppResult<Tx> {
+        Ok(self.store().begin().await?)
+    }
+
+    fn validate_hooks(&self, change: &Change) -> AppResult<()> {
+        self.hooks.validate(change).map(|_warnings| ()).map_err(AppError::User)
+    }
+
+    /// Registers a person.
+    pub async fn create_person(&self, actor: &Actor, cmd: CreatePerson) -> AppResult<Person> {
+        let fiscal_code = cmd.fiscal_code.as_deref().filter(|s| !s.trim().is_empty()).map(person::parse_fiscal_code).transpose()?;
+        let today = self.clock().today();
+        person::validate_person(
+            &NewPersonCheck {
+                fiscal_code: fiscal_code.as_ref(),
+                surname: &cmd.surname,
+                given_name: &cmd.given_name,
+                sex: cmd.sex,
+                birth_date: cmd.birth_date,
+                civil_invalidity_percent: cmd.civil_invalidity_percent,
+            },
+            today,
+        )?;
+        let tx = self.begin().await?;
+        org_repo::get_unit(&tx, cmd.org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
+        check(actor, Action::Write, cmd.org_unit_id)?;
+        let p = Person {
+            id: PersonId(0),
+            org_unit_id: cmd.org_unit_id,
+            fiscal_code,
+            surname: cmd.surname,
+            given_name: cmd.given_name,
+            sex: cmd.sex,
+            birth_date: cmd.birth_date,
+            birth_place_code: cmd.birth_place_code,
+            citizenship_code: cmd.citizenship_code,
+            second_citizenship_code: None,
+            residence_region_code: None,
+            residence_comune_code: cmd.residence_comune_code,
+            residence_nation_code: Some("100".into()),
+            residence_address: cmd.residence_address,
+            domicile_address: None,
+            homeless: cmd.homeless,
+            education_level: None,
+            employment_status: None,
+            disability: cmd.disability,
+            civil_invalidity_percent: cmd.civil_invalidity_percent,
+            has_legal_guardian: false,
+            anpr_id: None,
+        };
+        let p = person_repo::insert(&tx, &p, self.clock().now()).await?;
+        audit::record(&tx, self.clock(), actor, "person.create", "person", p.id.0, Some(p.id)).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// Creates a household with its members.
+    pub async fn create_household(
+        &self,
+        actor: &Actor,
+        org_unit_id: OrgUnitId,
+        registry_id: Option<String>,
+        members: Vec<(PersonId, Relation)>,
+    ) -> AppResult<HouseholdId> {
+        if members.is_empty() {
+            return Err(DomainError::field("REQUIRED", "members", "a household needs at least one member").into());
+        }
+        let tx = self.begin().await?;
+        check(actor, Action::Write, org_unit_id)?;
+        let ids: Vec<PersonId> = members.iter().map(|m| m.0).collect();
+        let found = person_repo::get_many(&tx, &ids).await?;
+        if found.len() != ids.len() {
+            return Err(AppError::not_found("person", "members"));
+        }
+        let h = person_repo::insert_household(&tx, org_unit_id, registry_id, self.clock().now()).await?;
+        for (person_id, relation) in members {
+            person_repo::add_member(&tx, &HouseholdMember { household_id: h.id, person_id, relation }, self.clock().now()).await?;
+            audit::record(&tx, self.clock(), actor, "household.add_member", "household", h.id.0, Some(person_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(h.id)
+    }
+
+    /// Records an ISEE attestation.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_isee(
+        &self,
+        actor: &Actor,
+        person_id: PersonId,
+        kind: IseeKind,
+        dsu_protocol: String,
+        dsu_year: i32,
+        dsu_date: NaiveDate,
+        value: Money,
+        valid_from: NaiveDate,
+        valid_until: NaiveDate,
+    ) -> AppResult<IseeAttestation> {
+        person::validate_isee(value, &dsu_protocol, dsu_year, dsu_date, valid_from, valid_until, self.clock().today())?;
+        let tx = self.begin().await?;
+        let p = person_repo::get(&tx, person_id).await?.ok_or(AppError::not_found("person", "personId"))?;
+        check(actor, Action::Write, p.org_unit_id)?;
+        let i = IseeAttestation {
+            id: IseeId(0),
+            person_id,
+            household_id: None,
+            kind,
+            dsu_protocol: dsu_protocol.trim().into(),
+            dsu_year,
+            dsu_date,
+            value,
+            valid_from,
+            valid_until,
+            equivalence_scale_milli: None,
+        };
+        let i = person_repo::insert_isee(&tx, &i, self.clock().now()).await?;
+        audit::record(&tx, self.clock(), actor, "isee.record", "isee", i.id.0, Some(person_id)).await?;
+        tx.commit().await?;
+        Ok(i)
+    }
+
+    /// Opens an access sheet.
+    pub async fn open_access_sheet(&self, actor: &Actor, cmd: OpenAccessSheet) -> AppResult<AccessSheet> {
+        access::validate_new(cmd.access_on, &cmd.reasons, self.clock().today())?;
+        let tx = self.begin().await?;
+        org_repo::get_unit(&tx, cmd.org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
+        check(actor, Action::Write, cmd.org_unit_id)?;
+        if let Some(pid) = cmd.person_id {
+            person_repo::get(&tx, pid).await?.ok_or(AppError::not_found("person", "personId"))?;
+        }
+        let sheet = AccessSheet {
+            id: AccessSheetId(0),
+            org_unit_id: cmd.org_unit_id,
+            operator_id: actor.operator_id,
+            person_id: cmd.person_id,
+            access_on: cmd.access_on,
+            channel: cmd.channel,
+            reporter: cmd.reporter,
+            reasons: cmd.reasons.iter().map(|r| r.trim().to_string()).collect(),
+            privacy_consent: cmd.privacy_consent,
+            state: AccessSheetState::Open,
+            case_id: None,
+        };
+        let sheet = access_repo::insert(&tx, &sheet, self.clock().now()).await?;
+        audit::record(&tx, self.clock(), actor, "access_sheet.open", "access_sheet", sheet.id.0, sheet.person_id).await?;
+        tx.commit().await?;
+        Ok(sheet)
+    }
+
+    /// Forwards an access sheet to a new case.
+    pub async fn forward_access_sheet(
+        &self,
+        actor: &Actor,
+        sheet_id: AccessSheetId,
+        area: UserArea,
+        responsible_operator_id: Option<OperatorId>,
+    ) -> AppResult<Case> {
+        let tx = self.begin().await?;
+        let sheet = access_repo::get(&tx, sheet_id).await?.ok_or(AppError::not_found("access sheet", "accessSheetId"))?;
+        check(actor, Action::Write, sheet.org_unit_id)?;
+        let person_id = access::check_forward(&sheet)?;
+        let today = self.clock().today();
+        let case = self
+            .open_case_in(
+                &tx,
+                actor,
+                OpenCase {
+                    org_unit_id: sheet.org_unit_id,
+                    person_id,
+                    area,
+                    responsible_operator_id: responsible_operator_id.or(actor.operator_id),
+                    opened_on: today.max(sheet.access_on),
+                },
+            )
+            .await?;
+        access_repo::set_forwarded(&tx, sheet_id, case.id).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// Opens a case.
+    pub async fn open_case(&self, actor: &Actor, cmd: OpenCase) -> AppResult<Case> {
+        let tx = self.begin().await?;
+        let case = self.open_case_in(&tx, actor, cmd).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    async fn open_case_in(&self, tx: &Tx, actor: &Actor, cmd: OpenCase) -> AppResult<Case> {
+        if cmd.opened_on > self.clock().today() {
+            return Err(DomainError::field("INVALID_DATE", "openedOn", "the opening date is in the future").into());
+        }
+        org_repo::get_unit(tx, cmd.org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
+        check(actor, Action::Write, cmd.org_unit_id)?;
+        person_repo::get(tx, cmd.person_id).await?.ok_or(AppError::not_found("person", "personId"))?;
+        if let Some(op) = cmd.responsible_operator_id {
+            org_repo::get_operator(tx, op).await?.ok_or(AppError::not_found("operator", "responsibleOperatorId"))?;
+        }
+        self.validate_hooks(&Change::CaseOpened { org_unit_id: cmd.org_unit_id })?;
+        let case = Case {
+            id: CaseId(0),
+            org_unit_id: cmd.org_unit_id,
+            person_id: cmd.person_id,
+            state: CaseState::Open,
+            area: cmd.area,
+            responsible_operator_id: cmd.responsible_operator_id,
+            opened_on: cmd.opened_on,
+            closed_on: None,
+            closure_reason: None,
+        };
+        let now = self.clock().now();
+        let case = case_repo::insert(tx, &case, now).await?;
+        let event = CaseEvent {
+            kind: CaseEventKind::Opened,
+            on: case.opened_on,
+            state: case.state,
+            operator_id: case.responsible_operator_id,
+            org_unit_id: case.org_unit_id,
+            reason: None,
+            recorded_by: actor.operator_id,
+        };
+        case_repo::insert_event(tx, case.id, &event, now).await?;
+        audit::record(tx, self.clock(), actor, "case.open", "case", case.id.0, Some(case.person_id)).await?;
+        Ok(case)
+    }
+
+    /// Reassigns a case to another operator and/or office; the history keeps the old ones.
+    pub async fn reassign_case(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        operator_id: Option<OperatorId>,
+        org_unit_id: Option<OrgUnitId>,
+        reason: Option<String>,
+    ) -> AppResult<Case> {
+        if operator_id.is_none() && org_unit_id.is_none() {
+            return Err(DomainError::field("REQUIRED", "operatorId", "give a new operator, a new office or both").into());
+        }
+        let tx = self.begin().await?;
+        let mut case = load_case(&tx, case_id, true).await?;
+        check(actor, Action::Write, case.org_unit_id)?;
+        if case.state == CaseState::Closed {
+            return Err(DomainError::new("CASE_NOT_ACTIVE", "a closed case cannot be reassigned").into());
+        }
+        if let Some(op) = operator_id {
+            org_repo::get_operator(&tx, op).await?.ok_or(AppError::not_found("operator", "operatorId"))?;
+            case.responsible_operator_id = Some(op);
+        }
+        if let Some(org) = org_unit_id {
+            org_repo::get_unit(&tx, org).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
+            check(actor, Action::Write, org)?;
+            case.org_unit_id = org;
+        }
+        let now = self.clock().now();
+        case_repo::update(&tx, &case, now).await?;
+        let event = CaseEvent {
+            kind: CaseEventKind::Reassigned,
+            on: self.clock().today(),
+            state: case.state,
+            operator_id: case.responsible_operator_id,
+            org_unit_id: case.org_unit_id,
+            reason,
+            recorded_by: actor.operator_id,
+        };
+        case_repo::insert_event(&tx, case.id, &event, now).await?;
+        audit::record(&tx, self.clock(), actor, "case.reassign", "case", case.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// Suspends, resumes, closes or reopens a case.
+    pub async fn change_case_state(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        action: CaseAction,
+        on: Option<NaiveDate>,
+        reason: Option<String>,
+    ) -> AppResult<Case> {
+        let today = self.clock().today();
+        let on = on.unwrap_or(today);
+        if action == CaseAction::Close && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(DomainError::field("REQUIRED", "reason", "a closure needs a reason").into());
+        }
+        let tx = self.begin().await?;
+        let mut case = load_case(&tx, case_id, true).await?;
+        check(actor, Action::Write, case.org_unit_id)?;
+        let to = case::transition(case.state, action)?;
+        case::check_event_date(case.opened_on, on, today)?;
+        case.state = to;
+        match action {
+            CaseAction::Close => {
+                case.closed_on = Some(on);
+                case.closure_reason = reason.clone();
+            }
+            CaseAction::Reopen => {
+                case.closed_on = None;
+                case.closure_reason = None;
+            }
+            CaseAction::Suspend | CaseAction::Resume => {}
+        }
+        let now = self.clock().now();
+        case_repo::update(&tx, &case, now).await?;
+        let event = CaseEvent {
+            kind: action.event(),
+            on,
+            state: case.state,
+            operator_id: case.responsible_operator_id,
+            org_unit_id: case.org_unit_id,
+            reason,
+            recorded_by: actor.operator_id,
+        };
+        case_repo::insert_event(&tx, case.id, &event, now).await?;
+        let verb = format!("case.{}", event.kind.as_str());
+        audit::record(&tx, self.clock(), actor, &verb, "case", case.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// Records a need on an active case.
+    pub async fn record_need(&self, actor: &Actor, case_id: CaseId, code: String, severity: i16, on: NaiveDate) -> AppResult<Need> {
+        assessment::validate_need(&code, severity, on, self.clock().today())?;
+        let tx = self.begin().await?;
+        let case = load_case(&tx, case_id, false).await?;
+        check(actor, Action::Write, case.org_unit_id)?;
+        case::require_active(case.state)?;
+        let need = case_repo::insert_need(&tx, case_id, &code, severity, on, actor.operator_id, self.clock().now()).await?;
+        audit::record(&tx, self.clock(), actor, "need.record", "need", need.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(need)
+    }
+
+    /// Records an assessment on an active case.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_assessment(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        instrument: Instrument,
+        assessed_on: NaiveDate,
+        assessor: String,
+        answers: Vec<(String, String)>,
+        score: Option<i32>,
+        sina: Option<SinaBlock>,
+    ) -> AppResult<Assessment> {
+        assessment::validate_assessment(&assessor, assessed_on, &answers, sina.as_ref(), self.clock().today())?;
+        let tx = self.begin().await?;
+        let case = load_case(&tx, case_id, false).await?;
+        check(actor, Action::Write, case.org_unit_id)?;
+        case::require_active(case.state)?;
+        let a = Assessment {
+            id: AssessmentId(0),
+            case_id,
+            person_id: case.person_id,
+            instrument,
+            assessed_on,
+            assessor,
+            recorded_by: actor.operator_id,
+            answers,
+            score,
+            sina,
+        };
+        let a = case_repo::insert_assessment(&tx, &a, self.clock().now()).await?;
+        audit::record(&tx, self.clock(), actor, "assessment.record", "assessment", a.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Creates a plan with its objectives on an active case.
+    pub async fn create_plan(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        kind: PlanKind,
+        starts_on: NaiveDate,
+        planned_end_on: Option<NaiveDate>,
+        review_every_months: i16,
+        objectives: Vec<(Term, String, Option<NaiveDate>)>,
+    ) -> AppResult<Plan> {
+        let next_review_on = plan::validate_new_plan(starts_on, planned_end_on, review_every_months, &objectives)?;
+        let tx = self.begin().await?;
+        let case = load_case(&tx, case_id, false).await?;
+        check(actor, Action::Write, case.org_unit_id)?;
+        case::require_active(case.state)?;
+        let p = Plan {
+            id: PlanId(0),
+            case_id,
+            kind,
+            state: PlanState::Active,
+            starts_on,
+            planned_end_on,
+            review_every_months,
+            next_review_on,
+            closure_reason: None,
+        };
+        let p = plan_repo::insert(&tx, &p, &objectives, actor.operator_id, self.clock().now()).await?;
+        audit::record(&tx, self.clock(), actor, "plan.create", "plan", p.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// Reviews a plan: scores its objectives and moves the next review date.
+    pub async fn review_plan(
+        &self,
+        actor: &Actor,
+        plan_id: PlanId,
+        reviewed_on: NaiveDate,
+        attainments: Vec<(ObjectiveId, Attainment)>,
+        notes: Option<String>,
+    ) -> AppResult<Plan> {
+        let tx = self.begin().await?;
+        let mut p = plan_repo::get(&tx, plan_id, true).await?.ok_or(AppError::not_found("plan", "planId"))?;
+        let case = load_case(&tx, p.case_id, false).await?;
+        check(actor, Action::Write, case.org_unit_id)?;
+        let next = plan::check_review(&p, reviewed_on, self.clock().today())?;
+        let objectives = plan_repo::objectives_of(&tx, &[plan_id]).await?;
+        if let Some((unknown, _)) = attainments.iter().find(|(id, _)| !objectives.iter().any(|o| o.id == *id)) {
+            let _ = unknown;
+            return Err(AppError::not_found("objective", "attainments"));
+        }
+        let review = PlanReview { plan_id, reviewed_on, reviewed_by: actor.operator_id, notes };
+        plan_repo::insert_review(&tx, &review, &attainments, next, self.clock().now()).await?;
+        p.next_review_on = next;
+        audit::record(&tx, self.clock(), actor, "plan.review", "plan", p.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// Requests an intervention on an active case.
+    pub async fn request_intervention(&self, actor: &Actor, cmd: RequestIntervention) -> AppResult<StoredIntervention> {
+        intervention::validate_request(cmd.requested_amount, cmd.starts_on, cmd.ends_on, cmd.monthly_hours_centi)?;
+        if let Some(m) = cmd.monthly_amount {
+            m.require_non_negative("monthlyAmount")?;
+        }
+        let tx = self.begin().await?;
+        let case = load_case(&tx, cmd.case_id, true).await?;
+        check(actor, Action::Write, case.org_unit_id)?;
+        case::require_active(case.state)?;
+        let entry: CatalogueEntry = catalogue_repo::get(&tx, cmd.catalogue_entry_id)
+            .await?
+            .ok_or(AppError::not_found("catalogue entry", "catalogueEntryId"))?;
+        if let Some(plan_id) = cmd.plan_id {
+            let p = plan_repo::get(&tx, plan_id, false).await?.ok_or(AppError::not_found("plan", "planId"))?;
+            if p.case_id != case.id {
+                return Err(AppError::not_found("plan", "planId"));
+            }
+        }
+        if let Some(pid) = cmd.provider_id {
+            provider_repo::get(&tx, pid).await?.ok_or(AppError::not_found("provider", "providerId"))?;
+        }
+        if let Some(lid) = cmd.funding_line_id {
+            budget_repo::get_line(&tx, lid, false).await?.ok_or(AppError::not_found("funding line", "fundingLineId"))?;
+        }
+        if let Some(iid) = cmd.isee_id {
+            let i = person_repo::get_isee(&tx, iid).await?.ok_or(AppError::not_found("ISEE attestation", "iseeId"))?;
+            if i.person_id != case.person_id {
+                return Err(AppError::not_found("ISEE attestation", "iseeId"));
+            }
+        }
+        let i = Intervention {
+            id: InterventionId(0),
+            case_id: case.id,
+            plan_id: cmd.plan_id,
+            catalogue_entry_id: entry.id,
+            state: InterventionState::Requested,
+            requested_amount: cmd.requested_amount,
+            authorised_amount: None,
+            monthly_amount: cmd.monthly_amount,
+            monthly_hours_centi: cmd.monthly_hours_centi,
+            starts_on: cmd.starts_on,
+            ends_on: cmd.ends_on,
+            provider_id: cmd.provider_id,
+            funding_line_id: cmd.funding_line_id,
+            co_payment_monthly: None,
+            means_test: entry.means_test,
+            character: entry.character,
+            isee_threshold: cmd.isee_threshold,
+            isee_id: cmd.isee_id,
+            application_protocol: cmd.application_protocol,
+            requested_on: self.clock().today(),
+            decided_on: None,
+            requested_by: actor.operator_id,
+            decided_by: None,
+            reason: None,
+        };
+        let now = self.clock().now();
+        let stored = int_repo::insert(&tx, &i, case.org_unit_id, now).await?;
+        let event = InterventionEvent {
+            intervention_id: stored.intervention.id,
+            from_state: None,
+            to_state: InterventionState::Requested,
+            on: stored.intervention.requested_on,
+            reason: None,
+            recorded_by: actor.operator_id,
+        };
+        int_repo::insert_event(&tx, &event, now).await?;
+        audit::record(&tx, self.clock(), actor, "intervention.request", "intervention", stored.intervention.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Authorises an intervention with an amount; when it has a funding line, the amount is
+    /// committed on that line in the same transaction.
+    pub async fn authorise_intervention(
+        &self,
+        actor: &Actor,
+        id: InterventionId,
+        authorised_amount: Money,
+        funding_line_id: Option<FundingLineId>,
+    ) -> AppResult<StoredIntervention> {
+        let today = self.clock().today();
+        let tx = self.begin().await?;
+        let mut s = load_intervention(&tx, id).await?;
+        check(actor, Action::AuthorisePayment, s.org_unit_id)?;
+        let to = intervention::transition(s.intervention.state, InterventionAction::Authorise)?;
+        intervention::validate_authorisation(authorised_amount, today, s.intervention.requested_on)?;
+        let entry = catalogue_repo::get(&tx, s.intervention.catalogue_entry_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
+        self.validate_hooks(&Change::InterventionAuthorised { org_unit_id: s.org_unit_id, inps_code: entry.inps_code })?;
+        let line_id = funding_line_id.or(s.intervention.funding_line_id);
+        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        if let Some(line_id) = line_id {
+            self.commit_in(&tx, actor, line_id, Some(id), authorised_amount, today, Some("authorisation".into())).await?;
+        }
+        let i = &mut s.intervention;
+        i.state = to;
+        i.authorised_amount = Some(authorised_amount);
+        i.funding_line_id = line_id;
+        i.decided_on = Some(today);
+        i.decided_by = actor.operator_id;
+        self.write_intervention_change(&tx, actor, &s, InterventionState::Requested, None, case.person_id, "intervention.authorise").await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Rejects a requested intervention.
+    pub async fn reject_intervention(&self, actor: &Actor, id: InterventionId, reason: String) -> AppResult<StoredIntervention> {
+        siso_domain::error::check_text(&reason, "reason", 500)?;
+        let tx = self.begin().await?;
+        let mut s = load_intervention(&tx, id).await?;
+        check(actor, Action::AuthorisePayment, s.org_unit_id)?;
+        let from = s.intervention.state;
+        s.intervention.state = intervention::transition(from, InterventionAction::Reject)?;
+        s.intervention.decided_on = Some(self.clock().today());
+        s.intervention.decided_by = actor.operator_id;
+        s.intervention.reason = Some(reason.clone());
+        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        self.write_intervention_change(&tx, actor, &s, from, Some(reason), case.person_id, "intervention.reject").await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Activates, suspends or closes an intervention.
+    pub async fn change_intervention_state(
+        &self,
+        actor: &Actor,
+        id: InterventionId,
+        action: InterventionAction,
+        reason: Option<String>,
+    ) -> AppResult<StoredIntervention> {
+        let tx = self.begin().await?;
+        let mut s = load_intervention(&tx, id).await?;
+        check(actor, Action::Write, s.org_unit_id)?;
+        let from = s.intervention.state;
+        s.intervention.state = intervention::transition(from, action)?;
+        if action == InterventionAction::Close && s.intervention.ends_on.is_none() {
+            s.intervention.ends_on = Some(self.clock().today().max(s.intervention.starts_on));
+        }
+        if reason.is_some() {
+            s.intervention.reason = reason.clone();
+        }
+        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        let verb = format!("intervention.{}", s.intervention.state.as_str());
+        self.write_intervention_change(&tx, actor, &s, from, reason, case.person_id, &verb).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_intervention_change(
+        &self,
+        tx: &Tx,
+        actor: &Actor,
+        s: &StoredIntervention,
+        from: InterventionState,
+        reason: Option<String>,
+        person: PersonId,
+        verb: &str,
+    ) -> AppResult<()> {
+        let now = self.clock().now();
+        int_repo::update(tx, s, now).await?;
+        let event = InterventionEvent {
+            intervention_id: s.intervention.id,
+            from_state: Some(from),
+            to_state: s.intervention.state,
+            on: self.clock().today(),
+            reason,
+            recorded_by: actor.operator_id,
+        };
+        int_repo::insert_event(tx, &event, now).await?;
+        audit::record(tx, self.clock(), actor, verb, "intervention", s.intervention.id.0, Some(person)).await?;
+        Ok(())
+    }
+
+    /// Records a disbursement; the total never exceeds the authorised amount.
+    pub async fn record_disbursement(&self, actor: &Actor, cmd: RecordDisbursement) -> AppResult<Disbursement> {
+        let tx = self.begin().await?;
+        let mut s = load_intervention(&tx, cmd.intervention_id).await?;
+        check(actor, Action::RecordPayment, s.org_unit_id)?;
+        let i = &s.intervention;
+        let checked = intervention::check_disbursement(
+            intervention::DisbursementContext {
+                state: i.state,
+                authorised: i.authorised_amount,
+                already_disbursed: s.disbursed,
+                starts_on: i.starts_on,
+                ends_on: i.ends_on,
+            },
+            cmd.amount,
+            cmd.shares,
+            cmd.paid_on,
+            cmd.period_from,
+            cmd.period_to,
+            cmd.hours_centi,
+            self.clock().today(),
+        )?;
+        self.validate_hooks(&Change::DisbursementRecorded { org_unit_id: s.org_unit_id })?;
+        let d = Disbursement {
+            id: DisbursementId(0),
+            intervention_id: i.id,
+            paid_on: cmd.paid_on,
+            period_from: cmd.period_from,
+            period_to: cmd.period_to,
+            amount: checked.amount,
+            ente_share: checked.ente,
+            user_share: checked.user,
+            ssn_share: checked.ssn,
+            other_share: checked.other,
+            hours_centi: cmd.hours_centi,
+            recorded_by: actor.operator_id,
+        };
+        let now = self.clock().now();
+        let d = int_repo::insert_disbursement(&tx, &d, now).await?;
+        s.disbursed = s.disbursed + checked.amount;
+        int_repo::update(&tx, &s, now).await?;
+        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        audit::record(&tx, self.clock(), actor, "disbursement.record", "disbursement", d.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Places the person of an intervention with a provider at a daily fee.
+    pub async fn create_placement(
+        &self,
+        actor: &Actor,
+        intervention_id: InterventionId,
+        provider_id: ProviderId,
+        daily_fee: Money,
+        starts_on: NaiveDate,
+        ends_on: Option<NaiveDate>,
+    ) -> AppResult<Placement> {
+        provider::validate_placement(daily_fee, starts_on, ends_on)?;
+        let tx = self.begin().await?;
+        let s = load_intervention(&tx, intervention_id).await?;
+        check(actor, Action::Write, s.org_unit_id)?;
+        provider_repo::get(&tx, provider_id).await?.ok_or(AppError::not_found("provider", "providerId"))?;
+        if matches!(s.intervention.state, InterventionState::Closed | InterventionState::Rejected) {
+            return Err(DomainError::new("INTERVENTION_NOT_ACTIVE", "the intervention is closed").into());
+        }
+        let p = Placement { id: PlacementId(0), intervention_id, provider_id, daily_fee, starts_on, ends_on };
+        let p = provider_repo::insert_placement(&tx, &p, self.clock().now()).await?;
+        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        audit::record(&tx, self.clock(), actor, "placement.create", "placement", p.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// Records a provider's presences for a month.
+    pub async fn record_presences(
+        &self,
+        actor: &Actor,
+        placement_id: PlacementId,
+        year: i32,
+        month: u32,
+        days_present: i16,
+    ) -> AppResult<MonthlyPresence> {
+        let tx = self.begin().await?;
+        let p = provider_repo::get_placement(&tx, placement_id).await?.ok_or(AppError::not_found("placement", "placementId"))?;
+        let s = load_intervention(&tx, p.intervention_id).await?;
+        check(actor, Action::Write, s.org_unit_id)?;
+        let (first, due) = provider::check_presences(&p, year, month, days_present, self.clock().today())?;
+        let presence = MonthlyPresence { placement_id, month: first, days_present, amount_due: due };
+        provider_repo::insert_presence(&tx, &presence, actor.operator_id, self.clock().now()).await?;
+        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        audit::record(&tx, self.clock(), actor, "presence.record", "placement", p.id.0, Some(case.person_id)).await?;
+        tx.commit().await?;
+        Ok(presence)
+    }
+
+    /// Creates a funding line.
+    pub async fn create_funding_line(
+        &self,
+        actor: &Actor,
+        fund_id: FundId,
+        org_unit_id: OrgUnitId,
+        name: String,
+        year: i32,
+        chapter: Option<String>,
+        amount: Money,
+    ) -> AppResult<FundingLine> {
+        budget::validate_funding_line(&name, year, amount)?;
+        let tx = self.begin().await?;
+        budget_repo::get_fund(&tx, fund_id).await?.ok_or(AppError::not_found("fund", "fundId"))?;
+        org_repo::get_unit(&tx, org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
+        check(actor, Action::ManageBudget, org_unit_id)?;
+        let line = FundingLine { id: FundingLineId(0), fund_id, org_unit_id, name, year, chapter, amount, committed: Money::ZERO };
+        let line = budget_repo::insert_line(&tx, &line, self.clock().now()).await?;
+        tx.commit().await?;
+        Ok(line)
+    }
+
+    /// Commits funds on a line; never more than what is left, also under concurrency (the line
+    /// is locked until the commit).
+    pub async fn commit_funds(
+        &self,
+        actor: &Actor,
+        line_id: FundingLineId,
+        amount: Money,
+        intervention_id: Option<InterventionId>,
+        description: Option<String>,
+    ) -> AppResult<Commitment> {
+        let tx = self.begin().await?;
+        if let Some(iid) = intervention_id {
+            int_repo::get(&tx, iid, false).await?.ok_or(AppError::not_found("intervention", "interventionId"))?;
+        }
+        let c = self.commit_in(&tx, actor, line_id, intervention_id, amount, self.clock().today(), description).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_in(
+        &self,
+        tx: &Tx,
+        actor: &Actor,
+        line_id: FundingLineId,
+        intervention_id: Option<InterventionId>,
+        amount: Money,
+        on: NaiveDate,
+        description: Option<String>,
+    ) -> AppResult<Commitment> {
+        let line = budget_repo::get_line(tx, line_id, true).await?.ok_or(AppError::not_found("funding line", "fundingLineId"))?;
+        check(actor, Action::ManageBudget, line.org_unit_id)?;
+        let committed = budget::commit(line.amount, line.committed, amount)?;
+        self.validate_hooks(&Change::FundsCommitted { org_unit_id: line.org_unit_id })?;
+        budget_repo::set_committed(tx, line_id, committed).await?;
+        let k = Commitment {
+            id: CommitmentId(0),
+            funding_line_id: line_id,
+            intervention_id,
+            amount,
+            committed_on: on,
+            description,
+            created_by: actor.operator_id,
+        };
+        Ok(budget_repo::insert_commitment(tx, &k, self.clock().now()).await?)
+    }
+}

@@ -1,0 +1,204 @@
+//! Connections, transactions and the statement counter.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+
+/// Database settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DbConfig {
+    /// `sqlite://path/to/file.db` (created on first run) or `postgres://user@host/db`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// How long SQLite waits for a lock before giving up, in milliseconds.
+    pub busy_timeout_ms: u64,
+    /// How long a request waits for a free connection, in milliseconds.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/siso.db".into(),
+            max_connections: 16,
+            busy_timeout_ms: 5_000,
+            acquire_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// The database product behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, the embedded default.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Counts SQL statements (exported as a metric and used by tests to bound N+1 queries).
+#[derive(Debug, Clone, Default)]
+pub struct SqlCounter(Arc<AtomicU64>);
+
+impl SqlCounter {
+    /// Statements executed since start.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A pooled connection to the database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+    counter: SqlCounter,
+}
+
+/// A transaction: one use case. Dropped without [`Tx::commit`], it rolls back.
+#[derive(Debug)]
+pub struct Tx {
+    tx: DatabaseTransaction,
+}
+
+impl Tx {
+    /// Makes the changes durable.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(StoreError::from)
+    }
+
+    /// Discards the changes.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await.map_err(StoreError::from)
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+/// Anything queries can run on: the pool or a transaction.
+pub trait Conn: Send + Sync {
+    /// The sea-orm connection.
+    #[doc(hidden)]
+    fn db(&self) -> &impl ConnectionTrait;
+}
+
+impl Conn for Store {
+    fn db(&self) -> &impl ConnectionTrait {
+        &self.db
+    }
+}
+
+impl Conn for Tx {
+    fn db(&self) -> &impl ConnectionTrait {
+        self.conn()
+    }
+}
+
+impl Store {
+    /// Connects (creating the SQLite file and its folder on first run).
+    pub async fn connect(cfg: &DbConfig) -> Result<Store, StoreError> {
+        let backend = if cfg.url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if cfg.url.starts_with("postgres://") || cfg.url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Corrupt("the database URL must start with sqlite: or postgres://".into()));
+        };
+        if backend == Backend::Sqlite {
+            create_sqlite_folder(&cfg.url)?;
+        }
+        let mut opts = ConnectOptions::new(cfg.url.clone());
+        opts.max_connections(cfg.max_connections.max(1))
+            .min_connections(1)
+            .acquire_timeout(Duration::from_millis(cfg.acquire_timeout_ms))
+            .sqlx_logging(false);
+        let busy = Duration::from_millis(cfg.busy_timeout_ms);
+        opts.map_sqlx_sqlite_opts(move |o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(busy)
+        });
+        let mut db = Database::connect(opts).await?;
+        let counter = SqlCounter::default();
+        let c = counter.0.clone();
+        db.set_metric_callback(move |_info| {
+            c.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Store { db, backend, counter })
+    }
+
+    /// The database product.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The statement counter.
+    pub fn sql_counter(&self) -> SqlCounter {
+        self.counter.clone()
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing
+    /// when a read lock cannot be upgraded.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let tx = self.db.begin_with_options(options).await?;
+        Ok(Tx { tx })
+    }
+
+    /// Applies the pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        use siso_migration::MigratorTrait;
+        siso_migration::Migrator::up(&self.db, None).await.map_err(StoreError::from)
+    }
+
+    /// How many migrations are not applied yet.
+    pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        use siso_migration::MigratorTrait;
+        let pending = siso_migration::Migrator::get_pending_migrations(&self.db).await?;
+        Ok(pending.len())
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::from)
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await.map_err(StoreError::from)
+    }
+}
+
+fn create_sqlite_folder(url: &str) -> Result<(), StoreError> {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Corrupt(format!("cannot create the database folder: {e}")))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Organisation units and operators.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use siso_domain::ids::{OperatorId, OrgUnitId};
+use siso_domain::org::{OrgUnit, OrgUnitKind};
+
+use super::{Conn, code, raw};
+use crate::entities::{operators, org_units};
+use crate::error::StoreError;
+
+fn to_unit(m: org_units::Model) -> Result<OrgUnit, StoreError> {
+    Ok(OrgUnit {
+        id: OrgUnitId(m.id),
+        parent_id: m.parent_id.map(OrgUnitId),
+        kind: code(OrgUnitKind::parse, "org unit kind", &m.kind)?,
+        name: m.name,
+        istat_code: m.istat_code,
+        cadastral_code: m.cadastral_code,
+        inps_ente_code: m.inps_ente_code,
+        fiscal_code: m.fiscal_code,
+    })
+}
+
+/// A new organisation unit.
+#[derive(Debug, Clone)]
+pub struct NewOrgUnit {
+    /// Parent.
+    pub parent_id: Option<OrgUnitId>,
+    /// Kind.
+    pub kind: OrgUnitKind,
+    /// Name.
+    pub name: String,
+    /// ISTAT code.
+    pub istat_code: Option<String>,
+    /// Cadastral code.
+    pub cadastral_code: Option<String>,
+    /// INPS ente code.
+    pub inps_ente_code: Option<String>,
+    /// Fiscal code of the ente.
+    pub fiscal_code: Option<String>,
+}
+
+/// Inserts a unit.
+pub async fn insert_unit(c: &impl Conn, u: NewOrgUnit, now: DateTime<Utc>) -> Result<OrgUnit, StoreError> {
+    let m = org_units::ActiveModel {
+        parent_id: Set(u.parent_id.map(|p| p.0)),
+        kind: Set(u.kind.as_str().into()),
+        name: Set(u.name),
+        istat_code: Set(u.istat_code),
+        cadastral_code: Set(u.cadastral_code),
+        inps_ente_code: Set(u.inps_ente_code),
+        fiscal_code: Set(u.fiscal_code),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    to_unit(org_units::Entity::insert(m).exec_with_returning(c.db()).await?)
+}
+
+/// One unit.
+pub async fn get_unit(c: &impl Conn, id: OrgUnitId) -> Result<Option<OrgUnit>, StoreError> {
+    org_units::Entity::find_by_id(id.0).one(c.db()).await?.map(to_unit).transpose()
+}
+
+/// Several units.
+pub async fn get_units(c: &impl Conn, ids: &[OrgUnitId]) -> Result<Vec<OrgUnit>, StoreError> {
+    let rows = org_units::Entity::find().filter(org_units::Column::Id.is_in(raw(ids))).all(c.db()).await?;
+    rows.into_iter().map(to_unit).collect()
+}
+
+/// Every unit, by id (the hierarchy is small: thousands of rows at most).
+pub async fn all_units(c: &impl Conn) -> Result<Vec<OrgUnit>, StoreError> {
+    let rows = org_units::Entity::find().order_by_asc(org_units::Column::Id).all(c.db()).await?;
+    rows.into_iter().map(to_unit).collect()
+}
+
+/// A social operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// Key.
+    pub id: OperatorId,
+    /// Home organisation unit (an office, usually).
+    pub org_unit_id: OrgUnitId,
+    /// Login name.
+    pub username: String,
+    /// Name shown to colleagues.
+    pub display_name: String,
+    /// Role code (see the authorization module).
+    pub role: String,
+    /// Can log in.
+    pub active: bool,
+}
+
+fn to_operator(m: operators::Model) -> Operator {
+    Operator {
+        id: OperatorId(m.id),
+        org_unit_id: OrgUnitId(m.org_unit_id),
+        username: m.username,
+        display_name: m.display_name,
+        role: m.role,
+        active: m.active,
+    }
+}
+
+/// Inserts an operator.
+pub async fn insert_operator(
+    c: &impl Conn,
+    org_unit_id: OrgUnitId,
+    username: &str,
+    display_name: &str,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<Operator, StoreError> {
+    let m = operators::ActiveModel {
+        org_unit_id: Set(org_unit_id.0),
+        username: Set(username.into()),
+        display_name: Set(display_name.into()),
+        role: Set(role.into()),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    Ok(to_operator(operators::Entity::insert(m).exec_with_returning(c.db()).await?))
+}
+
+/// An operator by login name.
+pub async fn operator_by_username(c: &impl Conn, username: &str) -> Result<Option<Operator>, StoreError> {
+    let row = operators::Entity::find().filter(operators::Column::Username.eq(username)).one(c.db()).await?;
+    Ok(row.map(to_operator))
+}
+
+/// Several operators.
+pub async fn get_operators(c: &impl Conn, ids: &[OperatorId]) -> Result<Vec<Operator>, StoreError> {
+    let rows = operators::Entity::find().filter(operators::Column::Id.is_in(raw(ids))).all(c.db()).await?;
+    Ok(rows.into_iter().map(to_operator).collect())
+}
+
+/// One operator.
+pub async fn get_operator(c: &impl Conn, id: OperatorId) -> Result<Option<Operator>, StoreError> {
+    Ok(operators::Entity::find_by_id(id.0).one(c.db()).await?.map(to_operator))
+}
+
+/// Operators of some units.
+pub async fn operators_of(c: &impl Conn, units: &[OrgUnitId]) -> Result<Vec<Operator>, StoreError> {
+    let rows = operators::Entity::find()
+        .filter(operators::Column::OrgUnitId.is_in(raw(units)))
+        .order_by_asc(operators::Column::Id)
+        .all(c.db())
+        .await?;
+    Ok(rows.into_iter().map(to_operator).collect())
+}
