@@ -1,0 +1,145 @@
+//! DataLoaders: nested fields are fetched in batches, one SQL statement per kind of relation
+//! and request "level", whatever the page size.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use siso_app::{Actor, App};
+use siso_domain::assessment::{Assessment, Need};
+use siso_domain::budget::{Fund, FundingLine};
+use siso_domain::case::{Case, CaseEvent};
+use siso_domain::catalogue::CatalogueEntry;
+use siso_domain::ids::*;
+use siso_domain::intervention::Disbursement;
+use siso_domain::org::OrgUnit;
+use siso_domain::person::{IseeAttestation, Person};
+use siso_domain::plan::{Objective, Plan, PlanReview};
+use siso_domain::provider::{MonthlyPresence, Placement, Provider};
+use siso_store::repo::interventions::{InterventionEvent, StoredIntervention};
+use siso_store::repo::org::Operator;
+use siso_store::repo::{budget, cases, catalogue, interventions, org, persons, plans, providers};
+use siso_store::{Store, StoreError};
+
+use crate::errors::to_graphql_error;
+
+/// The batch loader of one request: holds the actor so every batch is authorised.
+#[derive(Debug)]
+pub struct Batch {
+    app: App,
+    actor: Actor,
+}
+
+/// The request's data loader.
+pub type Loaders = DataLoader<Batch>;
+
+/// Creates the loader of one request.
+pub fn loaders(app: App, actor: Actor) -> Loaders {
+    DataLoader::new(Batch { app, actor }, tokio::spawn)
+}
+
+impl Batch {
+    fn store(&self) -> Result<&Store, async_graphql::Error> {
+        self.app.reader(&self.actor, self.actor.org_unit_id).map_err(to_graphql_error)
+    }
+}
+
+fn err(e: StoreError) -> async_graphql::Error {
+    to_graphql_error(e.into())
+}
+
+fn by_key<K: Hash + Eq, V>(items: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
+    items.into_iter().map(|v| (key(&v), v)).collect()
+}
+
+fn group<K: Hash + Eq + Copy, V>(keys: &[K], items: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, Vec<V>> {
+    let mut map: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for v in items {
+        map.entry(key(&v)).or_default().push(v);
+    }
+    map
+}
+
+macro_rules! one_to_one {
+    ($key:ty, $value:ty, $fetch:path, $id:expr) => {
+        impl Loader<$key> for Batch {
+            type Value = $value;
+            type Error = async_graphql::Error;
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
+                let rows = $fetch(self.store()?, keys).await.map_err(err)?;
+                Ok(by_key(rows, $id))
+            }
+        }
+    };
+}
+
+one_to_one!(PersonId, Person, persons::get_many, |p: &Person| p.id);
+one_to_one!(CaseId, Case, cases::get_many, |c: &Case| c.id);
+one_to_one!(OrgUnitId, OrgUnit, org::get_units, |u: &OrgUnit| u.id);
+one_to_one!(OperatorId, Operator, org::get_operators, |o: &Operator| o.id);
+one_to_one!(CatalogueEntryId, CatalogueEntry, catalogue::get_many, |e: &CatalogueEntry| e.id);
+one_to_one!(ProviderId, Provider, providers::get_many, |p: &Provider| p.id);
+one_to_one!(FundingLineId, FundingLine, budget::get_lines, |l: &FundingLine| l.id);
+one_to_one!(FundId, Fund, budget::get_funds, |f: &Fund| f.id);
+one_to_one!(PlanId, Plan, plans::get_many, |p: &Plan| p.id);
+one_to_one!(InterventionId, StoredIntervention, interventions::get_many, |i: &StoredIntervention| i.intervention.id);
+
+/// Key: the children (of type `R`) of a parent record `K`.
+#[derive(Debug)]
+pub struct Of<R, K>(pub K, pub std::marker::PhantomData<fn() -> R>);
+
+impl<R, K: Clone> Clone for Of<R, K> {
+    fn clone(&self) -> Self {
+        Of(self.0.clone(), std::marker::PhantomData)
+    }
+}
+
+impl<R, K: PartialEq> PartialEq for Of<R, K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<R, K: Eq> Eq for Of<R, K> {}
+
+impl<R, K: Hash> Hash for Of<R, K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl<R, K> Of<R, K> {
+    /// The children of `k`.
+    pub fn new(k: K) -> Self {
+        Of(k, std::marker::PhantomData)
+    }
+}
+
+macro_rules! one_to_many {
+    ($parent:ty, $value:ty, $fetch:path, $parent_of:expr) => {
+        impl Loader<Of<$value, $parent>> for Batch {
+            type Value = Vec<$value>;
+            type Error = async_graphql::Error;
+            async fn load(&self, keys: &[Of<$value, $parent>]) -> Result<HashMap<Of<$value, $parent>, Vec<$value>>, Self::Error> {
+                let ids: Vec<$parent> = keys.iter().map(|k| k.0).collect();
+                let rows = $fetch(self.store()?, &ids).await.map_err(err)?;
+                let grouped = group(&ids, rows, $parent_of);
+                Ok(grouped.into_iter().map(|(k, v)| (Of::new(k), v)).collect())
+            }
+        }
+    };
+}
+
+one_to_many!(CaseId, StoredIntervention, interventions::of_cases, |i: &StoredIntervention| i.intervention.case_id);
+one_to_many!(CaseId, Plan, plans::of_cases, |p: &Plan| p.case_id);
+one_to_many!(CaseId, Need, cases::needs_of, |n: &Need| n.case_id);
+one_to_many!(CaseId, Assessment, cases::assessments_of, |a: &Assessment| a.case_id);
+one_to_many!(CaseId, (CaseId, CaseEvent), cases::events_of, |e: &(CaseId, CaseEvent)| e.0);
+one_to_many!(InterventionId, Disbursement, interventions::disbursements_of, |d: &Disbursement| d.intervention_id);
+one_to_many!(InterventionId, Placement, providers::placements_of, |p: &Placement| p.intervention_id);
+one_to_many!(InterventionId, InterventionEvent, interventions::events_of, |e: &InterventionEvent| e.intervention_id);
+one_to_many!(PlanId, Objective, plans::objectives_of, |o: &Objective| o.plan_id);
+one_to_many!(PlanId, PlanReview, plans::reviews_of, |r: &PlanReview| r.plan_id);
+one_to_many!(PersonId, Case, cases::of_persons, |c: &Case| c.person_id);
+one_to_many!(PersonId, IseeAttestation, persons::isee_of, |i: &IseeAttestation| i.person_id);
+one_to_many!(PlacementId, MonthlyPresence, providers::presences_of, |p: &MonthlyPresence| p.placement_id);

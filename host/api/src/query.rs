@@ -1,0 +1,308 @@
+//! Queries: lookups by id and Relay connections with filters.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields, query};
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use siso_app::{Actor, App};
+use siso_domain::case::{CaseState, UserArea};
+use siso_domain::ids::*;
+use siso_domain::intervention::InterventionState;
+use siso_store::repo::{access, budget, cases, catalogue, interventions, org, persons, providers};
+use siso_store::{Page, PageRequest};
+
+use crate::errors::to_graphql_error;
+use crate::scalars::parse_id;
+use crate::types::*;
+
+/// The largest page a client may ask for.
+pub const MAX_PAGE: usize = 100;
+
+pub(crate) fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor> {
+    ctx.data_opt::<Actor>()
+        .ok_or_else(|| to_graphql_error(siso_app::AppError::Forbidden))
+}
+
+pub(crate) fn app<'a>(ctx: &Context<'a>) -> Result<&'a App> {
+    ctx.data::<App>()
+}
+
+fn opt_id(id: &Option<ID>, what: &str) -> Result<Option<i64>> {
+    match id {
+        Some(id) => parse_id(id).map(Some).ok_or_else(|| async_graphql::Error::new(format!("{what} is not a valid id"))),
+        None => Ok(None),
+    }
+}
+
+async fn paged<T, N, F, Fut>(
+    after: Option<String>,
+    before: Option<String>,
+    first: Option<i32>,
+    last: Option<i32>,
+    fetch: F,
+    cursor: fn(&T) -> i64,
+    node: fn(T) -> N,
+) -> Result<Connection<String, N, EmptyFields, EmptyFields>>
+where
+    N: async_graphql::OutputType,
+    F: FnOnce(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>>>,
+{
+    query(after, before, first, last, |after: Option<String>, before: Option<String>, first, last| async move {
+        let parse = |c: Option<String>| -> Result<Option<i64>> {
+            c.map(|c| c.parse::<i64>().map_err(|_| async_graphql::Error::new("invalid cursor"))).transpose()
+        };
+        let from_end = last.is_some() && first.is_none();
+        let limit = first.or(last).unwrap_or(20).min(MAX_PAGE);
+        let req = PageRequest { after: parse(after)?, before: parse(before)?, limit: limit as u64, from_end };
+        let page = fetch(req).await?;
+        let mut conn = Connection::new(page.has_previous, page.has_next);
+        conn.edges.extend(page.items.into_iter().map(|t| Edge::new(cursor(&t).to_string(), node(t))));
+        Ok::<_, async_graphql::Error>(conn)
+    })
+    .await
+}
+
+/// Filters of the person list.
+#[derive(InputObject, Default)]
+pub struct PersonFilter {
+    /// Exact codice fiscale.
+    pub fiscal_code: Option<String>,
+    /// Prefix of "surname given-name", case-insensitive.
+    pub name: Option<String>,
+    /// Only persons of this unit and the units below it.
+    pub org_unit_id: Option<ID>,
+}
+
+/// Filters of the case list.
+#[derive(InputObject, Default)]
+pub struct CaseFilter {
+    /// Only cases of this unit and the units below it.
+    pub org_unit_id: Option<ID>,
+    /// Only these states.
+    pub states: Option<Vec<String>>,
+    /// Only cases of this responsible operator.
+    pub operator_id: Option<ID>,
+    /// Only this ISTAT area.
+    pub area: Option<String>,
+}
+
+/// Filters of the intervention list.
+#[derive(InputObject, Default)]
+pub struct InterventionFilter {
+    /// Only interventions of this unit and the units below it.
+    pub org_unit_id: Option<ID>,
+    /// Only of this case.
+    pub case_id: Option<ID>,
+    /// Only these states.
+    pub states: Option<Vec<String>>,
+    /// Only of this provider.
+    pub provider_id: Option<ID>,
+    /// Only on this funding line.
+    pub funding_line_id: Option<ID>,
+}
+
+fn parse_states<T>(states: &Option<Vec<String>>, parse: fn(&str) -> Option<T>) -> Result<Option<Vec<T>>> {
+    states
+        .as_ref()
+        .map(|v| {
+            v.iter()
+                .map(|s| parse(s).ok_or_else(|| async_graphql::Error::new(format!("unknown state {s:?}"))))
+                .collect()
+        })
+        .transpose()
+}
+
+/// The root of every read.
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The operator behind this request.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<OperatorNode>> {
+        let a = actor(ctx)?;
+        match a.operator_id {
+            Some(id) => Ok(org::get_operator(app(ctx)?.store(), id).await.map_err(|e| to_graphql_error(e.into()))?.map(OperatorNode)),
+            None => Ok(None),
+        }
+    }
+
+    /// A person by id.
+    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PersonNode>> {
+        let Some(id) = parse_id(&id) else { return Ok(None) };
+        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
+        Ok(persons::get(store, PersonId(id)).await.map_err(|e| to_graphql_error(e.into()))?.map(PersonNode))
+    }
+
+    /// A case by id.
+    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CaseNode>> {
+        let Some(id) = parse_id(&id) else { return Ok(None) };
+        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
+        Ok(cases::get(store, CaseId(id), false).await.map_err(|e| to_graphql_error(e.into()))?.map(CaseNode))
+    }
+
+    /// An intervention by id.
+    async fn intervention(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterventionNode>> {
+        let Some(id) = parse_id(&id) else { return Ok(None) };
+        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
+        Ok(interventions::get(store, InterventionId(id), false).await.map_err(|e| to_graphql_error(e.into()))?.map(InterventionNode))
+    }
+
+    /// An access sheet by id.
+    async fn access_sheet(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AccessSheetNode>> {
+        let Some(id) = parse_id(&id) else { return Ok(None) };
+        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
+        Ok(access::get(store, AccessSheetId(id)).await.map_err(|e| to_graphql_error(e.into()))?.map(AccessSheetNode))
+    }
+
+    /// A funding line by id.
+    async fn funding_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<FundingLineNode>> {
+        let Some(id) = parse_id(&id) else { return Ok(None) };
+        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
+        Ok(budget::get_line(store, FundingLineId(id), false).await.map_err(|e| to_graphql_error(e.into()))?.map(FundingLineNode))
+    }
+
+    /// Persons, filtered.
+    async fn persons(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PersonFilter>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, PersonNode, EmptyFields, EmptyFields>> {
+        let (app, actor) = (app(ctx)?, actor(ctx)?);
+        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        let f = filter.unwrap_or_default();
+        let org_units = match opt_id(&f.org_unit_id, "orgUnitId")? {
+            Some(o) => Some(app.subtree(OrgUnitId(o)).await.map_err(to_graphql_error)?),
+            None => None,
+        };
+        let sf = persons::PersonFilter { org_units, fiscal_code: f.fiscal_code, name: f.name };
+        paged(after, before, first, last, |req| async move {
+            persons::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into()))
+        }, |p| p.id.0, PersonNode)
+        .await
+    }
+
+    /// Cases, filtered by organisation, state, operator, area.
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilter>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, CaseNode, EmptyFields, EmptyFields>> {
+        let (app, actor) = (app(ctx)?, actor(ctx)?);
+        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        let f = filter.unwrap_or_default();
+        let org_units = match opt_id(&f.org_unit_id, "orgUnitId")? {
+            Some(o) => Some(app.subtree(OrgUnitId(o)).await.map_err(to_graphql_error)?),
+            None => None,
+        };
+        let area = match &f.area {
+            Some(a) => Some(UserArea::parse(a).ok_or_else(|| async_graphql::Error::new(format!("unknown area {a:?}")))?),
+            None => None,
+        };
+        let sf = cases::CaseFilter {
+            org_units,
+            states: parse_states(&f.states, CaseState::parse)?,
+            operator: opt_id(&f.operator_id, "operatorId")?.map(OperatorId),
+            area,
+            person: None,
+        };
+        paged(after, before, first, last, |req| async move {
+            cases::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into()))
+        }, |c| c.id.0, CaseNode)
+        .await
+    }
+
+    /// Interventions, filtered by case, state, provider, funding line.
+    async fn interventions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InterventionFilter>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, InterventionNode, EmptyFields, EmptyFields>> {
+        let (app, actor) = (app(ctx)?, actor(ctx)?);
+        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        let f = filter.unwrap_or_default();
+        let org_units = match opt_id(&f.org_unit_id, "orgUnitId")? {
+            Some(o) => Some(app.subtree(OrgUnitId(o)).await.map_err(to_graphql_error)?),
+            None => None,
+        };
+        let sf = interventions::InterventionFilter {
+            org_units,
+            case: opt_id(&f.case_id, "caseId")?.map(CaseId),
+            states: parse_states(&f.states, InterventionState::parse)?,
+            provider: opt_id(&f.provider_id, "providerId")?.map(ProviderId),
+            funding_line: opt_id(&f.funding_line_id, "fundingLineId")?.map(FundingLineId),
+        };
+        paged(after, before, first, last, |req| async move {
+            interventions::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into()))
+        }, |i| i.intervention.id.0, InterventionNode)
+        .await
+    }
+
+    /// Funding lines.
+    async fn funding_lines(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, FundingLineNode, EmptyFields, EmptyFields>> {
+        let (app, actor) = (app(ctx)?, actor(ctx)?);
+        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        paged(after, before, first, last, |req| async move {
+            budget::list_lines(store, None, &req).await.map_err(|e| to_graphql_error(e.into()))
+        }, |l| l.id.0, FundingLineNode)
+        .await
+    }
+
+    /// Access sheets.
+    async fn access_sheets(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, AccessSheetNode, EmptyFields, EmptyFields>> {
+        let (app, actor) = (app(ctx)?, actor(ctx)?);
+        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        paged(after, before, first, last, |req| async move {
+            access::list(store, None, &req).await.map_err(|e| to_graphql_error(e.into()))
+        }, |s| s.id.0, AccessSheetNode)
+        .await
+    }
+
+    /// The organisation hierarchy.
+    async fn org_units(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnitNode>> {
+        let units = org::all_units(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
+        Ok(units.into_iter().map(OrgUnitNode).collect())
+    }
+
+    /// The intervention catalogue.
+    async fn catalogue(&self, ctx: &Context<'_>) -> Result<Vec<CatalogueEntryNode>> {
+        let rows = catalogue::all(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
+        Ok(rows.into_iter().map(CatalogueEntryNode).collect())
+    }
+
+    /// Funds.
+    async fn funds(&self, ctx: &Context<'_>) -> Result<Vec<FundNode>> {
+        let rows = budget::all_funds(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
+        Ok(rows.into_iter().map(FundNode).collect())
+    }
+
+    /// Providers.
+    async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<ProviderNode>> {
+        let rows = providers::all(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
+        Ok(rows.into_iter().map(ProviderNode).collect())
+    }
+}

@@ -1,0 +1,29 @@
+//! The GraphQL schema with its limits.
+
+use async_graphql::{EmptySubscription, Schema};
+
+use crate::mutations::Mutation;
+use crate::query::Query;
+
+/// The schema type.
+pub type SisoSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deepest query accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Most complex query accepted (one point per field, multiplied by list sizes).
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// Builds the schema.
+pub fn build_schema() -> SisoSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .limit_directives(20)
+        .finish()
+}
+
+/// The schema in SDL, as checked in at `docs/schema.graphql`.
+pub fn sdl() -> String {
+    build_schema().sdl()
+}

@@ -1,0 +1,820 @@
+//! GraphQL output types: thin wrappers over domain types; nested fields go through the
+//! request's [`Loaders`].
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use siso_domain::assessment::{Assessment, Need, SinaBlock};
+use siso_domain::budget::{Fund, FundingLine};
+use siso_domain::case::{Case, CaseEvent};
+use siso_domain::catalogue::CatalogueEntry;
+use siso_domain::ids::*;
+use siso_domain::intervention::Disbursement;
+use siso_domain::org::OrgUnit;
+use siso_domain::person::{IseeAttestation, Person, Sex};
+use siso_domain::plan::{Objective, Plan, PlanReview};
+use siso_domain::provider::{MonthlyPresence, Placement, Provider};
+use siso_store::repo::budget::Commitment;
+use siso_store::repo::interventions::{InterventionEvent, StoredIntervention};
+use siso_store::repo::org::Operator;
+
+use crate::loaders::{Loaders, Of};
+use crate::scalars::{Euro, id};
+
+fn ld<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+/// Hours ×100 as a decimal string.
+fn hours(centi: Option<i64>) -> Option<String> {
+    centi.map(|h| format!("{}.{:02}", h / 100, h % 100))
+}
+
+/// An organisation unit.
+pub struct OrgUnitNode(pub OrgUnit);
+
+#[Object(name = "OrgUnit")]
+impl OrgUnitNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    /// region, ambito, comune, municipio, office or provider.
+    async fn kind(&self) -> &str {
+        self.0.kind.as_str()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// ISTAT code.
+    async fn istat_code(&self) -> Option<&str> {
+        self.0.istat_code.as_deref()
+    }
+    /// Cadastral (Belfiore) code.
+    async fn cadastral_code(&self) -> Option<&str> {
+        self.0.cadastral_code.as_deref()
+    }
+    /// INPS *codice ente*.
+    async fn inps_ente_code(&self) -> Option<&str> {
+        self.0.inps_ente_code.as_deref()
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<OrgUnitNode>> {
+        match self.0.parent_id {
+            Some(p) => Ok(ld(ctx)?.load_one(p).await?.map(OrgUnitNode)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A social operator.
+pub struct OperatorNode(pub Operator);
+
+#[Object(name = "Operator")]
+impl OperatorNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn role(&self) -> &str {
+        &self.0.role
+    }
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnitNode>> {
+        Ok(ld(ctx)?.load_one(self.0.org_unit_id).await?.map(OrgUnitNode))
+    }
+}
+
+/// A person (*assistito*).
+pub struct PersonNode(pub Person);
+
+#[Object(name = "Person")]
+impl PersonNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    /// Codice fiscale (personal or temporary).
+    async fn fiscal_code(&self) -> Option<&str> {
+        self.0.fiscal_code.as_ref().map(|c| c.as_str())
+    }
+    async fn surname(&self) -> &str {
+        &self.0.surname
+    }
+    async fn given_name(&self) -> &str {
+        &self.0.given_name
+    }
+    /// `M` or `F`.
+    async fn sex(&self) -> &str {
+        match self.0.sex {
+            Sex::Male => "M",
+            Sex::Female => "F",
+        }
+    }
+    async fn birth_date(&self) -> NaiveDate {
+        self.0.birth_date
+    }
+    /// Belfiore code of the birth place.
+    async fn birth_place_code(&self) -> Option<&str> {
+        self.0.birth_place_code.as_deref()
+    }
+    /// ISTAT state code of citizenship.
+    async fn citizenship_code(&self) -> Option<&str> {
+        self.0.citizenship_code.as_deref()
+    }
+    /// ISTAT code of the comune of residence.
+    async fn residence_comune_code(&self) -> Option<&str> {
+        self.0.residence_comune_code.as_deref()
+    }
+    async fn residence_address(&self) -> Option<&str> {
+        self.0.residence_address.as_deref()
+    }
+    async fn homeless(&self) -> bool {
+        self.0.homeless
+    }
+    async fn disability(&self) -> bool {
+        self.0.disability
+    }
+    async fn civil_invalidity_percent(&self) -> Option<i16> {
+        self.0.civil_invalidity_percent
+    }
+    /// The unit that holds the record.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnitNode>> {
+        Ok(ld(ctx)?.load_one(self.0.org_unit_id).await?.map(OrgUnitNode))
+    }
+    /// The person's cases.
+    async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<CaseNode>> {
+        let v = ld(ctx)?.load_one(Of::<Case, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(CaseNode).collect())
+    }
+    /// ISEE attestations, newest first.
+    async fn isee(&self, ctx: &Context<'_>) -> Result<Vec<IseeNode>> {
+        let v = ld(ctx)?.load_one(Of::<IseeAttestation, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(IseeNode).collect())
+    }
+}
+
+/// An ISEE attestation.
+pub struct IseeNode(pub IseeAttestation);
+
+#[Object(name = "IseeAttestation")]
+impl IseeNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    /// ordinary, socio_health, minors or residential.
+    async fn kind(&self) -> &str {
+        self.0.kind.as_str()
+    }
+    async fn dsu_protocol(&self) -> &str {
+        &self.0.dsu_protocol
+    }
+    async fn dsu_year(&self) -> i32 {
+        self.0.dsu_year
+    }
+    async fn dsu_date(&self) -> NaiveDate {
+        self.0.dsu_date
+    }
+    async fn value(&self) -> Euro {
+        Euro(self.0.value)
+    }
+    async fn valid_from(&self) -> NaiveDate {
+        self.0.valid_from
+    }
+    async fn valid_until(&self) -> NaiveDate {
+        self.0.valid_until
+    }
+}
+
+/// An access sheet.
+pub struct AccessSheetNode(pub siso_domain::access::AccessSheet);
+
+#[Object(name = "AccessSheet")]
+impl AccessSheetNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn access_on(&self) -> NaiveDate {
+        self.0.access_on
+    }
+    async fn channel(&self) -> &str {
+        self.0.channel.as_str()
+    }
+    async fn reporter(&self) -> &str {
+        self.0.reporter.as_str()
+    }
+    async fn reasons(&self) -> &[String] {
+        &self.0.reasons
+    }
+    async fn privacy_consent(&self) -> bool {
+        self.0.privacy_consent
+    }
+    /// open, forwarded or closed.
+    async fn state(&self) -> &str {
+        self.0.state.as_str()
+    }
+    async fn person(&self, ctx: &Context<'_>) -> Result<Option<PersonNode>> {
+        match self.0.person_id {
+            Some(p) => Ok(ld(ctx)?.load_one(p).await?.map(PersonNode)),
+            None => Ok(None),
+        }
+    }
+    async fn case(&self, ctx: &Context<'_>) -> Result<Option<CaseNode>> {
+        match self.0.case_id {
+            Some(c) => Ok(ld(ctx)?.load_one(c).await?.map(CaseNode)),
+            None => Ok(None),
+        }
+    }
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnitNode>> {
+        Ok(ld(ctx)?.load_one(self.0.org_unit_id).await?.map(OrgUnitNode))
+    }
+}
+
+/// A case (*cartella sociale*).
+pub struct CaseNode(pub Case);
+
+#[Object(name = "Case")]
+impl CaseNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    /// open, suspended, closed or reopened.
+    async fn state(&self) -> &str {
+        self.0.state.as_str()
+    }
+    /// ISTAT area of users.
+    async fn area(&self) -> &str {
+        self.0.area.as_str()
+    }
+    async fn opened_on(&self) -> NaiveDate {
+        self.0.opened_on
+    }
+    async fn closed_on(&self) -> Option<NaiveDate> {
+        self.0.closed_on
+    }
+    async fn closure_reason(&self) -> Option<&str> {
+        self.0.closure_reason.as_deref()
+    }
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnitNode>> {
+        Ok(ld(ctx)?.load_one(self.0.org_unit_id).await?.map(OrgUnitNode))
+    }
+    async fn person(&self, ctx: &Context<'_>) -> Result<Option<PersonNode>> {
+        Ok(ld(ctx)?.load_one(self.0.person_id).await?.map(PersonNode))
+    }
+    async fn responsible_operator(&self, ctx: &Context<'_>) -> Result<Option<OperatorNode>> {
+        match self.0.responsible_operator_id {
+            Some(o) => Ok(ld(ctx)?.load_one(o).await?.map(OperatorNode)),
+            None => Ok(None),
+        }
+    }
+    /// Every change of state, operator or office, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<CaseEventNode>> {
+        let v = ld(ctx)?.load_one(Of::<(CaseId, CaseEvent), _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(|(_, e)| CaseEventNode(e)).collect())
+    }
+    async fn needs(&self, ctx: &Context<'_>) -> Result<Vec<NeedNode>> {
+        let v = ld(ctx)?.load_one(Of::<Need, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(NeedNode).collect())
+    }
+    async fn assessments(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentNode>> {
+        let v = ld(ctx)?.load_one(Of::<Assessment, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(AssessmentNode).collect())
+    }
+    async fn plans(&self, ctx: &Context<'_>) -> Result<Vec<PlanNode>> {
+        let v = ld(ctx)?.load_one(Of::<Plan, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(PlanNode).collect())
+    }
+    /// The plan in force (the newest active one).
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
+        let v = ld(ctx)?.load_one(Of::<Plan, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().rev().find(|p| p.state == siso_domain::plan::PlanState::Active).map(PlanNode))
+    }
+    async fn interventions(&self, ctx: &Context<'_>) -> Result<Vec<InterventionNode>> {
+        let v = ld(ctx)?.load_one(Of::<StoredIntervention, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(InterventionNode).collect())
+    }
+}
+
+/// An entry of a case's history.
+pub struct CaseEventNode(pub CaseEvent);
+
+#[Object(name = "CaseEvent")]
+impl CaseEventNode {
+    /// opened, reassigned, suspended, resumed, closed or reopened.
+    async fn kind(&self) -> &str {
+        self.0.kind.as_str()
+    }
+    async fn on(&self) -> NaiveDate {
+        self.0.on
+    }
+    async fn state(&self) -> &str {
+        self.0.state.as_str()
+    }
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+    async fn operator(&self, ctx: &Context<'_>) -> Result<Option<OperatorNode>> {
+        match self.0.operator_id {
+            Some(o) => Ok(ld(ctx)?.load_one(o).await?.map(OperatorNode)),
+            None => Ok(None),
+        }
+    }
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnitNode>> {
+        Ok(ld(ctx)?.load_one(self.0.org_unit_id).await?.map(OrgUnitNode))
+    }
+}
+
+/// A need.
+pub struct NeedNode(pub Need);
+
+#[Object(name = "Need")]
+impl NeedNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn severity(&self) -> i16 {
+        self.0.severity
+    }
+    async fn recorded_on(&self) -> NaiveDate {
+        self.0.recorded_on
+    }
+}
+
+/// The SINA block of an assessment.
+#[derive(SimpleObject)]
+#[graphql(name = "Sina")]
+pub struct SinaNode {
+    mobility: Option<i16>,
+    daily_living: Option<i16>,
+    cognitive: Option<i16>,
+    behavioural: Option<i16>,
+    health_need: Option<i16>,
+    income: Option<i16>,
+    support_network: Option<i16>,
+    source: Option<i16>,
+    instrument: Option<i16>,
+    invalidity_source: Option<i16>,
+    civil_invalidity: Vec<i16>,
+    needed_benefits: Vec<String>,
+    /// Every value the INPS flow requires is present.
+    complete: bool,
+}
+
+impl From<&SinaBlock> for SinaNode {
+    fn from(s: &SinaBlock) -> Self {
+        SinaNode {
+            mobility: s.mobility,
+            daily_living: s.daily_living,
+            cognitive: s.cognitive,
+            behavioural: s.behavioural,
+            health_need: s.health_need,
+            income: s.income,
+            support_network: s.support_network,
+            source: s.source,
+            instrument: s.instrument,
+            invalidity_source: s.invalidity_source,
+            civil_invalidity: s.civil_invalidity.clone(),
+            needed_benefits: s.needed_benefits.clone(),
+            complete: s.is_complete(),
+        }
+    }
+}
+
+/// An answer of an assessment.
+#[derive(SimpleObject)]
+pub struct Answer {
+    question: String,
+    answer: String,
+}
+
+/// An assessment.
+pub struct AssessmentNode(pub Assessment);
+
+#[Object(name = "Assessment")]
+impl AssessmentNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    /// svama, sina, sinba or local.
+    async fn instrument(&self) -> &str {
+        self.0.instrument.as_str()
+    }
+    async fn assessed_on(&self) -> NaiveDate {
+        self.0.assessed_on
+    }
+    async fn assessor(&self) -> &str {
+        &self.0.assessor
+    }
+    async fn score(&self) -> Option<i32> {
+        self.0.score
+    }
+    /// The answers (health data).
+    async fn answers(&self) -> Vec<Answer> {
+        self.0.answers.iter().map(|(q, a)| Answer { question: q.clone(), answer: a.clone() }).collect()
+    }
+    async fn sina(&self) -> Option<SinaNode> {
+        self.0.sina.as_ref().map(SinaNode::from)
+    }
+}
+
+/// An individual plan.
+pub struct PlanNode(pub Plan);
+
+#[Object(name = "Plan")]
+impl PlanNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    /// pai, pei or pti.
+    async fn kind(&self) -> &str {
+        self.0.kind.as_str()
+    }
+    /// active or closed.
+    async fn state(&self) -> &str {
+        self.0.state.as_str()
+    }
+    async fn starts_on(&self) -> NaiveDate {
+        self.0.starts_on
+    }
+    async fn planned_end_on(&self) -> Option<NaiveDate> {
+        self.0.planned_end_on
+    }
+    async fn review_every_months(&self) -> i16 {
+        self.0.review_every_months
+    }
+    async fn next_review_on(&self) -> NaiveDate {
+        self.0.next_review_on
+    }
+    async fn objectives(&self, ctx: &Context<'_>) -> Result<Vec<ObjectiveNode>> {
+        let v = ld(ctx)?.load_one(Of::<Objective, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(ObjectiveNode).collect())
+    }
+    async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<PlanReviewNode>> {
+        let v = ld(ctx)?.load_one(Of::<PlanReview, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(PlanReviewNode).collect())
+    }
+}
+
+/// An objective.
+pub struct ObjectiveNode(pub Objective);
+
+#[Object(name = "Objective")]
+impl ObjectiveNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    /// short, medium or long.
+    async fn term(&self) -> &str {
+        self.0.term.as_str()
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn due_on(&self) -> Option<NaiveDate> {
+        self.0.due_on
+    }
+    /// not_reached, partly, reached or exceeded.
+    async fn attainment(&self) -> Option<&str> {
+        self.0.attainment.map(|a| a.as_str())
+    }
+}
+
+/// A review of a plan.
+pub struct PlanReviewNode(pub PlanReview);
+
+#[Object(name = "PlanReview")]
+impl PlanReviewNode {
+    async fn reviewed_on(&self) -> NaiveDate {
+        self.0.reviewed_on
+    }
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+}
+
+/// A catalogue entry.
+pub struct CatalogueEntryNode(pub CatalogueEntry);
+
+#[Object(name = "CatalogueEntry")]
+impl CatalogueEntryNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn local_code(&self) -> &str {
+        &self.0.local_code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// INPS benefit code (e.g. A1.11).
+    async fn inps_code(&self) -> &str {
+        &self.0.inps_code
+    }
+    async fn inps_area(&self) -> &str {
+        self.0.inps_area.as_str()
+    }
+    async fn istat_area(&self) -> &str {
+        self.0.istat_area.as_str()
+    }
+    async fn istat_type(&self) -> &str {
+        self.0.istat_type.as_str()
+    }
+    async fn sina_required(&self) -> bool {
+        self.0.sina_required
+    }
+    async fn means_test(&self) -> &str {
+        self.0.means_test.as_str()
+    }
+}
+
+/// An intervention.
+pub struct InterventionNode(pub StoredIntervention);
+
+#[Object(name = "Intervention")]
+impl InterventionNode {
+    async fn id(&self) -> ID {
+        id(self.0.intervention.id.0)
+    }
+    /// requested, authorised, active, suspended, closed or rejected.
+    async fn state(&self) -> &str {
+        self.0.intervention.state.as_str()
+    }
+    async fn requested_amount(&self) -> Euro {
+        Euro(self.0.intervention.requested_amount)
+    }
+    async fn authorised_amount(&self) -> Option<Euro> {
+        self.0.intervention.authorised_amount.map(Euro)
+    }
+    /// Sum of the disbursements.
+    async fn disbursed_amount(&self) -> Euro {
+        Euro(self.0.disbursed)
+    }
+    async fn monthly_amount(&self) -> Option<Euro> {
+        self.0.intervention.monthly_amount.map(Euro)
+    }
+    /// Monthly hours as a decimal string.
+    async fn monthly_hours(&self) -> Option<String> {
+        hours(self.0.intervention.monthly_hours_centi)
+    }
+    async fn co_payment_monthly(&self) -> Option<Euro> {
+        self.0.intervention.co_payment_monthly.map(Euro)
+    }
+    async fn starts_on(&self) -> NaiveDate {
+        self.0.intervention.starts_on
+    }
+    async fn ends_on(&self) -> Option<NaiveDate> {
+        self.0.intervention.ends_on
+    }
+    async fn requested_on(&self) -> NaiveDate {
+        self.0.intervention.requested_on
+    }
+    async fn decided_on(&self) -> Option<NaiveDate> {
+        self.0.intervention.decided_on
+    }
+    async fn reason(&self) -> Option<&str> {
+        self.0.intervention.reason.as_deref()
+    }
+    /// isee, other, exempt or none.
+    async fn means_test(&self) -> &str {
+        self.0.intervention.means_test.as_str()
+    }
+    async fn isee_threshold(&self) -> Option<Euro> {
+        self.0.intervention.isee_threshold.map(Euro)
+    }
+    async fn application_protocol(&self) -> Option<&str> {
+        self.0.intervention.application_protocol.as_deref()
+    }
+    async fn catalogue_entry(&self, ctx: &Context<'_>) -> Result<Option<CatalogueEntryNode>> {
+        Ok(ld(ctx)?.load_one(self.0.intervention.catalogue_entry_id).await?.map(CatalogueEntryNode))
+    }
+    async fn case(&self, ctx: &Context<'_>) -> Result<Option<CaseNode>> {
+        Ok(ld(ctx)?.load_one(self.0.intervention.case_id).await?.map(CaseNode))
+    }
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
+        match self.0.intervention.plan_id {
+            Some(p) => Ok(ld(ctx)?.load_one(p).await?.map(PlanNode)),
+            None => Ok(None),
+        }
+    }
+    async fn provider(&self, ctx: &Context<'_>) -> Result<Option<ProviderNode>> {
+        match self.0.intervention.provider_id {
+            Some(p) => Ok(ld(ctx)?.load_one(p).await?.map(ProviderNode)),
+            None => Ok(None),
+        }
+    }
+    async fn funding_line(&self, ctx: &Context<'_>) -> Result<Option<FundingLineNode>> {
+        match self.0.intervention.funding_line_id {
+            Some(l) => Ok(ld(ctx)?.load_one(l).await?.map(FundingLineNode)),
+            None => Ok(None),
+        }
+    }
+    async fn disbursements(&self, ctx: &Context<'_>) -> Result<Vec<DisbursementNode>> {
+        let v = ld(ctx)?.load_one(Of::<Disbursement, _>::new(self.0.intervention.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(DisbursementNode).collect())
+    }
+    async fn placements(&self, ctx: &Context<'_>) -> Result<Vec<PlacementNode>> {
+        let v = ld(ctx)?.load_one(Of::<Placement, _>::new(self.0.intervention.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(PlacementNode).collect())
+    }
+    /// Every change of state, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<InterventionEventNode>> {
+        let v = ld(ctx)?.load_one(Of::<InterventionEvent, _>::new(self.0.intervention.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(InterventionEventNode).collect())
+    }
+}
+
+/// An entry of an intervention's history.
+pub struct InterventionEventNode(pub InterventionEvent);
+
+#[Object(name = "InterventionEvent")]
+impl InterventionEventNode {
+    async fn from_state(&self) -> Option<&str> {
+        self.0.from_state.map(|s| s.as_str())
+    }
+    async fn to_state(&self) -> &str {
+        self.0.to_state.as_str()
+    }
+    async fn on(&self) -> NaiveDate {
+        self.0.on
+    }
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+}
+
+/// A disbursement.
+pub struct DisbursementNode(pub Disbursement);
+
+#[Object(name = "Disbursement")]
+impl DisbursementNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn paid_on(&self) -> NaiveDate {
+        self.0.paid_on
+    }
+    async fn period_from(&self) -> NaiveDate {
+        self.0.period_from
+    }
+    async fn period_to(&self) -> NaiveDate {
+        self.0.period_to
+    }
+    async fn amount(&self) -> Euro {
+        Euro(self.0.amount)
+    }
+    async fn ente_share(&self) -> Euro {
+        Euro(self.0.ente_share)
+    }
+    async fn user_share(&self) -> Euro {
+        Euro(self.0.user_share)
+    }
+    async fn ssn_share(&self) -> Euro {
+        Euro(self.0.ssn_share)
+    }
+    async fn other_share(&self) -> Euro {
+        Euro(self.0.other_share)
+    }
+    async fn hours(&self) -> Option<String> {
+        hours(self.0.hours_centi)
+    }
+}
+
+/// A provider.
+pub struct ProviderNode(pub Provider);
+
+#[Object(name = "Provider")]
+impl ProviderNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn accreditation(&self) -> Option<&str> {
+        self.0.accreditation.as_deref()
+    }
+    async fn places(&self) -> Option<i32> {
+        self.0.places
+    }
+}
+
+/// A residential placement.
+pub struct PlacementNode(pub Placement);
+
+#[Object(name = "Placement")]
+impl PlacementNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn daily_fee(&self) -> Euro {
+        Euro(self.0.daily_fee)
+    }
+    async fn starts_on(&self) -> NaiveDate {
+        self.0.starts_on
+    }
+    async fn ends_on(&self) -> Option<NaiveDate> {
+        self.0.ends_on
+    }
+    async fn provider(&self, ctx: &Context<'_>) -> Result<Option<ProviderNode>> {
+        Ok(ld(ctx)?.load_one(self.0.provider_id).await?.map(ProviderNode))
+    }
+    async fn presences(&self, ctx: &Context<'_>) -> Result<Vec<PresenceNode>> {
+        let v = ld(ctx)?.load_one(Of::<MonthlyPresence, _>::new(self.0.id)).await?.unwrap_or_default();
+        Ok(v.into_iter().map(PresenceNode).collect())
+    }
+}
+
+/// Presences of a month.
+pub struct PresenceNode(pub MonthlyPresence);
+
+#[Object(name = "MonthlyPresence")]
+impl PresenceNode {
+    /// First day of the month.
+    async fn month(&self) -> NaiveDate {
+        self.0.month
+    }
+    async fn days_present(&self) -> i16 {
+        self.0.days_present
+    }
+    /// Days × daily fee.
+    async fn amount_due(&self) -> Euro {
+        Euro(self.0.amount_due)
+    }
+}
+
+/// A fund.
+pub struct FundNode(pub Fund);
+
+#[Object(name = "Fund")]
+impl FundNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    /// fnps, poverty, fna, regional, own or european.
+    async fn kind(&self) -> &str {
+        self.0.kind.as_str()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+/// A funding line.
+pub struct FundingLineNode(pub FundingLine);
+
+#[Object(name = "FundingLine")]
+impl FundingLineNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Spending chapter (*capitolo*).
+    async fn chapter(&self) -> Option<&str> {
+        self.0.chapter.as_deref()
+    }
+    async fn amount(&self) -> Euro {
+        Euro(self.0.amount)
+    }
+    async fn committed(&self) -> Euro {
+        Euro(self.0.committed)
+    }
+    async fn available(&self) -> Euro {
+        Euro(self.0.available())
+    }
+    async fn fund(&self, ctx: &Context<'_>) -> Result<Option<FundNode>> {
+        Ok(ld(ctx)?.load_one(self.0.fund_id).await?.map(FundNode))
+    }
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnitNode>> {
+        Ok(ld(ctx)?.load_one(self.0.org_unit_id).await?.map(OrgUnitNode))
+    }
+}
+
+/// A commitment (*impegno*).
+pub struct CommitmentNode(pub Commitment);
+
+#[Object(name = "Commitment")]
+impl CommitmentNode {
+    async fn id(&self) -> ID {
+        id(self.0.id.0)
+    }
+    async fn amount(&self) -> Euro {
+        Euro(self.0.amount)
+    }
+    async fn committed_on(&self) -> NaiveDate {
+        self.0.committed_on
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn funding_line(&self, ctx: &Context<'_>) -> Result<Option<FundingLineNode>> {
+        Ok(ld(ctx)?.load_one(self.0.funding_line_id).await?.map(FundingLineNode))
+    }
+}
