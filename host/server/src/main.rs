@@ -1,1 +1,124 @@
-fn main() {}
+//! `siso`: the server and command-line tool.
+
+mod config;
+mod demo;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use siso_app::App;
+use siso_app::hooks::NoHooks;
+use siso_domain::clock::SystemClock;
+use siso_store::Store;
+
+use crate::config::Config;
+
+/// SISO: social-services case management for Italian municipalities and regions.
+#[derive(Debug, Parser)]
+#[command(name = "siso", version, about)]
+struct Cli {
+    /// Configuration file (default: ./siso.toml when it exists).
+    #[arg(long, global = true, env = "SISO_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve,
+    /// Applies the database migrations and exits.
+    Migrate,
+    /// Creates or refreshes a SQLite file with demo data, then serves it.
+    Demo {
+        /// Only load the data, do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Prints the GraphQL schema (SDL).
+    ExportSchema,
+    /// Prints the effective configuration with secrets redacted.
+    CheckConfig,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    config::init_tracing(&cfg.log);
+    match cli.command {
+        Command::ExportSchema => {
+            print!("{}", siso_api::sdl());
+            Ok(())
+        }
+        Command::CheckConfig => {
+            print!("{}", cfg.redacted_toml()?);
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
+            store.migrate().await.context("migration failed")?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve => serve(cfg).await,
+        Command::Demo { no_serve } => {
+            if !cfg.database.url.starts_with("sqlite:") {
+                anyhow::bail!("the demo runs on a SQLite file; set database.url to sqlite://...");
+            }
+            demo::reset_sqlite_file(&cfg.database.url)?;
+            let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
+            store.migrate().await.context("migration failed")?;
+            let app = App::new(store, Arc::new(SystemClock), Arc::new(NoHooks));
+            demo::load(&app).await.context("demo data")?;
+            tracing::info!("demo data loaded");
+            if no_serve {
+                return Ok(());
+            }
+            cfg.api.graphiql = true;
+            serve(cfg).await
+        }
+    }
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
+    store.migrate().await.context("migration failed")?;
+    let app = App::new(store, Arc::new(SystemClock), Arc::new(NoHooks));
+    let router = siso_api::router(app, &cfg.api);
+    let addr: SocketAddr = cfg.server.listen.parse().context("server.listen is not an address")?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, "listening");
+    // The line tests and scripts wait for.
+    println!("siso listening on http://{local}");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
