@@ -39,6 +39,8 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Migrates the configured database and loads the demo data into it (it must be empty).
+    SeedDemo,
     /// Prints the GraphQL schema (SDL).
     ExportSchema,
     /// Prints the effective configuration with secrets redacted.
@@ -66,6 +68,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(cfg).await,
+        Command::SeedDemo => {
+            let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
+            store.migrate().await.context("migration failed")?;
+            let app = App::new(store, Arc::new(SystemClock), Arc::new(NoHooks));
+            demo::load(&app).await.context("demo data")?;
+            tracing::info!("demo data loaded");
+            Ok(())
+        }
         Command::Demo { no_serve } => {
             if !cfg.database.url.starts_with("sqlite:") {
                 anyhow::bail!("the demo runs on a SQLite file; set database.url to sqlite://...");

@@ -1,0 +1,231 @@
+//! Test kit: boots the real `siso` binary on an ephemeral port against a fresh database
+//! (a new SQLite file, or a new PostgreSQL database), loaded with the demo data, and talks to
+//! it over HTTP.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// The admin URL of the PostgreSQL server used by tests.
+pub fn pg_admin_url() -> String {
+    std::env::var("SISO_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A running server and its database.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub db_url: String,
+    db: Db,
+    pg_name: Option<String>,
+    _dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+impl Server {
+    /// Starts a server with the demo data on a fresh database.
+    pub async fn start(db: Db) -> Server {
+        Self::start_with(db, &[]).await
+    }
+
+    /// Starts a server with extra environment variables.
+    pub async fn start_with(db: Db, env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (db_url, pg_name) = match db {
+            Db::Sqlite => (format!("sqlite://{}/siso.db", dir.path().display()), None),
+            Db::Postgres => {
+                let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+                let name = format!("siso_t_{}_{}_{}", std::process::id(), n, rand_suffix());
+                let admin = Database::connect(pg_admin_url()).await.expect("PostgreSQL is not reachable; set SISO_TEST_PG_URL");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+                admin.close().await.ok();
+                let base = pg_admin_url();
+                let base = base.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(base);
+                (format!("{base}/{name}"), Some(name))
+            }
+        };
+        let bin = env!("CARGO_BIN_EXE_siso");
+        let status = Command::new(bin)
+            .arg("seed-demo")
+            .env("SISO__DATABASE__URL", &db_url)
+            .env("SISO__LOG__FILTER", "warn")
+            .current_dir(dir.path())
+            .status()
+            .expect("run siso seed-demo");
+        assert!(status.success(), "siso seed-demo failed");
+        let mut cmd = Command::new(bin);
+        cmd.arg("serve")
+            .env("SISO__DATABASE__URL", &db_url)
+            .env("SISO__SERVER__LISTEN", "127.0.0.1:0")
+            .env("SISO__LOG__FILTER", "warn")
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn siso serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let url = tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref() {
+                let line = line.expect("read stdout");
+                if let Some(url) = line.strip_prefix("siso listening on ") {
+                    let url = url.trim().to_string();
+                    // Keep draining stdout so the server never blocks on a full pipe.
+                    std::thread::spawn(move || for _ in lines {});
+                    return url;
+                }
+            }
+            panic!("siso serve exited before listening");
+        })
+        .await
+        .expect("join");
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        Server { child, url, db_url, db, pg_name, _dir: dir, http }
+    }
+
+    /// Posts a GraphQL request as `operator` (None: anonymous) and returns the JSON answer.
+    pub async fn gql(&self, operator: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self.http.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(op) = operator {
+            req = req.header("x-siso-operator", op);
+        }
+        let resp = req.send().await.expect("send");
+        resp.json::<Value>().await.expect("json answer")
+    }
+
+    /// Like [`Server::gql`] but fails the test on any top-level error and returns `data`.
+    pub async fn data(&self, operator: &str, query: &str, variables: Value) -> Value {
+        let v = self.gql(Some(operator), query, variables).await;
+        assert!(v.get("errors").is_none(), "unexpected errors: {v}");
+        v["data"].clone()
+    }
+
+    /// A raw HTTP client and the base URL.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The statements counter from /metrics.
+    pub async fn sql_statements(&self) -> u64 {
+        let text = self.http.get(format!("{}/metrics", self.url)).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("siso_sql_statements_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("metric")
+    }
+
+    /// A direct connection to the test database (for assertions only).
+    pub async fn db(&self) -> DatabaseConnection {
+        Database::connect(&self.db_url).await.expect("connect to the test database")
+    }
+
+    /// A fingerprint of every table: row count and a checksum of ids. Equal fingerprints
+    /// before and after a request mean the request changed nothing.
+    pub async fn fingerprint(&self) -> Vec<(String, i64, i64)> {
+        let db = self.db().await;
+        let tables = [
+            "org_units", "operators", "persons", "households", "household_members", "isee_attestations", "cases",
+            "case_events", "access_sheets", "needs", "assessments", "plans", "plan_objectives", "plan_reviews",
+            "catalogue_entries", "providers", "funds", "funding_lines", "interventions", "intervention_events",
+            "commitments", "disbursements", "placements", "monthly_presences", "audit_events",
+        ];
+        let mut out = Vec::new();
+        for t in tables {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT COUNT(*), COALESCE(SUM(id), 0) FROM {t}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let count: i64 = row.try_get_by_index(0).unwrap();
+            let sum: i64 = row.try_get_by_index::<i64>(1).or_else(|_| row.try_get_by_index::<sea_orm::prelude::Decimal>(1).map(|d| d.try_into().unwrap_or(-1))).unwrap_or(-1);
+            out.push((t.to_string(), count, sum));
+        }
+        // Totals that must never move without a row moving with them.
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COALESCE(SUM(committed_cents), 0) FROM funding_lines".to_string(),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let committed: i64 = row.try_get_by_index::<i64>(0).unwrap_or(-1);
+        out.push(("funding_lines.committed".into(), committed, 0));
+        db.close().await.ok();
+        out
+    }
+
+    /// Stops the server and drops a PostgreSQL database.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(name) = self.pg_name.take() {
+            if let Ok(admin) = Database::connect(pg_admin_url()).await {
+                let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                admin.close().await.ok();
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(COUNTER.load(Ordering::SeqCst));
+    h.finish() % 1_000_000
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let server = common::Server::start(common::Db::Sqlite).await;
+                ($body)(&server).await;
+                server.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let server = common::Server::start(common::Db::Postgres).await;
+                ($body)(&server).await;
+                server.stop().await;
+            }
+        }
+    };
+}
+
+/// Looks up an id by a GraphQL query path helper.
+pub fn s(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
