@@ -1,0 +1,141 @@
+//! Bad input gets a typed error and leaves the database exactly as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Server, s};
+use serde_json::{Value, json};
+
+/// Runs `query` and asserts the database did not change; returns the answer.
+async fn unchanged(server: &Server, op: Option<&str>, query: &str, vars: Value) -> Value {
+    let before = server.fingerprint().await;
+    let v = server.gql(op, query, vars).await;
+    let after = server.fingerprint().await;
+    assert_eq!(before, after, "the database changed after {query}: {v}");
+    v
+}
+
+/// Asserts a payload carries exactly one user error with this code.
+fn user_error(v: &Value, mutation: &str, code: &str) {
+    let errors = &v["data"][mutation]["errors"];
+    assert_eq!(errors.as_array().map(Vec::len), Some(1), "{mutation}: {v}");
+    assert_eq!(errors[0]["code"], code, "{mutation}: {v}");
+    assert!(!errors[0]["message"].as_str().unwrap_or("").is_empty());
+}
+
+/// Asserts a top-level GraphQL error without internal detail.
+fn top_level_error(v: &Value) {
+    let errors = v["errors"].as_array().unwrap_or_else(|| panic!("expected a top-level error: {v}"));
+    assert!(!errors.is_empty());
+    let text = v.to_string().to_lowercase();
+    for leak in ["sqlx", "sea_orm", "sqlite", "postgres", "panicked", "stack", "select "] {
+        assert!(!text.contains(leak), "internal detail {leak:?} leaked: {v}");
+    }
+}
+
+async fn ids(server: &Server) -> (String, String, String, String) {
+    let d = server
+        .data("op.perugia", r#"{ orgUnits { id name } catalogue { id localCode } cases(filter: { states: ["open"] }) { edges { node { id orgUnit { name } interventions { id state } } } } }"#, json!({}))
+        .await;
+    let office = d["orgUnits"].as_array().unwrap().iter().find(|u| u["name"] == "Perugia - Segretariato sociale").map(|u| s(&u["id"])).unwrap();
+    let entry = d["catalogue"].as_array().unwrap().iter().find(|u| u["localCode"] == "CONTR-ECO").map(|u| s(&u["id"])).unwrap();
+    let case = d["cases"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["orgUnit"]["name"] == "Perugia - Segretariato sociale").unwrap();
+    let interventions = case["node"]["interventions"].as_array().unwrap();
+    let active = interventions.iter().find(|i| i["state"] == "active").map(|i| s(&i["id"])).unwrap();
+    (office, entry, s(&case["node"]["id"]), active)
+}
+
+async fn hostile(server: &Server) {
+    let op = Some("op.perugia");
+    let (office, entry, case, active) = ids(server).await;
+
+    // Malformed codice fiscale (wrong check character), absurd dates.
+    let v = unchanged(server, op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "RSSMRA85T10A562X", surname: "Rossi", givenName: "Mario", sex: "M", birthDate: "1985-12-10" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
+    user_error(&v, "createPerson", "INVALID_FISCAL_CODE");
+    assert_eq!(v["data"]["createPerson"]["errors"][0]["field"], "fiscalCode");
+    assert!(!v.to_string().contains("RSSMRA85T10A562X"), "the code must not be echoed: {v}");
+    let v = unchanged(server, op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Rossi", givenName: "Mario", sex: "M", birthDate: "2999-01-01" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
+    user_error(&v, "createPerson", "INVALID_DATE");
+    let v = unchanged(server, op, r#"mutation { createPerson(input: { orgUnitId: "999999", surname: "Rossi", givenName: "Mario", sex: "X", birthDate: "1980-01-01" }) { person { id } errors { code field message } } }"#, json!({})).await;
+    user_error(&v, "createPerson", "INVALID_CODE");
+
+    // Negative, zero, imprecise and absurd amounts.
+    let disb = r#"mutation($i: ID!, $a: Money!) { recordDisbursement(input: { interventionId: $i, amount: $a, paidOn: "2026-07-01", periodFrom: "2026-06-01", periodTo: "2026-06-30" }) { disbursement { id } errors { code field message } } }"#;
+    for amount in ["-300", "0"] {
+        let v = unchanged(server, op, disb, json!({ "i": active, "a": amount })).await;
+        user_error(&v, "recordDisbursement", "INVALID_AMOUNT");
+    }
+    for amount in ["1.005", "99999999999999999", "1e9", "NaN"] {
+        let v = unchanged(server, op, disb, json!({ "i": active, "a": amount })).await;
+        top_level_error(&v);
+    }
+    let v = unchanged(server, op, disb, json!({ "i": active, "a": 1.5 })).await;
+    top_level_error(&v);
+    // More than what is left of the authorised amount.
+    let v = unchanged(server, op, disb, json!({ "i": active, "a": "5000" })).await;
+    user_error(&v, "recordDisbursement", "OVER_AUTHORISED");
+
+    // Unknown ids.
+    let v = unchanged(server, op, disb, json!({ "i": "987654", "a": "10" })).await;
+    user_error(&v, "recordDisbursement", "NOT_FOUND");
+    let v = unchanged(server, op, disb, json!({ "i": "not-a-number", "a": "10" })).await;
+    user_error(&v, "recordDisbursement", "INVALID_ID");
+    let v = unchanged(server, op, r#"mutation { closeCase(caseId: "424242", reason: "x") { case { id } errors { code field message } } }"#, json!({})).await;
+    user_error(&v, "closeCase", "NOT_FOUND");
+    let v = unchanged(server, op, r#"query { case(id: "424242") { id } }"#, json!({})).await;
+    assert_eq!(v["data"]["case"], Value::Null);
+
+    // Forbidden state transitions.
+    let v = unchanged(server, op, r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "10") { intervention { id } errors { code field message } } }"#, json!({ "i": active })).await;
+    user_error(&v, "authoriseIntervention", "INVALID_TRANSITION");
+    let v = unchanged(server, op, r#"mutation($c: ID!) { reopenCase(caseId: $c) { case { id } errors { code field message } } }"#, json!({ "c": case })).await;
+    user_error(&v, "reopenCase", "INVALID_TRANSITION");
+    let v = unchanged(server, op, r#"mutation($c: ID!) { closeCase(caseId: $c, reason: " ") { case { id } errors { code field message } } }"#, json!({ "c": case })).await;
+    user_error(&v, "closeCase", "REQUIRED");
+
+    // Over-budget commitment.
+    let d = server.data("amm.perugia", "{ fundingLines(first: 50) { edges { node { id available orgUnit { name } } } } }", json!({})).await;
+    let line = d["fundingLines"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["orgUnit"]["name"] == "Comune di Perugia").unwrap();
+    let available: f64 = line["node"]["available"].as_str().unwrap().parse().unwrap();
+    let too_much = format!("{}", available as i64 + 1);
+    let v = unchanged(server, Some("amm.perugia"), r#"mutation($l: ID!, $a: Money!) { commitFunds(fundingLineId: $l, amount: $a) { commitment { id } errors { code field message } } }"#, json!({ "l": line["node"]["id"], "a": too_much })).await;
+    user_error(&v, "commitFunds", "INSUFFICIENT_FUNDS");
+
+    // No new intervention on a closed case.
+    let d = server.data("op.lodi", r#"{ cases(filter: { states: ["closed"] }) { edges { node { id } } } }"#, json!({})).await;
+    let closed = s(&d["cases"]["edges"][0]["node"]["id"]);
+    let v = unchanged(server, Some("op.lodi"), r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "100", startsOn: "2026-03-01" }) { intervention { id } errors { code field message } } }"#, json!({ "c": closed, "e": entry })).await;
+    user_error(&v, "requestIntervention", "CASE_NOT_ACTIVE");
+
+    // Anonymous requests see no personal data and change nothing.
+    let v = unchanged(server, None, r#"{ cases(first: 5) { edges { node { id } } } }"#, json!({})).await;
+    top_level_error(&v);
+    assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let v = unchanged(server, None, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "A", givenName: "B", sex: "M", birthDate: "1980-01-01" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
+    top_level_error(&v);
+
+    // Malformed GraphQL and over-deep queries.
+    let v = unchanged(server, op, "mutation { closeCase(caseId: ", json!({})).await;
+    top_level_error(&v);
+    let deep = format!("{{ cases(first: 1) {{ edges {{ node {{ {} }} }} }} }}", "person { cases { person { cases { person { cases { person { cases { person { cases { person { cases { id } } } } } } } } } } } }");
+    let v = unchanged(server, op, &deep, json!({})).await;
+    top_level_error(&v);
+    assert!(v["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("too deep"), "{v}");
+
+    // Oversized bodies are refused before parsing.
+    let before = server.fingerprint().await;
+    let big = "x".repeat(2 * 1024 * 1024);
+    let resp = server
+        .http()
+        .post(format!("{}/graphql", server.url))
+        .header("content-type", "application/json")
+        .header("x-siso-operator", "op.perugia")
+        .body(format!("{{\"query\":\"{{ me {{ id }} }}\",\"variables\":{{\"pad\":\"{big}\"}}}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+    assert_eq!(before, server.fingerprint().await);
+}
+
+on_both!(bad_input_is_refused_and_changes_nothing, hostile);
