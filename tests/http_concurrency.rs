@@ -8,8 +8,16 @@ use common::{Server, s};
 use serde_json::json;
 
 async fn concurrency(server: &Server) {
-    let d = server.data("amm.perugia", "{ orgUnits { id name } funds { id kind } catalogue { id localCode } }", json!({})).await;
-    let comune = d["orgUnits"].as_array().unwrap().iter().find(|u| u["name"] == "Comune di Perugia").map(|u| s(&u["id"])).unwrap();
+    let d = server
+        .data("amm.perugia", "{ orgUnits { id name } funds { id kind } catalogue { id localCode } }", json!({}))
+        .await;
+    let comune = d["orgUnits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "Comune di Perugia")
+        .map(|u| s(&u["id"]))
+        .unwrap();
     let fund = d["funds"].as_array().unwrap().iter().find(|u| u["kind"] == "poverty").map(|u| s(&u["id"])).unwrap();
 
     // A line of €1,000 and 50 parallel commitments of €30: exactly 33 fit.
@@ -22,17 +30,23 @@ async fn concurrency(server: &Server) {
     });
     let answers = futures::future::join_all(tasks).await;
     let ok = answers.iter().filter(|a| a["data"]["commitFunds"]["commitment"]["id"].is_string()).count();
-    let refused = answers.iter().filter(|a| a["data"]["commitFunds"]["errors"][0]["code"] == "INSUFFICIENT_FUNDS").count();
+    let refused =
+        answers.iter().filter(|a| a["data"]["commitFunds"]["errors"][0]["code"] == "INSUFFICIENT_FUNDS").count();
     assert_eq!(ok, 33, "answers: {answers:?}");
     assert_eq!(refused, 17);
-    let d = server.data("amm.perugia", "query($l: ID!) { fundingLine(id: $l) { committed available } }", json!({ "l": line })).await;
+    let d = server
+        .data("amm.perugia", "query($l: ID!) { fundingLine(id: $l) { committed available } }", json!({ "l": line }))
+        .await;
     assert_eq!(d["fundingLine"]["committed"], "990.00");
     assert_eq!(d["fundingLine"]["available"], "10.00");
     // The running total matches the commitments themselves.
     let db = server.db().await;
     use sea_orm::ConnectionTrait;
     let row = db
-        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) FROM commitments WHERE funding_line_id = {line}")))
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) FROM commitments WHERE funding_line_id = {line}"),
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -42,21 +56,40 @@ async fn concurrency(server: &Server) {
 
     // An active intervention authorised for €1,000 and 25 parallel disbursements of €100.
     let d = server.data("op.perugia", r#"{ cases(filter: { states: ["open"] }) { edges { node { id orgUnit { name } } } } catalogue { id localCode } }"#, json!({})).await;
-    let case = d["cases"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["orgUnit"]["name"] == "Perugia - Segretariato sociale").map(|e| s(&e["node"]["id"])).unwrap();
-    let entry = d["catalogue"].as_array().unwrap().iter().find(|u| u["localCode"] == "SAD").map(|u| s(&u["id"])).unwrap();
+    let case = d["cases"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["orgUnit"]["name"] == "Perugia - Segretariato sociale")
+        .map(|e| s(&e["node"]["id"]))
+        .unwrap();
+    let entry =
+        d["catalogue"].as_array().unwrap().iter().find(|u| u["localCode"] == "SAD").map(|u| s(&u["id"])).unwrap();
     let d = server
         .data("op.perugia", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "1000", startsOn: "2026-01-01" }) { intervention { id } errors { code } } }"#, json!({ "c": case, "e": entry }))
         .await;
     let i = s(&d["requestIntervention"]["intervention"]["id"]);
     server.data("amm.perugia", r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "1000") { errors { code } } }"#, json!({ "i": i })).await;
-    server.data("op.perugia", r#"mutation($i: ID!) { activateIntervention(interventionId: $i) { errors { code } } }"#, json!({ "i": i })).await;
+    server
+        .data(
+            "op.perugia",
+            r#"mutation($i: ID!) { activateIntervention(interventionId: $i) { errors { code } } }"#,
+            json!({ "i": i }),
+        )
+        .await;
     let tasks = (0..25).map(|_| {
         server.gql(Some("amm.perugia"), r#"mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: "100", paidOn: "2026-02-01", periodFrom: "2026-01-01", periodTo: "2026-01-31" }) { disbursement { id } errors { code } } }"#, json!({ "i": i }))
     });
     let answers = futures::future::join_all(tasks).await;
     let ok = answers.iter().filter(|a| a["data"]["recordDisbursement"]["disbursement"]["id"].is_string()).count();
     assert_eq!(ok, 10, "answers: {answers:?}");
-    let d = server.data("op.perugia", "query($i: ID!) { intervention(id: $i) { disbursedAmount disbursements { amount } } }", json!({ "i": i })).await;
+    let d = server
+        .data(
+            "op.perugia",
+            "query($i: ID!) { intervention(id: $i) { disbursedAmount disbursements { amount } } }",
+            json!({ "i": i }),
+        )
+        .await;
     assert_eq!(d["intervention"]["disbursedAmount"], "1000.00");
     assert_eq!(d["intervention"]["disbursements"].as_array().unwrap().len(), 10);
 }

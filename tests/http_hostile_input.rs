@@ -37,9 +37,21 @@ async fn ids(server: &Server) -> (String, String, String, String) {
     let d = server
         .data("op.perugia", r#"{ orgUnits { id name } catalogue { id localCode } cases(filter: { states: ["open"] }) { edges { node { id orgUnit { name } interventions { id state } } } } }"#, json!({}))
         .await;
-    let office = d["orgUnits"].as_array().unwrap().iter().find(|u| u["name"] == "Perugia - Segretariato sociale").map(|u| s(&u["id"])).unwrap();
-    let entry = d["catalogue"].as_array().unwrap().iter().find(|u| u["localCode"] == "CONTR-ECO").map(|u| s(&u["id"])).unwrap();
-    let case = d["cases"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["orgUnit"]["name"] == "Perugia - Segretariato sociale").unwrap();
+    let office = d["orgUnits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "Perugia - Segretariato sociale")
+        .map(|u| s(&u["id"]))
+        .unwrap();
+    let entry =
+        d["catalogue"].as_array().unwrap().iter().find(|u| u["localCode"] == "CONTR-ECO").map(|u| s(&u["id"])).unwrap();
+    let case = d["cases"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["orgUnit"]["name"] == "Perugia - Segretariato sociale")
+        .unwrap();
     let interventions = case["node"]["interventions"].as_array().unwrap();
     let active = interventions.iter().find(|i| i["state"] == "active").map(|i| s(&i["id"])).unwrap();
     (office, entry, s(&case["node"]["id"]), active)
@@ -80,7 +92,13 @@ async fn hostile(server: &Server) {
     user_error(&v, "recordDisbursement", "NOT_FOUND");
     let v = unchanged(server, op, disb, json!({ "i": "not-a-number", "a": "10" })).await;
     user_error(&v, "recordDisbursement", "INVALID_ID");
-    let v = unchanged(server, op, r#"mutation { closeCase(caseId: "424242", reason: "x") { case { id } errors { code field message } } }"#, json!({})).await;
+    let v = unchanged(
+        server,
+        op,
+        r#"mutation { closeCase(caseId: "424242", reason: "x") { case { id } errors { code field message } } }"#,
+        json!({}),
+    )
+    .await;
     user_error(&v, "closeCase", "NOT_FOUND");
     let v = unchanged(server, op, r#"query { case(id: "424242") { id } }"#, json!({})).await;
     assert_eq!(v["data"]["case"], Value::Null);
@@ -88,21 +106,46 @@ async fn hostile(server: &Server) {
     // Forbidden state transitions.
     let v = unchanged(server, op, r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "10") { intervention { id } errors { code field message } } }"#, json!({ "i": active })).await;
     user_error(&v, "authoriseIntervention", "INVALID_TRANSITION");
-    let v = unchanged(server, op, r#"mutation($c: ID!) { reopenCase(caseId: $c) { case { id } errors { code field message } } }"#, json!({ "c": case })).await;
+    let v = unchanged(
+        server,
+        op,
+        r#"mutation($c: ID!) { reopenCase(caseId: $c) { case { id } errors { code field message } } }"#,
+        json!({ "c": case }),
+    )
+    .await;
     user_error(&v, "reopenCase", "INVALID_TRANSITION");
-    let v = unchanged(server, op, r#"mutation($c: ID!) { closeCase(caseId: $c, reason: " ") { case { id } errors { code field message } } }"#, json!({ "c": case })).await;
+    let v = unchanged(
+        server,
+        op,
+        r#"mutation($c: ID!) { closeCase(caseId: $c, reason: " ") { case { id } errors { code field message } } }"#,
+        json!({ "c": case }),
+    )
+    .await;
     user_error(&v, "closeCase", "REQUIRED");
 
     // Over-budget commitment.
-    let d = server.data("amm.perugia", "{ fundingLines(first: 50) { edges { node { id available orgUnit { name } } } } }", json!({})).await;
-    let line = d["fundingLines"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["orgUnit"]["name"] == "Comune di Perugia").unwrap();
+    let d = server
+        .data(
+            "amm.perugia",
+            "{ fundingLines(first: 50) { edges { node { id available orgUnit { name } } } } }",
+            json!({}),
+        )
+        .await;
+    let line = d["fundingLines"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["orgUnit"]["name"] == "Comune di Perugia")
+        .unwrap();
     let available: f64 = line["node"]["available"].as_str().unwrap().parse().unwrap();
     let too_much = format!("{}", available as i64 + 1);
     let v = unchanged(server, Some("amm.perugia"), r#"mutation($l: ID!, $a: Money!) { commitFunds(fundingLineId: $l, amount: $a) { commitment { id } errors { code field message } } }"#, json!({ "l": line["node"]["id"], "a": too_much })).await;
     user_error(&v, "commitFunds", "INSUFFICIENT_FUNDS");
 
     // No new intervention on a closed case.
-    let d = server.data("op.lodi", r#"{ cases(filter: { states: ["closed"] }) { edges { node { id } } } }"#, json!({})).await;
+    let d = server
+        .data("op.lodi", r#"{ cases(filter: { states: ["closed"] }) { edges { node { id } } } }"#, json!({}))
+        .await;
     let closed = s(&d["cases"]["edges"][0]["node"]["id"]);
     let v = unchanged(server, Some("op.lodi"), r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "100", startsOn: "2026-03-01" }) { intervention { id } errors { code field message } } }"#, json!({ "c": closed, "e": entry })).await;
     user_error(&v, "requestIntervention", "CASE_NOT_ACTIVE");
@@ -117,7 +160,10 @@ async fn hostile(server: &Server) {
     // Malformed GraphQL and over-deep queries.
     let v = unchanged(server, op, "mutation { closeCase(caseId: ", json!({})).await;
     top_level_error(&v);
-    let deep = format!("{{ cases(first: 1) {{ edges {{ node {{ {} }} }} }} }}", "person { cases { person { cases { person { cases { person { cases { person { cases { person { cases { id } } } } } } } } } } } }");
+    let deep = format!(
+        "{{ cases(first: 1) {{ edges {{ node {{ {} }} }} }} }}",
+        "person { cases { person { cases { person { cases { person { cases { person { cases { person { cases { id } } } } } } } } } } } }"
+    );
     let v = unchanged(server, op, &deep, json!({})).await;
     top_level_error(&v);
     assert!(v["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("too deep"), "{v}");

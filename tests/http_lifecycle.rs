@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 /// Finds the id of the node whose `field` equals `value` in a list.
 pub fn find(list: &Value, field: &str, value: &str) -> String {
-    let node = list.as_array().unwrap().iter().find(|n| n[field] == value).unwrap_or_else(|| panic!("no {field} = {value}"));
+    let node =
+        list.as_array().unwrap().iter().find(|n| n[field] == value).unwrap_or_else(|| panic!("no {field} = {value}"));
     s(&node["id"])
 }
 
@@ -24,7 +25,11 @@ pub struct Refs {
 
 pub async fn refs(server: &Server) -> Refs {
     let d = server
-        .data("op.perugia", "{ orgUnits { id name } catalogue { id localCode } funds { id kind } providers { id name } }", json!({}))
+        .data(
+            "op.perugia",
+            "{ orgUnits { id name } catalogue { id localCode } funds { id kind } providers { id name } }",
+            json!({}),
+        )
         .await;
     Refs {
         office: find(&d["orgUnits"], "name", "Perugia - Segretariato sociale"),
@@ -69,7 +74,8 @@ async fn lifecycle(server: &Server) {
         .await;
     let case = s(&ok(&d, "forwardAccessSheet")["case"]["id"]);
     assert_eq!(d["forwardAccessSheet"]["case"]["state"], "open");
-    let d = server.data(op, "query($s: ID!) { accessSheet(id: $s) { state case { id } } }", json!({ "s": sheet })).await;
+    let d =
+        server.data(op, "query($s: ID!) { accessSheet(id: $s) { state case { id } } }", json!({ "s": sheet })).await;
     assert_eq!(d["accessSheet"]["state"], "forwarded");
     assert_eq!(s(&d["accessSheet"]["case"]["id"]), case);
 
@@ -90,7 +96,13 @@ async fn lifecycle(server: &Server) {
         .data(op, r#"mutation($p: ID!, $o: ID!) { reviewPlan(planId: $p, reviewedOn: "2026-04-30", attainments: [{ objectiveId: $o, attainment: "partly" }], notes: "On track") { plan { nextReviewOn objectives { attainment } reviews { reviewedOn } } errors { code } } }"#, json!({ "p": plan["id"], "o": objective }))
         .await;
     assert_eq!(ok(&d, "reviewPlan")["plan"]["nextReviewOn"], "2026-07-30");
-    let d = server.data(op, "query($c: ID!) { case(id: $c) { plan { objectives { attainment } reviews { reviewedOn } } } }", json!({ "c": case })).await;
+    let d = server
+        .data(
+            op,
+            "query($c: ID!) { case(id: $c) { plan { objectives { attainment } reviews { reviewedOn } } } }",
+            json!({ "c": case }),
+        )
+        .await;
     assert_eq!(d["case"]["plan"]["objectives"][0]["attainment"], "partly");
     assert_eq!(d["case"]["plan"]["reviews"][0]["reviewedOn"], "2026-04-30");
 
@@ -162,9 +174,11 @@ async fn lifecycle(server: &Server) {
     let d = server.data(op, r#"mutation($c: ID!) { reopenCase(caseId: $c, reason: "New need") { case { state closedOn } errors { code } } }"#, json!({ "c": case })).await;
     assert_eq!(ok(&d, "reopenCase")["case"]["state"], "reopened");
     let d = server.data(op, "query($c: ID!) { case(id: $c) { history { kind state } interventions { state } needs { code } assessments { score } } }", json!({ "c": case })).await;
-    let kinds: Vec<&str> = d["case"]["history"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        d["case"]["history"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["opened", "reassigned", "closed", "reopened"]);
-    let states: Vec<&str> = d["case"]["interventions"].as_array().unwrap().iter().map(|e| e["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> =
+        d["case"]["interventions"].as_array().unwrap().iter().map(|e| e["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["closed", "rejected", "authorised"]);
 
     // A household.

@@ -49,10 +49,7 @@ const STAMP_FILE: &str = ".siso-installed";
 /// `(name under OUT_DIR/graphiql-assets, path inside an npm project dir)`.
 const ASSETS: [(&str, &str); 4] = [
     ("react.js", "node_modules/react/umd/react.production.min.js"),
-    (
-        "react-dom.js",
-        "node_modules/react-dom/umd/react-dom.production.min.js",
-    ),
+    ("react-dom.js", "node_modules/react-dom/umd/react-dom.production.min.js"),
     ("graphiql.js", "node_modules/graphiql/graphiql.min.js"),
     ("graphiql.css", "node_modules/graphiql/graphiql.min.css"),
 ];
@@ -98,11 +95,7 @@ fn main() {
     for ((name, _), src) in ASSETS.iter().zip(&sources) {
         let dest = dest_dir.join(name);
         if let Err(err) = fs::copy(src, &dest) {
-            panic!(
-                "failed to copy GraphiQL asset {} to {}: {err}",
-                src.display(),
-                dest.display()
-            );
+            panic!("failed to copy GraphiQL asset {} to {}: {err}", src.display(), dest.display());
         }
     }
 }
@@ -145,10 +138,8 @@ fn npm_install(package_json: &Path, package_lock: &Path, work: &Path) {
     write(&work.join("package-lock.json"), &lock);
 
     let started = Instant::now();
-    let output = Command::new("npm")
-        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-        .current_dir(work)
-        .output();
+    let output =
+        Command::new("npm").args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"]).current_dir(work).output();
     let output = match output {
         Ok(output) => output,
         Err(err) if err.kind() == ErrorKind::NotFound => panic!(
@@ -189,10 +180,7 @@ fn npm_install(package_json: &Path, package_lock: &Path, work: &Path) {
     }
     write(&stamp, &stamp_contents);
     // Visible with `cargo build -vv`.
-    eprintln!(
-        "siso-api build: npm ci for GraphiQL assets took {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("siso-api build: npm ci for GraphiQL assets took {:.1}s", started.elapsed().as_secs_f64());
 }
 
 fn env_var(name: &str) -> String {

@@ -42,12 +42,7 @@ pub fn render(sql: &str, backend: DatabaseBackend) -> String {
 /// Splits a SQL file into statements (no statement of ours contains a `;` inside a literal).
 fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
     sql.split(';')
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
         .filter(|s| !s.trim().is_empty())
 }
 

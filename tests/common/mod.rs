@@ -50,7 +50,8 @@ impl Server {
             Db::Postgres => {
                 let n = COUNTER.fetch_add(1, Ordering::SeqCst);
                 let name = format!("siso_t_{}_{}_{}", std::process::id(), n, rand_suffix());
-                let admin = Database::connect(pg_admin_url()).await.expect("PostgreSQL is not reachable; set SISO_TEST_PG_URL");
+                let admin =
+                    Database::connect(pg_admin_url()).await.expect("PostgreSQL is not reachable; set SISO_TEST_PG_URL");
                 admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
                 admin.close().await.ok();
                 let base = pg_admin_url();
@@ -101,7 +102,8 @@ impl Server {
 
     /// Posts a GraphQL request as `operator` (None: anonymous) and returns the JSON answer.
     pub async fn gql(&self, operator: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut req = self.http.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
+        let mut req =
+            self.http.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
         if let Some(op) = operator {
             req = req.header("x-siso-operator", op);
         }
@@ -140,10 +142,31 @@ impl Server {
     pub async fn fingerprint(&self) -> Vec<(String, i64, i64)> {
         let db = self.db().await;
         let tables = [
-            "org_units", "operators", "persons", "households", "household_members", "isee_attestations", "cases",
-            "case_events", "access_sheets", "needs", "assessments", "plans", "plan_objectives", "plan_reviews",
-            "catalogue_entries", "providers", "funds", "funding_lines", "interventions", "intervention_events",
-            "commitments", "disbursements", "placements", "monthly_presences", "audit_events",
+            "org_units",
+            "operators",
+            "persons",
+            "households",
+            "household_members",
+            "isee_attestations",
+            "cases",
+            "case_events",
+            "access_sheets",
+            "needs",
+            "assessments",
+            "plans",
+            "plan_objectives",
+            "plan_reviews",
+            "catalogue_entries",
+            "providers",
+            "funds",
+            "funding_lines",
+            "interventions",
+            "intervention_events",
+            "commitments",
+            "disbursements",
+            "placements",
+            "monthly_presences",
+            "audit_events",
         ];
         let mut out = Vec::new();
         for t in tables {
@@ -156,7 +179,10 @@ impl Server {
                 .unwrap()
                 .unwrap();
             let count: i64 = row.try_get_by_index(0).unwrap();
-            let sum: i64 = row.try_get_by_index::<i64>(1).or_else(|_| row.try_get_by_index::<sea_orm::prelude::Decimal>(1).map(|d| d.try_into().unwrap_or(-1))).unwrap_or(-1);
+            let sum: i64 = row
+                .try_get_by_index::<i64>(1)
+                .or_else(|_| row.try_get_by_index::<sea_orm::prelude::Decimal>(1).map(|d| d.try_into().unwrap_or(-1)))
+                .unwrap_or(-1);
             out.push((t.to_string(), count, sum));
         }
         // Totals that must never move without a row moving with them.

@@ -31,11 +31,9 @@ pub fn field_error(code: &str, field: &str, message: &str) -> UserError {
 pub fn to_user_error(e: AppError) -> Result<UserError, async_graphql::Error> {
     match e {
         AppError::User(d) => Ok(d.into()),
-        AppError::NotFound { kind, field } => Ok(UserError {
-            code: "NOT_FOUND".into(),
-            field: Some(field.into()),
-            message: format!("{kind} not found"),
-        }),
+        AppError::NotFound { kind, field } => {
+            Ok(UserError { code: "NOT_FOUND".into(), field: Some(field.into()), message: format!("{kind} not found") })
+        }
         other => Err(to_graphql_error(other)),
     }
 }
@@ -43,7 +41,9 @@ pub fn to_user_error(e: AppError) -> Result<UserError, async_graphql::Error> {
 /// A top-level GraphQL error: internal detail goes to the log only.
 pub fn to_graphql_error(e: AppError) -> async_graphql::Error {
     match e {
-        AppError::Forbidden => async_graphql::Error::new("not allowed").extend_with(|_, ext| ext.set("code", "FORBIDDEN")),
+        AppError::Forbidden => {
+            async_graphql::Error::new("not allowed").extend_with(|_, ext| ext.set("code", "FORBIDDEN"))
+        }
         AppError::NotFound { kind, .. } => {
             async_graphql::Error::new(format!("{kind} not found")).extend_with(|_, ext| ext.set("code", "NOT_FOUND"))
         }

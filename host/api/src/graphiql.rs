@@ -41,14 +41,11 @@ pub const GRAPHIQL_CSS_PATH: &str = "/graphiql/graphiql.css";
 /// `react/umd/react.production.min.js`, installed by `build.rs`.
 static REACT_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphiql-assets/react.js"));
 /// `react-dom/umd/react-dom.production.min.js`, installed by `build.rs`.
-static REACT_DOM_JS: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/graphiql-assets/react-dom.js"));
+static REACT_DOM_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphiql-assets/react-dom.js"));
 /// `graphiql/graphiql.min.js`, installed by `build.rs`.
-static GRAPHIQL_JS: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/graphiql-assets/graphiql.js"));
+static GRAPHIQL_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphiql-assets/graphiql.js"));
 /// `graphiql/graphiql.min.css`, installed by `build.rs`.
-static GRAPHIQL_CSS: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/graphiql-assets/graphiql.css"));
+static GRAPHIQL_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphiql-assets/graphiql.css"));
 
 /// `Content-Type` of the JavaScript assets.
 const JS_CONTENT_TYPE: &str = "text/javascript; charset=utf-8";
@@ -65,34 +62,15 @@ const ASSET_CACHE_CONTROL: &str = "public, max-age=86400";
 /// `Router<S>`; the handlers do not use the state.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route(
-            REACT_JS_PATH,
-            get(|| async { asset(JS_CONTENT_TYPE, REACT_JS) }),
-        )
-        .route(
-            REACT_DOM_JS_PATH,
-            get(|| async { asset(JS_CONTENT_TYPE, REACT_DOM_JS) }),
-        )
-        .route(
-            GRAPHIQL_JS_PATH,
-            get(|| async { asset(JS_CONTENT_TYPE, GRAPHIQL_JS) }),
-        )
-        .route(
-            GRAPHIQL_CSS_PATH,
-            get(|| async { asset(CSS_CONTENT_TYPE, GRAPHIQL_CSS) }),
-        )
+        .route(REACT_JS_PATH, get(|| async { asset(JS_CONTENT_TYPE, REACT_JS) }))
+        .route(REACT_DOM_JS_PATH, get(|| async { asset(JS_CONTENT_TYPE, REACT_DOM_JS) }))
+        .route(GRAPHIQL_JS_PATH, get(|| async { asset(JS_CONTENT_TYPE, GRAPHIQL_JS) }))
+        .route(GRAPHIQL_CSS_PATH, get(|| async { asset(CSS_CONTENT_TYPE, GRAPHIQL_CSS) }))
 }
 
 /// Builds the response for one embedded asset.
 fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, ASSET_CACHE_CONTROL),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, ASSET_CACHE_CONTROL)], body).into_response()
 }
 
 /// The GraphiQL HTML page, titled "SISO GraphQL", sending its requests to
@@ -182,12 +160,7 @@ mod tests {
     #[test]
     fn page_loads_local_assets_and_endpoint() {
         let html = page("/graphql").0;
-        for path in [
-            REACT_JS_PATH,
-            REACT_DOM_JS_PATH,
-            GRAPHIQL_JS_PATH,
-            GRAPHIQL_CSS_PATH,
-        ] {
+        for path in [REACT_JS_PATH, REACT_DOM_JS_PATH, GRAPHIQL_JS_PATH, GRAPHIQL_CSS_PATH] {
             assert!(html.contains(&format!("\"{path}\"")), "missing {path}");
         }
         assert!(html.contains("<title>SISO GraphQL</title>"));

@@ -60,7 +60,11 @@ pub fn router(app: App, cfg: &ApiConfig) -> Router {
 fn cors(origins: &[String]) -> CorsLayer {
     let base = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::HeaderName::from_static(auth::OPERATOR_HEADER)])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static(auth::OPERATOR_HEADER),
+        ])
         .max_age(Duration::from_secs(3600));
     if origins.iter().any(|o| o == "*") {
         base.allow_origin(AllowOrigin::any())
@@ -72,11 +76,12 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
     let mut req = req.into_inner();
+    let gate = std::sync::Arc::new(loaders::PollGate::default());
     if let Some(actor) = auth::actor_from_headers(&s.app, &headers).await {
-        req = req.data(loaders::loaders(s.app.clone(), actor.clone())).data(actor);
+        req = req.data(loaders::loaders(s.app.clone(), actor.clone(), gate.clone())).data(actor);
     }
     req = req.data(s.app.clone());
-    s.schema.execute(req).await.into()
+    loaders::Gated::new(Box::pin(s.schema.execute(req)), gate).await.into()
 }
 
 async fn graphiql_page(State(s): State<AppState>) -> Response {

@@ -2,7 +2,17 @@
 //! and request "level", whatever the page size.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::task::{ArcWake, AtomicWaker};
+use tokio::sync::Notify;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use siso_app::{Actor, App};
@@ -33,9 +43,115 @@ pub struct Batch {
 /// The request's data loader.
 pub type Loaders = DataLoader<Batch>;
 
-/// Creates the loader of one request.
-pub fn loaders(app: App, actor: Actor) -> Loaders {
-    DataLoader::new(Batch { app, actor }, tokio::spawn)
+/// Creates the loader of one request. Batches are dispatched as soon as the request's task
+/// has finished a polling pass (see [`PollGate`]), not after a timer: every sibling field of a
+/// list registers its key in that pass, so a page of 50 costs one statement per relation, and
+/// no request waits on a clock.
+pub fn loaders(app: App, actor: Actor, gate: Arc<PollGate>) -> Loaders {
+    DataLoader::new(Batch { app, actor }, move |task: BoxFuture<'static, ()>| {
+        let gate = gate.clone();
+        gate.inflight.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(async move {
+            gate.idle().await;
+            task.await;
+            if gate.inflight.fetch_sub(1, Ordering::SeqCst) == 1 {
+                gate.waker.wake();
+            }
+        })
+    })
+    .delay(Duration::ZERO)
+    .max_batch_size(1000)
+}
+
+/// Breadth-first batching for one request.
+///
+/// A batch load waits until the request's task has *finished* a polling pass: its poll returned
+/// without the task waking itself (list resolution yields to the runtime every few dozen
+/// items, so one logical pass can span several polls). It then sees every key the pass
+/// registered. While loads are delivering, the request's task is not polled again unless it
+/// asked for it, so every sibling moves on to the next level together.
+#[derive(Debug, Default)]
+pub struct PollGate {
+    polling: AtomicBool,
+    notify: Notify,
+    inflight: AtomicUsize,
+    waker: AtomicWaker,
+}
+
+impl PollGate {
+    /// Waits until the request's task has finished its polling pass.
+    async fn idle(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.polling.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A waker that remembers it was woken, so [`Gated`] can tell a pass that continues (the
+/// task woke itself) from one that ended.
+#[derive(Debug, Default)]
+struct Tracker {
+    woken: AtomicBool,
+    inner: std::sync::Mutex<Option<std::task::Waker>>,
+}
+
+impl ArcWake for Tracker {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.woken.store(true, Ordering::SeqCst);
+        let waker = arc_self.inner.lock().ok().and_then(|w| w.clone());
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// Runs a request's future under a [`PollGate`].
+pub struct Gated<'a, T> {
+    inner: BoxFuture<'a, T>,
+    gate: Arc<PollGate>,
+    tracker: Arc<Tracker>,
+    continuing: bool,
+}
+
+impl<'a, T> Gated<'a, T> {
+    /// Wraps `inner`.
+    pub fn new(inner: BoxFuture<'a, T>, gate: Arc<PollGate>) -> Self {
+        Self { inner, gate, tracker: Arc::new(Tracker::default()), continuing: false }
+    }
+}
+
+impl<T> Future for Gated<'_, T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<T> {
+        let this = &mut *self;
+        if !this.continuing && this.gate.inflight.load(Ordering::SeqCst) > 0 {
+            this.gate.waker.register(cx.waker());
+            if this.gate.inflight.load(Ordering::SeqCst) > 0 {
+                return Poll::Pending;
+            }
+        }
+        if let Ok(mut w) = this.tracker.inner.lock() {
+            *w = Some(cx.waker().clone());
+        }
+        this.tracker.woken.store(false, Ordering::SeqCst);
+        this.gate.polling.store(true, Ordering::SeqCst);
+        let waker = futures::task::waker(this.tracker.clone());
+        let mut inner_cx = TaskContext::from_waker(&waker);
+        let out = this.inner.as_mut().poll(&mut inner_cx);
+        this.continuing = out.is_pending() && this.tracker.woken.load(Ordering::SeqCst);
+        if !this.continuing {
+            this.gate.polling.store(false, Ordering::SeqCst);
+            this.gate.notify.notify_waiters();
+        }
+        out
+    }
 }
 
 impl Batch {
@@ -120,7 +236,10 @@ macro_rules! one_to_many {
         impl Loader<Of<$value, $parent>> for Batch {
             type Value = Vec<$value>;
             type Error = async_graphql::Error;
-            async fn load(&self, keys: &[Of<$value, $parent>]) -> Result<HashMap<Of<$value, $parent>, Vec<$value>>, Self::Error> {
+            async fn load(
+                &self,
+                keys: &[Of<$value, $parent>],
+            ) -> Result<HashMap<Of<$value, $parent>, Vec<$value>>, Self::Error> {
                 let ids: Vec<$parent> = keys.iter().map(|k| k.0).collect();
                 let rows = $fetch(self.store()?, &ids).await.map_err(err)?;
                 let grouped = group(&ids, rows, $parent_of);

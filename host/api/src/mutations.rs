@@ -35,9 +35,9 @@ fn code<T>(value: &str, field: &str, parse: fn(&str) -> Option<T>) -> Input<T> {
 fn hours_centi(v: &Option<String>, field: &str) -> Input<Option<i64>> {
     v.as_deref()
         .map(|h| {
-            h.parse::<siso_domain::money::Money>()
-                .map(|m| m.cents())
-                .map_err(|_| field_error("INVALID_HOURS", field, "hours are a decimal number with at most two decimals"))
+            h.parse::<siso_domain::money::Money>().map(|m| m.cents()).map_err(|_| {
+                field_error("INVALID_HOURS", field, "hours are a decimal number with at most two decimals")
+            })
         })
         .transpose()
 }
@@ -311,13 +311,17 @@ impl Mutation {
             let org = OrgUnitId(req_id(&org_unit_id, "orgUnitId")?);
             let members = members
                 .iter()
-                .map(|m| Ok((PersonId(req_id(&m.person_id, "members")?), code(&m.relation, "members", Relation::parse)?)))
+                .map(|m| {
+                    Ok((PersonId(req_id(&m.person_id, "members")?), code(&m.relation, "members", Relation::parse)?))
+                })
                 .collect::<Input<Vec<_>>>()?;
             Ok((org, members))
         })();
         match parsed {
             Ok((org, members)) => {
-                HouseholdPayload::from(app(ctx)?.create_household(actor(ctx)?, org, registry_id, members).await, |h| id(h.0))
+                HouseholdPayload::from(app(ctx)?.create_household(actor(ctx)?, org, registry_id, members).await, |h| {
+                    id(h.0)
+                })
             }
             Err(e) => Ok(HouseholdPayload::err(e)),
         }
@@ -325,11 +329,23 @@ impl Mutation {
 
     /// Records an ISEE attestation.
     async fn record_isee(&self, ctx: &Context<'_>, input: RecordIseeInput) -> Result<IseePayload> {
-        let parsed = (|| -> Input<_> { Ok((PersonId(req_id(&input.person_id, "personId")?), code(&input.kind, "kind", IseeKind::parse)?)) })();
+        let parsed = (|| -> Input<_> {
+            Ok((PersonId(req_id(&input.person_id, "personId")?), code(&input.kind, "kind", IseeKind::parse)?))
+        })();
         match parsed {
             Ok((person, kind)) => IseePayload::from(
                 app(ctx)?
-                    .record_isee(actor(ctx)?, person, kind, input.dsu_protocol, input.dsu_year, input.dsu_date, input.value.0, input.valid_from, input.valid_until)
+                    .record_isee(
+                        actor(ctx)?,
+                        person,
+                        kind,
+                        input.dsu_protocol,
+                        input.dsu_year,
+                        input.dsu_date,
+                        input.value.0,
+                        input.valid_from,
+                        input.valid_until,
+                    )
                     .await,
                 IseeNode,
             ),
@@ -372,7 +388,9 @@ impl Mutation {
             ))
         })();
         match parsed {
-            Ok((sheet, area, op)) => CasePayload::from(app(ctx)?.forward_access_sheet(actor(ctx)?, sheet, area, op).await, CaseNode),
+            Ok((sheet, area, op)) => {
+                CasePayload::from(app(ctx)?.forward_access_sheet(actor(ctx)?, sheet, area, op).await, CaseNode)
+            }
             Err(e) => Ok(CasePayload::err(e)),
         }
     }
@@ -384,7 +402,8 @@ impl Mutation {
                 org_unit_id: OrgUnitId(req_id(&input.org_unit_id, "orgUnitId")?),
                 person_id: PersonId(req_id(&input.person_id, "personId")?),
                 area: code(&input.area, "area", UserArea::parse)?,
-                responsible_operator_id: opt_id(&input.responsible_operator_id, "responsibleOperatorId")?.map(OperatorId),
+                responsible_operator_id: opt_id(&input.responsible_operator_id, "responsibleOperatorId")?
+                    .map(OperatorId),
                 opened_on: input.opened_on,
             })
         })();
@@ -417,36 +436,72 @@ impl Mutation {
     }
 
     /// Closes a case (cases are never deleted).
-    async fn close_case(&self, ctx: &Context<'_>, case_id: ID, reason: String, on: Option<NaiveDate>) -> Result<CasePayload> {
+    async fn close_case(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        reason: String,
+        on: Option<NaiveDate>,
+    ) -> Result<CasePayload> {
         case_action(ctx, case_id, CaseAction::Close, on, Some(reason)).await
     }
 
     /// Reopens a closed case.
-    async fn reopen_case(&self, ctx: &Context<'_>, case_id: ID, reason: Option<String>, on: Option<NaiveDate>) -> Result<CasePayload> {
+    async fn reopen_case(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        reason: Option<String>,
+        on: Option<NaiveDate>,
+    ) -> Result<CasePayload> {
         case_action(ctx, case_id, CaseAction::Reopen, on, reason).await
     }
 
     /// Suspends a case.
-    async fn suspend_case(&self, ctx: &Context<'_>, case_id: ID, reason: Option<String>, on: Option<NaiveDate>) -> Result<CasePayload> {
+    async fn suspend_case(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        reason: Option<String>,
+        on: Option<NaiveDate>,
+    ) -> Result<CasePayload> {
         case_action(ctx, case_id, CaseAction::Suspend, on, reason).await
     }
 
     /// Resumes a suspended case.
-    async fn resume_case(&self, ctx: &Context<'_>, case_id: ID, reason: Option<String>, on: Option<NaiveDate>) -> Result<CasePayload> {
+    async fn resume_case(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        reason: Option<String>,
+        on: Option<NaiveDate>,
+    ) -> Result<CasePayload> {
         case_action(ctx, case_id, CaseAction::Resume, on, reason).await
     }
 
     /// Records a need on a case.
-    async fn record_need(&self, ctx: &Context<'_>, case_id: ID, code: String, severity: i16, recorded_on: NaiveDate) -> Result<NeedPayload> {
+    async fn record_need(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        code: String,
+        severity: i16,
+        recorded_on: NaiveDate,
+    ) -> Result<NeedPayload> {
         match req_id(&case_id, "caseId") {
-            Ok(c) => NeedPayload::from(app(ctx)?.record_need(actor(ctx)?, CaseId(c), code, severity, recorded_on).await, NeedNode),
+            Ok(c) => NeedPayload::from(
+                app(ctx)?.record_need(actor(ctx)?, CaseId(c), code, severity, recorded_on).await,
+                NeedNode,
+            ),
             Err(e) => Ok(NeedPayload::err(e)),
         }
     }
 
     /// Records a multidimensional assessment.
     async fn record_assessment(&self, ctx: &Context<'_>, input: RecordAssessmentInput) -> Result<AssessmentPayload> {
-        let parsed = (|| -> Input<_> { Ok((CaseId(req_id(&input.case_id, "caseId")?), code(&input.instrument, "instrument", Instrument::parse)?)) })();
+        let parsed = (|| -> Input<_> {
+            Ok((CaseId(req_id(&input.case_id, "caseId")?), code(&input.instrument, "instrument", Instrument::parse)?))
+        })();
         let (case, instrument) = match parsed {
             Ok(v) => v,
             Err(e) => return Ok(AssessmentPayload::err(e)),
@@ -467,7 +522,18 @@ impl Mutation {
             needed_benefits: s.needed_benefits,
         });
         AssessmentPayload::from(
-            app(ctx)?.record_assessment(actor(ctx)?, case, instrument, input.assessed_on, input.assessor, answers, input.score, sina).await,
+            app(ctx)?
+                .record_assessment(
+                    actor(ctx)?,
+                    case,
+                    instrument,
+                    input.assessed_on,
+                    input.assessor,
+                    answers,
+                    input.score,
+                    sina,
+                )
+                .await,
             AssessmentNode,
         )
     }
@@ -485,7 +551,15 @@ impl Mutation {
         match parsed {
             Ok((case, kind, objectives)) => PlanPayload::from(
                 app(ctx)?
-                    .create_plan(actor(ctx)?, case, kind, input.starts_on, input.planned_end_on, input.review_every_months, objectives)
+                    .create_plan(
+                        actor(ctx)?,
+                        case,
+                        kind,
+                        input.starts_on,
+                        input.planned_end_on,
+                        input.review_every_months,
+                        objectives,
+                    )
                     .await,
                 PlanNode,
             ),
@@ -505,18 +579,29 @@ impl Mutation {
         let parsed = (|| -> Input<_> {
             let atts = attainments
                 .iter()
-                .map(|a| Ok((ObjectiveId(req_id(&a.objective_id, "attainments")?), code(&a.attainment, "attainments", Attainment::parse)?)))
+                .map(|a| {
+                    Ok((
+                        ObjectiveId(req_id(&a.objective_id, "attainments")?),
+                        code(&a.attainment, "attainments", Attainment::parse)?,
+                    ))
+                })
                 .collect::<Input<Vec<_>>>()?;
             Ok((PlanId(req_id(&plan_id, "planId")?), atts))
         })();
         match parsed {
-            Ok((plan, atts)) => PlanPayload::from(app(ctx)?.review_plan(actor(ctx)?, plan, reviewed_on, atts, notes).await, PlanNode),
+            Ok((plan, atts)) => {
+                PlanPayload::from(app(ctx)?.review_plan(actor(ctx)?, plan, reviewed_on, atts, notes).await, PlanNode)
+            }
             Err(e) => Ok(PlanPayload::err(e)),
         }
     }
 
     /// Requests an intervention.
-    async fn request_intervention(&self, ctx: &Context<'_>, input: RequestInterventionInput) -> Result<InterventionPayload> {
+    async fn request_intervention(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestInterventionInput,
+    ) -> Result<InterventionPayload> {
         let cmd = (|| -> Input<RequestIntervention> {
             Ok(RequestIntervention {
                 case_id: CaseId(req_id(&input.case_id, "caseId")?),
@@ -535,7 +620,9 @@ impl Mutation {
             })
         })();
         match cmd {
-            Ok(cmd) => InterventionPayload::from(app(ctx)?.request_intervention(actor(ctx)?, cmd).await, InterventionNode),
+            Ok(cmd) => {
+                InterventionPayload::from(app(ctx)?.request_intervention(actor(ctx)?, cmd).await, InterventionNode)
+            }
             Err(e) => Ok(InterventionPayload::err(e)),
         }
     }
@@ -549,7 +636,10 @@ impl Mutation {
         funding_line_id: Option<ID>,
     ) -> Result<InterventionPayload> {
         let parsed = (|| -> Input<_> {
-            Ok((InterventionId(req_id(&intervention_id, "interventionId")?), opt_id(&funding_line_id, "fundingLineId")?.map(FundingLineId)))
+            Ok((
+                InterventionId(req_id(&intervention_id, "interventionId")?),
+                opt_id(&funding_line_id, "fundingLineId")?.map(FundingLineId),
+            ))
         })();
         match parsed {
             Ok((i, l)) => InterventionPayload::from(
@@ -561,30 +651,57 @@ impl Mutation {
     }
 
     /// Rejects a requested intervention.
-    async fn reject_intervention(&self, ctx: &Context<'_>, intervention_id: ID, reason: String) -> Result<InterventionPayload> {
+    async fn reject_intervention(
+        &self,
+        ctx: &Context<'_>,
+        intervention_id: ID,
+        reason: String,
+    ) -> Result<InterventionPayload> {
         match req_id(&intervention_id, "interventionId") {
-            Ok(i) => InterventionPayload::from(app(ctx)?.reject_intervention(actor(ctx)?, InterventionId(i), reason).await, InterventionNode),
+            Ok(i) => InterventionPayload::from(
+                app(ctx)?.reject_intervention(actor(ctx)?, InterventionId(i), reason).await,
+                InterventionNode,
+            ),
             Err(e) => Ok(InterventionPayload::err(e)),
         }
     }
 
     /// Starts (or resumes) delivery of an intervention.
-    async fn activate_intervention(&self, ctx: &Context<'_>, intervention_id: ID, reason: Option<String>) -> Result<InterventionPayload> {
+    async fn activate_intervention(
+        &self,
+        ctx: &Context<'_>,
+        intervention_id: ID,
+        reason: Option<String>,
+    ) -> Result<InterventionPayload> {
         intervention_action(ctx, intervention_id, InterventionAction::Activate, reason).await
     }
 
     /// Suspends an intervention.
-    async fn suspend_intervention(&self, ctx: &Context<'_>, intervention_id: ID, reason: Option<String>) -> Result<InterventionPayload> {
+    async fn suspend_intervention(
+        &self,
+        ctx: &Context<'_>,
+        intervention_id: ID,
+        reason: Option<String>,
+    ) -> Result<InterventionPayload> {
         intervention_action(ctx, intervention_id, InterventionAction::Suspend, reason).await
     }
 
     /// Closes an intervention.
-    async fn close_intervention(&self, ctx: &Context<'_>, intervention_id: ID, reason: Option<String>) -> Result<InterventionPayload> {
+    async fn close_intervention(
+        &self,
+        ctx: &Context<'_>,
+        intervention_id: ID,
+        reason: Option<String>,
+    ) -> Result<InterventionPayload> {
         intervention_action(ctx, intervention_id, InterventionAction::Close, reason).await
     }
 
     /// Records a disbursement (*erogazione*).
-    async fn record_disbursement(&self, ctx: &Context<'_>, input: RecordDisbursementInput) -> Result<DisbursementPayload> {
+    async fn record_disbursement(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordDisbursementInput,
+    ) -> Result<DisbursementPayload> {
         let cmd = (|| -> Input<RecordDisbursement> {
             Ok(RecordDisbursement {
                 intervention_id: InterventionId(req_id(&input.intervention_id, "interventionId")?),
@@ -602,7 +719,9 @@ impl Mutation {
             })
         })();
         match cmd {
-            Ok(cmd) => DisbursementPayload::from(app(ctx)?.record_disbursement(actor(ctx)?, cmd).await, DisbursementNode),
+            Ok(cmd) => {
+                DisbursementPayload::from(app(ctx)?.record_disbursement(actor(ctx)?, cmd).await, DisbursementNode)
+            }
             Err(e) => Ok(DisbursementPayload::err(e)),
         }
     }
@@ -618,7 +737,10 @@ impl Mutation {
         ends_on: Option<NaiveDate>,
     ) -> Result<PlacementPayload> {
         let parsed = (|| -> Input<_> {
-            Ok((InterventionId(req_id(&intervention_id, "interventionId")?), ProviderId(req_id(&provider_id, "providerId")?)))
+            Ok((
+                InterventionId(req_id(&intervention_id, "interventionId")?),
+                ProviderId(req_id(&provider_id, "providerId")?),
+            ))
         })();
         match parsed {
             Ok((i, p)) => PlacementPayload::from(
@@ -630,13 +752,23 @@ impl Mutation {
     }
 
     /// Records a provider's presences for a month.
-    async fn record_presences(&self, ctx: &Context<'_>, placement_id: ID, year: i32, month: i32, days_present: i16) -> Result<PresencePayload> {
+    async fn record_presences(
+        &self,
+        ctx: &Context<'_>,
+        placement_id: ID,
+        year: i32,
+        month: i32,
+        days_present: i16,
+    ) -> Result<PresencePayload> {
         let parsed = (|| -> Input<_> {
             let m = u32::try_from(month).map_err(|_| field_error("INVALID_DATE", "month", "the month is 1 to 12"))?;
             Ok((PlacementId(req_id(&placement_id, "placementId")?), m))
         })();
         match parsed {
-            Ok((p, m)) => PresencePayload::from(app(ctx)?.record_presences(actor(ctx)?, p, year, m, days_present).await, PresenceNode),
+            Ok((p, m)) => PresencePayload::from(
+                app(ctx)?.record_presences(actor(ctx)?, p, year, m, days_present).await,
+                PresenceNode,
+            ),
             Err(e) => Ok(PresencePayload::err(e)),
         }
     }
@@ -652,7 +784,9 @@ impl Mutation {
         chapter: Option<String>,
         amount: Euro,
     ) -> Result<FundingLinePayload> {
-        let parsed = (|| -> Input<_> { Ok((FundId(req_id(&fund_id, "fundId")?), OrgUnitId(req_id(&org_unit_id, "orgUnitId")?))) })();
+        let parsed = (|| -> Input<_> {
+            Ok((FundId(req_id(&fund_id, "fundId")?), OrgUnitId(req_id(&org_unit_id, "orgUnitId")?)))
+        })();
         match parsed {
             Ok((f, o)) => FundingLinePayload::from(
                 app(ctx)?.create_funding_line(actor(ctx)?, f, o, name, year, chapter, amount.0).await,
@@ -672,23 +806,42 @@ impl Mutation {
         description: Option<String>,
     ) -> Result<CommitmentPayload> {
         let parsed = (|| -> Input<_> {
-            Ok((FundingLineId(req_id(&funding_line_id, "fundingLineId")?), opt_id(&intervention_id, "interventionId")?.map(InterventionId)))
+            Ok((
+                FundingLineId(req_id(&funding_line_id, "fundingLineId")?),
+                opt_id(&intervention_id, "interventionId")?.map(InterventionId),
+            ))
         })();
         match parsed {
-            Ok((l, i)) => CommitmentPayload::from(app(ctx)?.commit_funds(actor(ctx)?, l, amount.0, i, description).await, CommitmentNode),
+            Ok((l, i)) => CommitmentPayload::from(
+                app(ctx)?.commit_funds(actor(ctx)?, l, amount.0, i, description).await,
+                CommitmentNode,
+            ),
             Err(e) => Ok(CommitmentPayload::err(e)),
         }
     }
 }
 
-async fn case_action(ctx: &Context<'_>, case_id: ID, action: CaseAction, on: Option<NaiveDate>, reason: Option<String>) -> Result<CasePayload> {
+async fn case_action(
+    ctx: &Context<'_>,
+    case_id: ID,
+    action: CaseAction,
+    on: Option<NaiveDate>,
+    reason: Option<String>,
+) -> Result<CasePayload> {
     match req_id(&case_id, "caseId") {
-        Ok(c) => CasePayload::from(app(ctx)?.change_case_state(actor(ctx)?, CaseId(c), action, on, reason).await, CaseNode),
+        Ok(c) => {
+            CasePayload::from(app(ctx)?.change_case_state(actor(ctx)?, CaseId(c), action, on, reason).await, CaseNode)
+        }
         Err(e) => Ok(CasePayload::err(e)),
     }
 }
 
-async fn intervention_action(ctx: &Context<'_>, id_: ID, action: InterventionAction, reason: Option<String>) -> Result<InterventionPayload> {
+async fn intervention_action(
+    ctx: &Context<'_>,
+    id_: ID,
+    action: InterventionAction,
+    reason: Option<String>,
+) -> Result<InterventionPayload> {
     match req_id(&id_, "interventionId") {
         Ok(i) => InterventionPayload::from(
             app(ctx)?.change_intervention_state(actor(ctx)?, InterventionId(i), action, reason).await,

@@ -17,8 +17,7 @@ use crate::types::*;
 pub const MAX_PAGE: usize = 100;
 
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor> {
-    ctx.data_opt::<Actor>()
-        .ok_or_else(|| to_graphql_error(siso_app::AppError::Forbidden))
+    ctx.data_opt::<Actor>().ok_or_else(|| to_graphql_error(siso_app::AppError::Forbidden))
 }
 
 pub(crate) fn app<'a>(ctx: &Context<'a>) -> Result<&'a App> {
@@ -27,7 +26,9 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> Result<&'a App> {
 
 fn opt_id(id: &Option<ID>, what: &str) -> Result<Option<i64>> {
     match id {
-        Some(id) => parse_id(id).map(Some).ok_or_else(|| async_graphql::Error::new(format!("{what} is not a valid id"))),
+        Some(id) => {
+            parse_id(id).map(Some).ok_or_else(|| async_graphql::Error::new(format!("{what} is not a valid id")))
+        }
         None => Ok(None),
     }
 }
@@ -120,7 +121,10 @@ impl Query {
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<OperatorNode>> {
         let a = actor(ctx)?;
         match a.operator_id {
-            Some(id) => Ok(org::get_operator(app(ctx)?.store(), id).await.map_err(|e| to_graphql_error(e.into()))?.map(OperatorNode)),
+            Some(id) => Ok(org::get_operator(app(ctx)?.store(), id)
+                .await
+                .map_err(|e| to_graphql_error(e.into()))?
+                .map(OperatorNode)),
             None => Ok(None),
         }
     }
@@ -143,7 +147,10 @@ impl Query {
     async fn intervention(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterventionNode>> {
         let Some(id) = parse_id(&id) else { return Ok(None) };
         let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(interventions::get(store, InterventionId(id), false).await.map_err(|e| to_graphql_error(e.into()))?.map(InterventionNode))
+        Ok(interventions::get(store, InterventionId(id), false)
+            .await
+            .map_err(|e| to_graphql_error(e.into()))?
+            .map(InterventionNode))
     }
 
     /// An access sheet by id.
@@ -157,7 +164,10 @@ impl Query {
     async fn funding_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<FundingLineNode>> {
         let Some(id) = parse_id(&id) else { return Ok(None) };
         let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(budget::get_line(store, FundingLineId(id), false).await.map_err(|e| to_graphql_error(e.into()))?.map(FundingLineNode))
+        Ok(budget::get_line(store, FundingLineId(id), false)
+            .await
+            .map_err(|e| to_graphql_error(e.into()))?
+            .map(FundingLineNode))
     }
 
     /// Persons, filtered.
@@ -178,9 +188,15 @@ impl Query {
             None => None,
         };
         let sf = persons::PersonFilter { org_units, fiscal_code: f.fiscal_code, name: f.name };
-        paged(after, before, first, last, |req| async move {
-            persons::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into()))
-        }, |p| p.id.0, PersonNode)
+        paged(
+            after,
+            before,
+            first,
+            last,
+            |req| async move { persons::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |p| p.id.0,
+            PersonNode,
+        )
         .await
     }
 
@@ -202,7 +218,9 @@ impl Query {
             None => None,
         };
         let area = match &f.area {
-            Some(a) => Some(UserArea::parse(a).ok_or_else(|| async_graphql::Error::new(format!("unknown area {a:?}")))?),
+            Some(a) => {
+                Some(UserArea::parse(a).ok_or_else(|| async_graphql::Error::new(format!("unknown area {a:?}")))?)
+            }
             None => None,
         };
         let sf = cases::CaseFilter {
@@ -212,9 +230,15 @@ impl Query {
             area,
             person: None,
         };
-        paged(after, before, first, last, |req| async move {
-            cases::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into()))
-        }, |c| c.id.0, CaseNode)
+        paged(
+            after,
+            before,
+            first,
+            last,
+            |req| async move { cases::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |c| c.id.0,
+            CaseNode,
+        )
         .await
     }
 
@@ -242,9 +266,15 @@ impl Query {
             provider: opt_id(&f.provider_id, "providerId")?.map(ProviderId),
             funding_line: opt_id(&f.funding_line_id, "fundingLineId")?.map(FundingLineId),
         };
-        paged(after, before, first, last, |req| async move {
-            interventions::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into()))
-        }, |i| i.intervention.id.0, InterventionNode)
+        paged(
+            after,
+            before,
+            first,
+            last,
+            |req| async move { interventions::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |i| i.intervention.id.0,
+            InterventionNode,
+        )
         .await
     }
 
@@ -259,9 +289,15 @@ impl Query {
     ) -> Result<Connection<String, FundingLineNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
         let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
-        paged(after, before, first, last, |req| async move {
-            budget::list_lines(store, None, &req).await.map_err(|e| to_graphql_error(e.into()))
-        }, |l| l.id.0, FundingLineNode)
+        paged(
+            after,
+            before,
+            first,
+            last,
+            |req| async move { budget::list_lines(store, None, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |l| l.id.0,
+            FundingLineNode,
+        )
         .await
     }
 
@@ -276,9 +312,15 @@ impl Query {
     ) -> Result<Connection<String, AccessSheetNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
         let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
-        paged(after, before, first, last, |req| async move {
-            access::list(store, None, &req).await.map_err(|e| to_graphql_error(e.into()))
-        }, |s| s.id.0, AccessSheetNode)
+        paged(
+            after,
+            before,
+            first,
+            last,
+            |req| async move { access::list(store, None, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |s| s.id.0,
+            AccessSheetNode,
+        )
         .await
     }
 

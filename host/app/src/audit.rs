@@ -2,8 +2,8 @@
 
 use siso_domain::clock::Clock;
 use siso_domain::ids::PersonId;
-use siso_store::repo::audit::{AuditEvent, append};
 use siso_store::repo::Conn;
+use siso_store::repo::audit::{AuditEvent, append};
 
 use crate::actor::Actor;
 use crate::error::AppResult;

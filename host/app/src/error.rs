@@ -41,7 +41,9 @@ impl From<DomainError> for AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Duplicate => AppError::User(DomainError::new("DUPLICATE", "a record with the same key already exists")),
+            StoreError::Duplicate => {
+                AppError::User(DomainError::new("DUPLICATE", "a record with the same key already exists"))
+            }
             StoreError::MissingReference => {
                 AppError::User(DomainError::new("UNKNOWN_REFERENCE", "a referenced record does not exist"))
             }

@@ -2,6 +2,7 @@
 //! order of the steps.
 
 use chrono::NaiveDate;
+use siso_domain::DomainError;
 use siso_domain::access::{self, AccessChannel, AccessSheet, AccessSheetState, ReporterKind};
 use siso_domain::assessment::{self, Assessment, Instrument, Need, SinaBlock};
 use siso_domain::budget::{self, FundingLine};
@@ -13,13 +14,12 @@ use siso_domain::money::Money;
 use siso_domain::person::{self, HouseholdMember, IseeAttestation, IseeKind, NewPersonCheck, Person, Relation, Sex};
 use siso_domain::plan::{self, Attainment, Plan, PlanKind, PlanReview, PlanState, Term};
 use siso_domain::provider::{self, MonthlyPresence, Placement};
-use siso_domain::DomainError;
+use siso_store::Tx;
 use siso_store::repo::budget::Commitment;
 use siso_store::repo::interventions::{InterventionEvent, StoredIntervention};
+use siso_store::repo::providers as provider_repo;
 use siso_store::repo::{access as access_repo, budget as budget_repo, cases as case_repo, catalogue as catalogue_repo};
 use siso_store::repo::{interventions as int_repo, org as org_repo, persons as person_repo, plans as plan_repo};
-use siso_store::repo::providers as provider_repo;
-use siso_store::Tx;
 
 use crate::authz::{Action, check};
 use crate::error::{AppError, AppResult};
@@ -160,7 +160,8 @@ impl App {
 
     /// Registers a person.
     pub async fn create_person(&self, actor: &Actor, cmd: CreatePerson) -> AppResult<Person> {
-        let fiscal_code = cmd.fiscal_code.as_deref().filter(|s| !s.trim().is_empty()).map(person::parse_fiscal_code).transpose()?;
+        let fiscal_code =
+            cmd.fiscal_code.as_deref().filter(|s| !s.trim().is_empty()).map(person::parse_fiscal_code).transpose()?;
         let today = self.clock().today();
         person::validate_person(
             &NewPersonCheck {
@@ -226,8 +227,14 @@ impl App {
         }
         let h = person_repo::insert_household(&tx, org_unit_id, registry_id, self.clock().now()).await?;
         for (person_id, relation) in members {
-            person_repo::add_member(&tx, &HouseholdMember { household_id: h.id, person_id, relation }, self.clock().now()).await?;
-            audit::record(&tx, self.clock(), actor, "household.add_member", "household", h.id.0, Some(person_id)).await?;
+            person_repo::add_member(
+                &tx,
+                &HouseholdMember { household_id: h.id, person_id, relation },
+                self.clock().now(),
+            )
+            .await?;
+            audit::record(&tx, self.clock(), actor, "household.add_member", "household", h.id.0, Some(person_id))
+                .await?;
         }
         tx.commit().await?;
         Ok(h.id)
@@ -293,7 +300,8 @@ impl App {
             case_id: None,
         };
         let sheet = access_repo::insert(&tx, &sheet, self.clock().now()).await?;
-        audit::record(&tx, self.clock(), actor, "access_sheet.open", "access_sheet", sheet.id.0, sheet.person_id).await?;
+        audit::record(&tx, self.clock(), actor, "access_sheet.open", "access_sheet", sheet.id.0, sheet.person_id)
+            .await?;
         tx.commit().await?;
         Ok(sheet)
     }
@@ -307,7 +315,8 @@ impl App {
         responsible_operator_id: Option<OperatorId>,
     ) -> AppResult<Case> {
         let tx = self.begin().await?;
-        let sheet = access_repo::get(&tx, sheet_id).await?.ok_or(AppError::not_found("access sheet", "accessSheetId"))?;
+        let sheet =
+            access_repo::get(&tx, sheet_id).await?.ok_or(AppError::not_found("access sheet", "accessSheetId"))?;
         check(actor, Action::Write, sheet.org_unit_id)?;
         let person_id = access::check_forward(&sheet)?;
         let today = self.clock().today();
@@ -385,7 +394,9 @@ impl App {
         reason: Option<String>,
     ) -> AppResult<Case> {
         if operator_id.is_none() && org_unit_id.is_none() {
-            return Err(DomainError::field("REQUIRED", "operatorId", "give a new operator, a new office or both").into());
+            return Err(
+                DomainError::field("REQUIRED", "operatorId", "give a new operator, a new office or both").into()
+            );
         }
         let tx = self.begin().await?;
         let mut case = load_case(&tx, case_id, true).await?;
@@ -469,13 +480,21 @@ impl App {
     }
 
     /// Records a need on an active case.
-    pub async fn record_need(&self, actor: &Actor, case_id: CaseId, code: String, severity: i16, on: NaiveDate) -> AppResult<Need> {
+    pub async fn record_need(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        code: String,
+        severity: i16,
+        on: NaiveDate,
+    ) -> AppResult<Need> {
         assessment::validate_need(&code, severity, on, self.clock().today())?;
         let tx = self.begin().await?;
         let case = load_case(&tx, case_id, false).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
-        let need = case_repo::insert_need(&tx, case_id, &code, severity, on, actor.operator_id, self.clock().now()).await?;
+        let need =
+            case_repo::insert_need(&tx, case_id, &code, severity, on, actor.operator_id, self.clock().now()).await?;
         audit::record(&tx, self.clock(), actor, "need.record", "need", need.id.0, Some(case.person_id)).await?;
         tx.commit().await?;
         Ok(need)
@@ -512,7 +531,8 @@ impl App {
             sina,
         };
         let a = case_repo::insert_assessment(&tx, &a, self.clock().now()).await?;
-        audit::record(&tx, self.clock(), actor, "assessment.record", "assessment", a.id.0, Some(case.person_id)).await?;
+        audit::record(&tx, self.clock(), actor, "assessment.record", "assessment", a.id.0, Some(case.person_id))
+            .await?;
         tx.commit().await?;
         Ok(a)
     }
@@ -600,7 +620,9 @@ impl App {
             provider_repo::get(&tx, pid).await?.ok_or(AppError::not_found("provider", "providerId"))?;
         }
         if let Some(lid) = cmd.funding_line_id {
-            budget_repo::get_line(&tx, lid, false).await?.ok_or(AppError::not_found("funding line", "fundingLineId"))?;
+            budget_repo::get_line(&tx, lid, false)
+                .await?
+                .ok_or(AppError::not_found("funding line", "fundingLineId"))?;
         }
         if let Some(iid) = cmd.isee_id {
             let i = person_repo::get_isee(&tx, iid).await?.ok_or(AppError::not_found("ISEE attestation", "iseeId"))?;
@@ -645,7 +667,16 @@ impl App {
             recorded_by: actor.operator_id,
         };
         int_repo::insert_event(&tx, &event, now).await?;
-        audit::record(&tx, self.clock(), actor, "intervention.request", "intervention", stored.intervention.id.0, Some(case.person_id)).await?;
+        audit::record(
+            &tx,
+            self.clock(),
+            actor,
+            "intervention.request",
+            "intervention",
+            stored.intervention.id.0,
+            Some(case.person_id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -668,11 +699,15 @@ impl App {
         let entry = catalogue_repo::get(&tx, s.intervention.catalogue_entry_id)
             .await?
             .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
-        self.validate_hooks(&Change::InterventionAuthorised { org_unit_id: s.org_unit_id, inps_code: entry.inps_code })?;
+        self.validate_hooks(&Change::InterventionAuthorised {
+            org_unit_id: s.org_unit_id,
+            inps_code: entry.inps_code,
+        })?;
         let line_id = funding_line_id.or(s.intervention.funding_line_id);
         let case = load_case(&tx, s.intervention.case_id, false).await?;
         if let Some(line_id) = line_id {
-            self.commit_in(&tx, actor, line_id, Some(id), authorised_amount, today, Some("authorisation".into())).await?;
+            self.commit_in(&tx, actor, line_id, Some(id), authorised_amount, today, Some("authorisation".into()))
+                .await?;
         }
         let i = &mut s.intervention;
         i.state = to;
@@ -680,13 +715,27 @@ impl App {
         i.funding_line_id = line_id;
         i.decided_on = Some(today);
         i.decided_by = actor.operator_id;
-        self.write_intervention_change(&tx, actor, &s, InterventionState::Requested, None, case.person_id, "intervention.authorise").await?;
+        self.write_intervention_change(
+            &tx,
+            actor,
+            &s,
+            InterventionState::Requested,
+            None,
+            case.person_id,
+            "intervention.authorise",
+        )
+        .await?;
         tx.commit().await?;
         Ok(s)
     }
 
     /// Rejects a requested intervention.
-    pub async fn reject_intervention(&self, actor: &Actor, id: InterventionId, reason: String) -> AppResult<StoredIntervention> {
+    pub async fn reject_intervention(
+        &self,
+        actor: &Actor,
+        id: InterventionId,
+        reason: String,
+    ) -> AppResult<StoredIntervention> {
         siso_domain::error::check_text(&reason, "reason", 500)?;
         let tx = self.begin().await?;
         let mut s = load_intervention(&tx, id).await?;
@@ -697,7 +746,8 @@ impl App {
         s.intervention.decided_by = actor.operator_id;
         s.intervention.reason = Some(reason.clone());
         let case = load_case(&tx, s.intervention.case_id, false).await?;
-        self.write_intervention_change(&tx, actor, &s, from, Some(reason), case.person_id, "intervention.reject").await?;
+        self.write_intervention_change(&tx, actor, &s, from, Some(reason), case.person_id, "intervention.reject")
+            .await?;
         tx.commit().await?;
         Ok(s)
     }
@@ -796,7 +846,8 @@ impl App {
         s.disbursed = s.disbursed + checked.amount;
         int_repo::update(&tx, &s, now).await?;
         let case = load_case(&tx, s.intervention.case_id, false).await?;
-        audit::record(&tx, self.clock(), actor, "disbursement.record", "disbursement", d.id.0, Some(case.person_id)).await?;
+        audit::record(&tx, self.clock(), actor, "disbursement.record", "disbursement", d.id.0, Some(case.person_id))
+            .await?;
         tx.commit().await?;
         Ok(d)
     }
@@ -837,7 +888,9 @@ impl App {
         days_present: i16,
     ) -> AppResult<MonthlyPresence> {
         let tx = self.begin().await?;
-        let p = provider_repo::get_placement(&tx, placement_id).await?.ok_or(AppError::not_found("placement", "placementId"))?;
+        let p = provider_repo::get_placement(&tx, placement_id)
+            .await?
+            .ok_or(AppError::not_found("placement", "placementId"))?;
         let s = load_intervention(&tx, p.intervention_id).await?;
         check(actor, Action::Write, s.org_unit_id)?;
         let (first, due) = provider::check_presences(&p, year, month, days_present, self.clock().today())?;
@@ -865,7 +918,16 @@ impl App {
         budget_repo::get_fund(&tx, fund_id).await?.ok_or(AppError::not_found("fund", "fundId"))?;
         org_repo::get_unit(&tx, org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
         check(actor, Action::ManageBudget, org_unit_id)?;
-        let line = FundingLine { id: FundingLineId(0), fund_id, org_unit_id, name, year, chapter, amount, committed: Money::ZERO };
+        let line = FundingLine {
+            id: FundingLineId(0),
+            fund_id,
+            org_unit_id,
+            name,
+            year,
+            chapter,
+            amount,
+            committed: Money::ZERO,
+        };
         let line = budget_repo::insert_line(&tx, &line, self.clock().now()).await?;
         tx.commit().await?;
         Ok(line)
@@ -901,7 +963,9 @@ impl App {
         on: NaiveDate,
         description: Option<String>,
     ) -> AppResult<Commitment> {
-        let line = budget_repo::get_line(tx, line_id, true).await?.ok_or(AppError::not_found("funding line", "fundingLineId"))?;
+        let line = budget_repo::get_line(tx, line_id, true)
+            .await?
+            .ok_or(AppError::not_found("funding line", "fundingLineId"))?;
         check(actor, Action::ManageBudget, line.org_unit_id)?;
         let committed = budget::commit(line.amount, line.committed, amount)?;
         self.validate_hooks(&Change::FundsCommitted { org_unit_id: line.org_unit_id })?;

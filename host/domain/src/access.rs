@@ -109,9 +109,7 @@ pub fn check_forward(sheet: &AccessSheet) -> DomainResult<PersonId> {
     if !sheet.privacy_consent {
         return Err(DomainError::new("CONSENT_REQUIRED", "the privacy consent is required to open a case"));
     }
-    sheet
-        .person_id
-        .ok_or_else(|| DomainError::field("REQUIRED", "personId", "the sheet has no identified person"))
+    sheet.person_id.ok_or_else(|| DomainError::field("REQUIRED", "personId", "the sheet has no identified person"))
 }
 
 #[cfg(test)]
@@ -137,8 +135,14 @@ mod tests {
     #[test]
     fn forwarding_rules() {
         assert_eq!(check_forward(&sheet(AccessSheetState::Open, true, Some(7))), Ok(PersonId(7)));
-        assert_eq!(check_forward(&sheet(AccessSheetState::Forwarded, true, Some(7))).map_err(|e| e.code), Err("INVALID_TRANSITION"));
-        assert_eq!(check_forward(&sheet(AccessSheetState::Open, false, Some(7))).map_err(|e| e.code), Err("CONSENT_REQUIRED"));
+        assert_eq!(
+            check_forward(&sheet(AccessSheetState::Forwarded, true, Some(7))).map_err(|e| e.code),
+            Err("INVALID_TRANSITION")
+        );
+        assert_eq!(
+            check_forward(&sheet(AccessSheetState::Open, false, Some(7))).map_err(|e| e.code),
+            Err("CONSENT_REQUIRED")
+        );
         assert_eq!(check_forward(&sheet(AccessSheetState::Open, true, None)).map_err(|e| e.code), Err("REQUIRED"));
     }
 

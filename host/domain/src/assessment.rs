@@ -113,7 +113,11 @@ impl SinaBlock {
             if let Some(v) = value
                 && !(1..=*max).contains(&v)
             {
-                return Err(DomainError::field("OUT_OF_RANGE", field, format!("the value must be between 1 and {max}")));
+                return Err(DomainError::field(
+                    "OUT_OF_RANGE",
+                    field,
+                    format!("the value must be between 1 and {max}"),
+                ));
             }
         }
         if self.civil_invalidity.iter().any(|c| !(1..=8).contains(c)) {

@@ -157,10 +157,7 @@ pub fn require_active(state: CaseState) -> DomainResult<()> {
     if state.is_active() {
         Ok(())
     } else {
-        Err(DomainError::new(
-            "CASE_NOT_ACTIVE",
-            format!("the case is {state}: reopen or resume it first"),
-        ))
+        Err(DomainError::new("CASE_NOT_ACTIVE", format!("the case is {state}: reopen or resume it first")))
     }
 }
 

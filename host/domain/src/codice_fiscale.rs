@@ -49,9 +49,8 @@ const CHECK_INDEX: usize = 15;
 /// Values of the characters in odd (1-based) positions for the check
 /// character computation, indexed by letter (`A` = 0 … `Z` = 25); digits use
 /// the value of the letter with the same ordinal (`0` as `A`, `1` as `B`, …).
-const ODD_VALUES: [u8; 26] = [
-    1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
-];
+const ODD_VALUES: [u8; 26] =
+    [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
 
 /// Females have 40 added to their day of birth.
 const FEMALE_DAY_OFFSET: u8 = 40;
@@ -156,11 +155,7 @@ impl CodiceFiscale {
     /// Whether this is a personal or a temporary code.
     #[must_use]
     pub fn kind(&self) -> CodiceFiscaleKind {
-        if self.0.len() == PERSONAL_LEN {
-            CodiceFiscaleKind::Personal
-        } else {
-            CodiceFiscaleKind::Temporary
-        }
+        if self.0.len() == PERSONAL_LEN { CodiceFiscaleKind::Personal } else { CodiceFiscaleKind::Temporary }
     }
 
     /// Whether this is a personal code using omocodia substitution letters
@@ -168,9 +163,7 @@ impl CodiceFiscale {
     #[must_use]
     pub fn is_omocode(&self) -> bool {
         match self.personal_bytes() {
-            Some(bytes) => NUMERIC_POSITIONS
-                .iter()
-                .any(|&i| bytes.get(i).is_some_and(|b| !b.is_ascii_digit())),
+            Some(bytes) => NUMERIC_POSITIONS.iter().any(|&i| bytes.get(i).is_some_and(|b| !b.is_ascii_digit())),
             None => false,
         }
     }
@@ -254,16 +247,8 @@ fn parse_personal(trimmed: &str) -> Result<CodiceFiscale, CodiceFiscaleError> {
         let byte = Some(c)
             .filter(char::is_ascii)
             .and_then(|c| u8::try_from(c.to_ascii_uppercase()).ok())
-            .filter(|&b| {
-                if numeric {
-                    decode_numeric(b).is_some()
-                } else {
-                    b.is_ascii_uppercase()
-                }
-            })
-            .ok_or(CodiceFiscaleError::InvalidCharacter {
-                position: index + 1,
-            })?;
+            .filter(|&b| if numeric { decode_numeric(b).is_some() } else { b.is_ascii_uppercase() })
+            .ok_or(CodiceFiscaleError::InvalidCharacter { position: index + 1 })?;
         *slot = byte;
     }
 
@@ -275,9 +260,8 @@ fn parse_personal(trimmed: &str) -> Result<CodiceFiscale, CodiceFiscaleError> {
         return Err(CodiceFiscaleError::InvalidDay);
     }
 
-    let expected = compute_check_character(&code).ok_or(CodiceFiscaleError::InvalidCharacter {
-        position: CHECK_INDEX + 1,
-    })?;
+    let expected =
+        compute_check_character(&code).ok_or(CodiceFiscaleError::InvalidCharacter { position: CHECK_INDEX + 1 })?;
     let found = code[CHECK_INDEX];
     if expected != found {
         return Err(CodiceFiscaleError::InvalidCheckCharacter {
@@ -295,11 +279,10 @@ fn parse_personal(trimmed: &str) -> Result<CodiceFiscale, CodiceFiscaleError> {
 fn parse_temporary(trimmed: &str) -> Result<CodiceFiscale, CodiceFiscaleError> {
     let mut digits = [0u8; TEMPORARY_LEN];
     for (index, (slot, c)) in digits.iter_mut().zip(trimmed.chars()).enumerate() {
-        let digit = c.to_digit(10).and_then(|d| u8::try_from(d).ok()).ok_or(
-            CodiceFiscaleError::InvalidCharacter {
-                position: index + 1,
-            },
-        )?;
+        let digit = c
+            .to_digit(10)
+            .and_then(|d| u8::try_from(d).ok())
+            .ok_or(CodiceFiscaleError::InvalidCharacter { position: index + 1 })?;
         *slot = digit;
     }
 
@@ -322,10 +305,7 @@ fn decode_numeric(byte: u8) -> Option<u8> {
     if byte.is_ascii_digit() {
         return Some(byte - b'0');
     }
-    OMOCODIA_LETTERS
-        .iter()
-        .position(|&l| l == byte)
-        .and_then(|p| u8::try_from(p).ok())
+    OMOCODIA_LETTERS.iter().position(|&l| l == byte).and_then(|p| u8::try_from(p).ok())
 }
 
 /// Decodes two numeric-position bytes into a number `0..=99`.
@@ -335,10 +315,7 @@ fn decode_two_digits(tens: u8, units: u8) -> Option<u8> {
 
 /// Decodes a month letter into the month number `1..=12`.
 fn decode_month(byte: u8) -> Option<u8> {
-    MONTH_LETTERS
-        .iter()
-        .position(|&l| l == byte)
-        .and_then(|p| u8::try_from(p + 1).ok())
+    MONTH_LETTERS.iter().position(|&l| l == byte).and_then(|p| u8::try_from(p + 1).ok())
 }
 
 /// Splits an encoded day (`1..=31` or `41..=71`) into day of month and sex.
@@ -369,11 +346,7 @@ fn compute_check_character(code: &[u8; PERSONAL_LEN]) -> Option<u8> {
     for (index, &byte) in code.iter().take(CHECK_INDEX).enumerate() {
         let ord = ordinal(byte)?;
         // Zero-based even index = 1-based odd position.
-        let value = if index % 2 == 0 {
-            *ODD_VALUES.get(usize::from(ord))?
-        } else {
-            ord
-        };
+        let value = if index % 2 == 0 { *ODD_VALUES.get(usize::from(ord))? } else { ord };
         sum += u32::from(value);
     }
     let remainder = u8::try_from(sum % 26).ok()?;
@@ -490,12 +463,9 @@ mod tests {
 
     #[test]
     fn day_boundaries_accepted() -> TestResult {
-        for (day, expected_day, expected_sex) in [
-            ("01", 1, Sex::Male),
-            ("31", 31, Sex::Male),
-            ("41", 1, Sex::Female),
-            ("71", 31, Sex::Female),
-        ] {
+        for (day, expected_day, expected_sex) in
+            [("01", 1, Sex::Male), ("31", 31, Sex::Male), ("41", 1, Sex::Female), ("71", 31, Sex::Female)]
+        {
             let code = with_check(&format!("RSSMRA85T{day}A562"));
             let cf = CodiceFiscale::parse(&code)?;
             assert_eq!(cf.birth_date_parts(), Some((85, 12, expected_day)));
@@ -572,10 +542,7 @@ mod tests {
         // Base check character kept after substitution: must be rejected.
         assert_eq!(
             CodiceFiscale::parse("RSSMRA85T10A56NS"),
-            Err(CodiceFiscaleError::InvalidCheckCharacter {
-                expected: 'H',
-                found: 'S'
-            })
+            Err(CodiceFiscaleError::InvalidCheckCharacter { expected: 'H', found: 'S' })
         );
     }
 
@@ -583,10 +550,7 @@ mod tests {
     fn omocode_day_decoded_for_validation() {
         // Day "3N" = 32 via substitution letter: invalid.
         let code = with_check("RSSMRA85T3NA562");
-        assert_eq!(
-            CodiceFiscale::parse(&code),
-            Err(CodiceFiscaleError::InvalidDay)
-        );
+        assert_eq!(CodiceFiscale::parse(&code), Err(CodiceFiscaleError::InvalidDay));
     }
 
     // ---- personal codes: invalid ------------------------------------------
@@ -595,17 +559,11 @@ mod tests {
     fn wrong_check_character_reports_expected() {
         assert_eq!(
             CodiceFiscale::parse("RSSMRA85T10A562X"),
-            Err(CodiceFiscaleError::InvalidCheckCharacter {
-                expected: 'S',
-                found: 'X'
-            })
+            Err(CodiceFiscaleError::InvalidCheckCharacter { expected: 'S', found: 'X' })
         );
         assert_eq!(
             CodiceFiscale::parse("rssmra85t10a562x"),
-            Err(CodiceFiscaleError::InvalidCheckCharacter {
-                expected: 'S',
-                found: 'X'
-            })
+            Err(CodiceFiscaleError::InvalidCheckCharacter { expected: 'S', found: 'X' })
         );
     }
 
@@ -622,10 +580,7 @@ mod tests {
     fn bad_month_rejected() {
         for letter in ['F', 'G', 'I', 'Z'] {
             let code = with_check(&format!("RSSMRA85{letter}10A562"));
-            assert_eq!(
-                CodiceFiscale::parse(&code),
-                Err(CodiceFiscaleError::InvalidMonth)
-            );
+            assert_eq!(CodiceFiscale::parse(&code), Err(CodiceFiscaleError::InvalidMonth));
         }
     }
 
@@ -633,55 +588,30 @@ mod tests {
     fn bad_day_rejected() {
         for day in ["00", "32", "40", "72", "99"] {
             let code = with_check(&format!("RSSMRA85T{day}A562"));
-            assert_eq!(
-                CodiceFiscale::parse(&code),
-                Err(CodiceFiscaleError::InvalidDay),
-                "day {day}"
-            );
+            assert_eq!(CodiceFiscale::parse(&code), Err(CodiceFiscaleError::InvalidDay), "day {day}");
         }
     }
 
     #[test]
     fn wrong_length_rejected() {
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRA85T10A562"),
-            Err(CodiceFiscaleError::InvalidLength { len: 15 })
-        );
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRA85T10A562SS"),
-            Err(CodiceFiscaleError::InvalidLength { len: 17 })
-        );
-        assert_eq!(
-            CodiceFiscale::parse("1234567890"),
-            Err(CodiceFiscaleError::InvalidLength { len: 10 })
-        );
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRA 85T10A562S"),
-            Err(CodiceFiscaleError::InvalidLength { len: 17 })
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMRA85T10A562"), Err(CodiceFiscaleError::InvalidLength { len: 15 }));
+        assert_eq!(CodiceFiscale::parse("RSSMRA85T10A562SS"), Err(CodiceFiscaleError::InvalidLength { len: 17 }));
+        assert_eq!(CodiceFiscale::parse("1234567890"), Err(CodiceFiscaleError::InvalidLength { len: 10 }));
+        assert_eq!(CodiceFiscale::parse("RSSMRA 85T10A562S"), Err(CodiceFiscaleError::InvalidLength { len: 17 }));
     }
 
     #[test]
     fn empty_rejected() {
         assert_eq!(CodiceFiscale::parse(""), Err(CodiceFiscaleError::Empty));
-        assert_eq!(
-            CodiceFiscale::parse("   \t"),
-            Err(CodiceFiscaleError::Empty)
-        );
+        assert_eq!(CodiceFiscale::parse("   \t"), Err(CodiceFiscaleError::Empty));
     }
 
     #[test]
     fn invalid_characters_in_letter_positions() {
         // Digit in the surname block.
-        assert_eq!(
-            CodiceFiscale::parse("R5SMRA85T10A562S"),
-            Err(CodiceFiscaleError::InvalidCharacter { position: 2 })
-        );
+        assert_eq!(CodiceFiscale::parse("R5SMRA85T10A562S"), Err(CodiceFiscaleError::InvalidCharacter { position: 2 }));
         // Digit in the month position.
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRA85110A562S"),
-            Err(CodiceFiscaleError::InvalidCharacter { position: 9 })
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMRA85110A562S"), Err(CodiceFiscaleError::InvalidCharacter { position: 9 }));
         // Digit in the place letter position.
         assert_eq!(
             CodiceFiscale::parse("RSSMRA85T101562S"),
@@ -693,19 +623,13 @@ mod tests {
             Err(CodiceFiscaleError::InvalidCharacter { position: 16 })
         );
         // Punctuation.
-        assert_eq!(
-            CodiceFiscale::parse("RSSMR-85T10A562S"),
-            Err(CodiceFiscaleError::InvalidCharacter { position: 6 })
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMR-85T10A562S"), Err(CodiceFiscaleError::InvalidCharacter { position: 6 }));
     }
 
     #[test]
     fn invalid_characters_in_numeric_positions() {
         // 'A' is not a substitution letter.
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRAA5T10A562S"),
-            Err(CodiceFiscaleError::InvalidCharacter { position: 7 })
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMRAA5T10A562S"), Err(CodiceFiscaleError::InvalidCharacter { position: 7 }));
         // 'W' is not a substitution letter.
         assert_eq!(
             CodiceFiscale::parse("RSSMRA85T10A56WS"),
@@ -721,28 +645,16 @@ mod tests {
     #[test]
     fn non_ascii_rejected() {
         // 16 chars, multi-byte 'À' at position 6.
-        assert_eq!(
-            CodiceFiscale::parse("RSSMRÀ85T10A562S"),
-            Err(CodiceFiscaleError::InvalidCharacter { position: 6 })
-        );
+        assert_eq!(CodiceFiscale::parse("RSSMRÀ85T10A562S"), Err(CodiceFiscaleError::InvalidCharacter { position: 6 }));
         // 11 chars with a non-ASCII digit.
-        assert_eq!(
-            CodiceFiscale::parse("1234567890٣"),
-            Err(CodiceFiscaleError::InvalidCharacter { position: 11 })
-        );
+        assert_eq!(CodiceFiscale::parse("1234567890٣"), Err(CodiceFiscaleError::InvalidCharacter { position: 11 }));
     }
 
     // ---- temporary numeric codes ------------------------------------------
 
     #[test]
     fn valid_temporary_codes() -> TestResult {
-        for code in [
-            "12345678903",
-            "01234567897",
-            "01114601006",
-            "02012345670",
-            "00000000000",
-        ] {
+        for code in ["12345678903", "01234567897", "01114601006", "02012345670", "00000000000"] {
             let cf = CodiceFiscale::parse(code)?;
             assert_eq!(cf.as_str(), code);
             assert_eq!(cf.kind(), CodiceFiscaleKind::Temporary);
@@ -766,30 +678,18 @@ mod tests {
     fn temporary_code_wrong_check_digit() {
         assert_eq!(
             CodiceFiscale::parse("12345678901"),
-            Err(CodiceFiscaleError::InvalidCheckCharacter {
-                expected: '3',
-                found: '1'
-            })
+            Err(CodiceFiscaleError::InvalidCheckCharacter { expected: '3', found: '1' })
         );
         assert_eq!(
             CodiceFiscale::parse("01114601007"),
-            Err(CodiceFiscaleError::InvalidCheckCharacter {
-                expected: '6',
-                found: '7'
-            })
+            Err(CodiceFiscaleError::InvalidCheckCharacter { expected: '6', found: '7' })
         );
     }
 
     #[test]
     fn temporary_code_with_letters_rejected() {
-        assert_eq!(
-            CodiceFiscale::parse("1234567890A"),
-            Err(CodiceFiscaleError::InvalidCharacter { position: 11 })
-        );
-        assert_eq!(
-            CodiceFiscale::parse("A2345678903"),
-            Err(CodiceFiscaleError::InvalidCharacter { position: 1 })
-        );
+        assert_eq!(CodiceFiscale::parse("1234567890A"), Err(CodiceFiscaleError::InvalidCharacter { position: 11 }));
+        assert_eq!(CodiceFiscale::parse("A2345678903"), Err(CodiceFiscaleError::InvalidCharacter { position: 1 }));
     }
 
     #[test]
@@ -808,10 +708,7 @@ mod tests {
         assert_eq!(s, MARIO_ROSSI);
         let back = CodiceFiscale::try_from(s)?;
         assert_eq!(back, cf);
-        assert_eq!(
-            CodiceFiscale::try_from(String::from("nope")),
-            Err(CodiceFiscaleError::InvalidLength { len: 4 })
-        );
+        assert_eq!(CodiceFiscale::try_from(String::from("nope")), Err(CodiceFiscaleError::InvalidLength { len: 4 }));
         Ok(())
     }
 

@@ -41,17 +41,11 @@ impl std::error::Error for DomainError {}
 pub type DomainResult<T> = Result<T, DomainError>;
 
 /// Checks that `from <= to` when both are given.
-pub fn check_period(
-    from: chrono::NaiveDate,
-    to: Option<chrono::NaiveDate>,
-    field: &'static str,
-) -> DomainResult<()> {
+pub fn check_period(from: chrono::NaiveDate, to: Option<chrono::NaiveDate>, field: &'static str) -> DomainResult<()> {
     match to {
-        Some(to) if to < from => Err(DomainError::field(
-            "INVALID_PERIOD",
-            field,
-            "the end date is before the start date",
-        )),
+        Some(to) if to < from => {
+            Err(DomainError::field("INVALID_PERIOD", field, "the end date is before the start date"))
+        }
         _ => Ok(()),
     }
 }
@@ -63,11 +57,7 @@ pub fn check_text(value: &str, field: &'static str, max: usize) -> DomainResult<
         return Err(DomainError::field("REQUIRED", field, "this field is required"));
     }
     if trimmed.chars().count() > max {
-        return Err(DomainError::field(
-            "TOO_LONG",
-            field,
-            format!("at most {max} characters are allowed"),
-        ));
+        return Err(DomainError::field("TOO_LONG", field, format!("at most {max} characters are allowed")));
     }
     Ok(())
 }

@@ -6,9 +6,7 @@
 use chrono::NaiveDate;
 
 use crate::error::{DomainError, DomainResult, check_period};
-use crate::ids::{
-    CaseId, CatalogueEntryId, FundingLineId, InterventionId, OperatorId, PlanId, ProviderId,
-};
+use crate::ids::{CaseId, CatalogueEntryId, FundingLineId, InterventionId, OperatorId, PlanId, ProviderId};
 use crate::money::Money;
 
 string_enum! {
@@ -353,7 +351,9 @@ mod tests {
         use InterventionAction::*;
         use InterventionState::*;
         let mut s = Requested;
-        for (action, expected) in [(Authorise, Authorised), (Activate, Active), (Suspend, Suspended), (Activate, Active), (Close, Closed)] {
+        for (action, expected) in
+            [(Authorise, Authorised), (Activate, Active), (Suspend, Suspended), (Activate, Active), (Close, Closed)]
+        {
             s = transition(s, action).unwrap_or(Rejected);
             assert_eq!(s, expected);
         }
@@ -384,41 +384,133 @@ mod tests {
 
     #[test]
     fn disbursements_never_exceed_the_authorised_amount() {
-        let ok = check_disbursement(ctx(InterventionState::Active, 1800, 1500), Money::from_euro(300), NO_SHARES, d(2025, 6, 5), d(2025, 6, 1), d(2025, 6, 30), None, d(2025, 7, 1));
+        let ok = check_disbursement(
+            ctx(InterventionState::Active, 1800, 1500),
+            Money::from_euro(300),
+            NO_SHARES,
+            d(2025, 6, 5),
+            d(2025, 6, 1),
+            d(2025, 6, 30),
+            None,
+            d(2025, 7, 1),
+        );
         assert_eq!(ok.map(|c| c.ente), Ok(Money::from_euro(300)));
-        let over = check_disbursement(ctx(InterventionState::Active, 1800, 1600), Money::from_euro(300), NO_SHARES, d(2025, 6, 5), d(2025, 6, 1), d(2025, 6, 30), None, d(2025, 7, 1));
+        let over = check_disbursement(
+            ctx(InterventionState::Active, 1800, 1600),
+            Money::from_euro(300),
+            NO_SHARES,
+            d(2025, 6, 5),
+            d(2025, 6, 1),
+            d(2025, 6, 30),
+            None,
+            d(2025, 7, 1),
+        );
         assert_eq!(over.map_err(|e| e.code), Err("OVER_AUTHORISED"));
     }
 
     #[test]
     fn disbursements_need_an_active_intervention() {
-        for state in [InterventionState::Requested, InterventionState::Authorised, InterventionState::Suspended, InterventionState::Closed, InterventionState::Rejected] {
-            let r = check_disbursement(ctx(state, 1800, 0), Money::from_euro(300), NO_SHARES, d(2025, 1, 5), d(2025, 1, 1), d(2025, 1, 31), None, d(2025, 7, 1));
+        for state in [
+            InterventionState::Requested,
+            InterventionState::Authorised,
+            InterventionState::Suspended,
+            InterventionState::Closed,
+            InterventionState::Rejected,
+        ] {
+            let r = check_disbursement(
+                ctx(state, 1800, 0),
+                Money::from_euro(300),
+                NO_SHARES,
+                d(2025, 1, 5),
+                d(2025, 1, 1),
+                d(2025, 1, 31),
+                None,
+                d(2025, 7, 1),
+            );
             assert_eq!(r.map_err(|e| e.code), Err("INTERVENTION_NOT_ACTIVE"));
         }
     }
 
     #[test]
     fn shares_must_add_up() {
-        let shares = Shares { ente: None, user: Some(Money::from_euro(50)), ssn: Some(Money::from_euro(100)), other: None };
-        let ok = check_disbursement(ctx(InterventionState::Active, 1800, 0), Money::from_euro(300), shares, d(2025, 1, 5), d(2025, 1, 1), d(2025, 1, 31), None, d(2025, 7, 1));
-        assert_eq!(ok.map(|c| (c.ente, c.user, c.ssn)), Ok((Money::from_euro(150), Money::from_euro(50), Money::from_euro(100))));
-        let bad = Shares { ente: Some(Money::from_euro(100)), user: Some(Money::from_euro(50)), ssn: None, other: None };
-        let r = check_disbursement(ctx(InterventionState::Active, 1800, 0), Money::from_euro(300), bad, d(2025, 1, 5), d(2025, 1, 1), d(2025, 1, 31), None, d(2025, 7, 1));
+        let shares =
+            Shares { ente: None, user: Some(Money::from_euro(50)), ssn: Some(Money::from_euro(100)), other: None };
+        let ok = check_disbursement(
+            ctx(InterventionState::Active, 1800, 0),
+            Money::from_euro(300),
+            shares,
+            d(2025, 1, 5),
+            d(2025, 1, 1),
+            d(2025, 1, 31),
+            None,
+            d(2025, 7, 1),
+        );
+        assert_eq!(
+            ok.map(|c| (c.ente, c.user, c.ssn)),
+            Ok((Money::from_euro(150), Money::from_euro(50), Money::from_euro(100)))
+        );
+        let bad =
+            Shares { ente: Some(Money::from_euro(100)), user: Some(Money::from_euro(50)), ssn: None, other: None };
+        let r = check_disbursement(
+            ctx(InterventionState::Active, 1800, 0),
+            Money::from_euro(300),
+            bad,
+            d(2025, 1, 5),
+            d(2025, 1, 1),
+            d(2025, 1, 31),
+            None,
+            d(2025, 7, 1),
+        );
         assert_eq!(r.map_err(|e| e.code), Err("SHARES_MISMATCH"));
         let too_big = Shares { ente: None, user: Some(Money::from_euro(400)), ssn: None, other: None };
-        let r = check_disbursement(ctx(InterventionState::Active, 1800, 0), Money::from_euro(300), too_big, d(2025, 1, 5), d(2025, 1, 1), d(2025, 1, 31), None, d(2025, 7, 1));
+        let r = check_disbursement(
+            ctx(InterventionState::Active, 1800, 0),
+            Money::from_euro(300),
+            too_big,
+            d(2025, 1, 5),
+            d(2025, 1, 1),
+            d(2025, 1, 31),
+            None,
+            d(2025, 7, 1),
+        );
         assert_eq!(r.map_err(|e| e.code), Err("SHARES_MISMATCH"));
     }
 
     #[test]
     fn amounts_and_dates_are_checked() {
         let c = ctx(InterventionState::Active, 1800, 0);
-        let neg = check_disbursement(c, Money::from_euro(-3), NO_SHARES, d(2025, 1, 5), d(2025, 1, 1), d(2025, 1, 31), None, d(2025, 7, 1));
+        let neg = check_disbursement(
+            c,
+            Money::from_euro(-3),
+            NO_SHARES,
+            d(2025, 1, 5),
+            d(2025, 1, 1),
+            d(2025, 1, 31),
+            None,
+            d(2025, 7, 1),
+        );
         assert_eq!(neg.map_err(|e| e.code), Err("INVALID_AMOUNT"));
-        let outside = check_disbursement(c, Money::from_euro(3), NO_SHARES, d(2025, 1, 5), d(2024, 12, 1), d(2024, 12, 31), None, d(2025, 7, 1));
+        let outside = check_disbursement(
+            c,
+            Money::from_euro(3),
+            NO_SHARES,
+            d(2025, 1, 5),
+            d(2024, 12, 1),
+            d(2024, 12, 31),
+            None,
+            d(2025, 7, 1),
+        );
         assert_eq!(outside.map_err(|e| e.code), Err("INVALID_PERIOD"));
-        let future = check_disbursement(c, Money::from_euro(3), NO_SHARES, d(2025, 8, 5), d(2025, 1, 1), d(2025, 1, 31), None, d(2025, 7, 1));
+        let future = check_disbursement(
+            c,
+            Money::from_euro(3),
+            NO_SHARES,
+            d(2025, 8, 5),
+            d(2025, 1, 1),
+            d(2025, 1, 31),
+            None,
+            d(2025, 7, 1),
+        );
         assert_eq!(future.map_err(|e| e.code), Err("INVALID_DATE"));
         assert!(validate_request(Money::from_euro(-1), d(2025, 1, 1), None, None).is_err());
         assert!(validate_request(Money::from_euro(1), d(2025, 1, 2), Some(d(2025, 1, 1)), None).is_err());

@@ -112,7 +112,10 @@ mod tests {
 
     #[test]
     fn validates_codes() {
-        assert!(validate_new_unit(OrgUnitKind::Comune, Some(OrgUnitKind::Ambito), "Perugia", Some("054039"), Some("G478")).is_ok());
+        assert!(
+            validate_new_unit(OrgUnitKind::Comune, Some(OrgUnitKind::Ambito), "Perugia", Some("054039"), Some("G478"))
+                .is_ok()
+        );
         let bad_istat = validate_new_unit(OrgUnitKind::Comune, None, "X", Some("54039"), None);
         assert_eq!(bad_istat.map_err(|e| e.code), Err("INVALID_ISTAT_CODE"));
         let bad_cad = validate_new_unit(OrgUnitKind::Comune, None, "X", None, Some("g478"));

@@ -2,8 +2,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::codice_fiscale::{CodiceFiscale, CodiceFiscaleKind};
 pub use crate::codice_fiscale::Sex;
+use crate::codice_fiscale::{CodiceFiscale, CodiceFiscaleKind};
 use crate::error::{DomainError, DomainResult, check_period, check_text};
 use crate::ids::{HouseholdId, IseeId, OrgUnitId, PersonId};
 use crate::money::Money;
@@ -280,8 +280,22 @@ mod tests {
     #[test]
     fn isee_rules() {
         let today = d(2025, 6, 1);
-        assert!(validate_isee(Money::from_euro(4800), "INPS-ISEE-2025-1", 2025, d(2025, 1, 10), d(2025, 1, 10), d(2025, 12, 31), today).is_ok());
-        assert!(validate_isee(Money::from_cents(-1), "P", 2025, d(2025, 1, 10), d(2025, 1, 10), d(2025, 12, 31), today).is_err());
+        assert!(
+            validate_isee(
+                Money::from_euro(4800),
+                "INPS-ISEE-2025-1",
+                2025,
+                d(2025, 1, 10),
+                d(2025, 1, 10),
+                d(2025, 12, 31),
+                today
+            )
+            .is_ok()
+        );
+        assert!(
+            validate_isee(Money::from_cents(-1), "P", 2025, d(2025, 1, 10), d(2025, 1, 10), d(2025, 12, 31), today)
+                .is_err()
+        );
         assert!(validate_isee(Money::ZERO, "P", 2025, d(2025, 1, 10), d(2025, 12, 31), d(2025, 1, 10), today).is_err());
         assert!(validate_isee(Money::ZERO, "P", 2025, d(2025, 7, 10), d(2025, 1, 10), d(2025, 12, 31), today).is_err());
     }

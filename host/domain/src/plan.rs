@@ -146,7 +146,11 @@ pub fn check_review(plan: &Plan, reviewed_on: NaiveDate, today: NaiveDate) -> Do
         return Err(DomainError::new("PLAN_CLOSED", "a closed plan cannot be reviewed"));
     }
     if reviewed_on < plan.starts_on || reviewed_on > today {
-        return Err(DomainError::field("INVALID_DATE", "reviewedOn", "the review date is outside the plan or in the future"));
+        return Err(DomainError::field(
+            "INVALID_DATE",
+            "reviewedOn",
+            "the review date is outside the plan or in the future",
+        ));
     }
     next_review(reviewed_on, plan.review_every_months)
 }
@@ -179,7 +183,7 @@ mod tests {
             planned_end_on: None,
             review_every_months: 6,
             next_review_on: d(2025, 7, 1),
-        closure_reason: None,
+            closure_reason: None,
         };
         assert_eq!(check_review(&plan, d(2025, 6, 20), d(2025, 7, 1)), Ok(d(2025, 12, 20)));
         assert!(check_review(&plan, d(2024, 6, 20), d(2025, 7, 1)).is_err());

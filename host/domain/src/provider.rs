@@ -117,8 +117,14 @@ mod tests {
 
     #[test]
     fn presences_give_the_amount_due() {
-        assert_eq!(check_presences(&placement(), 2025, 3, 31, d(2025, 4, 2)), Ok((d(2025, 3, 1), Money::from_cents(356_500))));
-        assert_eq!(check_presences(&placement(), 2025, 2, 19, d(2025, 4, 2)).map(|r| r.1), Ok(Money::from_cents(218_500)));
+        assert_eq!(
+            check_presences(&placement(), 2025, 3, 31, d(2025, 4, 2)),
+            Ok((d(2025, 3, 1), Money::from_cents(356_500)))
+        );
+        assert_eq!(
+            check_presences(&placement(), 2025, 2, 19, d(2025, 4, 2)).map(|r| r.1),
+            Ok(Money::from_cents(218_500))
+        );
     }
 
     #[test]

@@ -66,7 +66,12 @@ impl Config {
             }
         }
         builder = builder.add_source(
-            config::Environment::with_prefix("SISO").prefix_separator("__").separator("__").list_separator(",").with_list_parse_key("api.cors_origins").try_parsing(true),
+            config::Environment::with_prefix("SISO")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("api.cors_origins")
+                .try_parsing(true),
         );
         let cfg = builder.build().context("reading the configuration")?;
         cfg.try_deserialize().context("the configuration is not valid")

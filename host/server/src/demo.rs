@@ -40,7 +40,14 @@ struct Units {
 }
 
 impl Units {
-    async fn add(&self, parent: Option<OrgUnitId>, kind: OrgUnitKind, name: &str, istat: Option<&str>, cad: Option<&str>) -> anyhow::Result<OrgUnitId> {
+    async fn add(
+        &self,
+        parent: Option<OrgUnitId>,
+        kind: OrgUnitKind,
+        name: &str,
+        istat: Option<&str>,
+        cad: Option<&str>,
+    ) -> anyhow::Result<OrgUnitId> {
         let u = NewOrgUnit {
             parent_id: parent,
             kind,
@@ -89,7 +96,8 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     let pua_roma1 = u.add(Some(municipi[0]), Office, "Municipio I - PUA", None, None).await?;
     let pua_roma7 = u.add(Some(municipi[6]), Office, "Municipio VII - PUA", None, None).await?;
     let distretto = u.add(Some(lazio), Ambito, "Distretto socio-sanitario RM 5.1", None, None).await?;
-    let guidonia = u.add(Some(distretto), Comune, "Comune di Guidonia Montecelio", Some("058047"), Some("E263")).await?;
+    let guidonia =
+        u.add(Some(distretto), Comune, "Comune di Guidonia Montecelio", Some("058047"), Some("E263")).await?;
     let tivoli = u.add(Some(distretto), Comune, "Comune di Tivoli", Some("058104"), Some("L182")).await?;
     let _ = u.add(Some(guidonia), Office, "Guidonia - Servizio sociale", None, None).await?;
     let _ = u.add(Some(tivoli), Office, "Tivoli - Servizio sociale", None, None).await?;
@@ -126,11 +134,56 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     // National catalogue.
     let mut entries = Vec::new();
     for (local, name, inps, area, istat_area, ty, means, character) in [
-        ("CONTR-ECO", "Contributo economico", "A1.04", InpsArea::Poverty, UserArea::Poverty, IstatType::CashTransfers, MeansTest::Isee, BenefitCharacter::Periodic),
-        ("ASS-CURA", "Assegno di cura", "A1.11", InpsArea::DisabilityNonSelfSufficiency, UserArea::Elderly, IstatType::CashTransfers, MeansTest::Isee, BenefitCharacter::Periodic),
-        ("SAD", "Assistenza domiciliare (SAD)", "A2.07", InpsArea::DisabilityNonSelfSufficiency, UserArea::Elderly, IstatType::Services, MeansTest::Isee, BenefitCharacter::Periodic),
-        ("RES-MIN", "Comunità residenziale per minori", "A3.02", InpsArea::FamilyAndMinors, UserArea::FamilyAndMinors, IstatType::Structures, MeansTest::None, BenefitCharacter::Periodic),
-        ("EDU-DOM", "Educativa domiciliare", "A2.02", InpsArea::FamilyAndMinors, UserArea::FamilyAndMinors, IstatType::Services, MeansTest::None, BenefitCharacter::Periodic),
+        (
+            "CONTR-ECO",
+            "Contributo economico",
+            "A1.04",
+            InpsArea::Poverty,
+            UserArea::Poverty,
+            IstatType::CashTransfers,
+            MeansTest::Isee,
+            BenefitCharacter::Periodic,
+        ),
+        (
+            "ASS-CURA",
+            "Assegno di cura",
+            "A1.11",
+            InpsArea::DisabilityNonSelfSufficiency,
+            UserArea::Elderly,
+            IstatType::CashTransfers,
+            MeansTest::Isee,
+            BenefitCharacter::Periodic,
+        ),
+        (
+            "SAD",
+            "Assistenza domiciliare (SAD)",
+            "A2.07",
+            InpsArea::DisabilityNonSelfSufficiency,
+            UserArea::Elderly,
+            IstatType::Services,
+            MeansTest::Isee,
+            BenefitCharacter::Periodic,
+        ),
+        (
+            "RES-MIN",
+            "Comunità residenziale per minori",
+            "A3.02",
+            InpsArea::FamilyAndMinors,
+            UserArea::FamilyAndMinors,
+            IstatType::Structures,
+            MeansTest::None,
+            BenefitCharacter::Periodic,
+        ),
+        (
+            "EDU-DOM",
+            "Educativa domiciliare",
+            "A2.02",
+            InpsArea::FamilyAndMinors,
+            UserArea::FamilyAndMinors,
+            IstatType::Services,
+            MeansTest::None,
+            BenefitCharacter::Periodic,
+        ),
     ] {
         let e = CatalogueEntry {
             id: CatalogueEntryId(0),
@@ -149,7 +202,14 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     }
     let provider = providers::insert(
         &store,
-        &siso_domain::provider::Provider { id: ProviderId(0), org_unit_id: provider_org, name: "Cooperativa Sociale Il Ponte".into(), vat_number: None, accreditation: Some("RM-ACC-2023-114".into()), places: Some(12) },
+        &siso_domain::provider::Provider {
+            id: ProviderId(0),
+            org_unit_id: provider_org,
+            name: "Cooperativa Sociale Il Ponte".into(),
+            vat_number: None,
+            accreditation: Some("RM-ACC-2023-114".into()),
+            places: Some(12),
+        },
         now,
     )
     .await?;
@@ -160,98 +220,398 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     let fp = budget::insert_fund(&store, umbria, FundKind::Poverty, "Fondo Povertà", now).await?;
     let own = budget::insert_fund(&store, lecce, FundKind::Own, "Risorse proprie Comune di Lecce", now).await?;
     let system_roma = Actor::system(roma);
-    let line_fna = app.create_funding_line(&system_roma, fna.id, roma, format!("FNA {year} - assegni di cura Roma"), year, Some("U.1.04.02.02".into()), Money::from_euro(500_000)).await?;
-    let line_minori = app.create_funding_line(&system_roma, own.id, roma, format!("Accoglienza minori {year}"), year, Some("U.1.03.02.15".into()), Money::from_euro(200_000)).await?;
-    let line_pov = app.create_funding_line(&Actor::system(perugia), fp.id, perugia, format!("Contributi economici {year}"), year, Some("U.1.04.02.05".into()), Money::from_euro(60_000)).await?;
-    let line_lecce = app.create_funding_line(&Actor::system(lecce), own.id, lecce, format!("Contributi Lecce {year}"), year, None, Money::from_euro(40_000)).await?;
-    app.commit_funds(&system_roma, line_fna.id, Money::from_euro(25_000), None, Some("Determina dirigenziale".into())).await?;
+    let line_fna = app
+        .create_funding_line(
+            &system_roma,
+            fna.id,
+            roma,
+            format!("FNA {year} - assegni di cura Roma"),
+            year,
+            Some("U.1.04.02.02".into()),
+            Money::from_euro(500_000),
+        )
+        .await?;
+    let line_minori = app
+        .create_funding_line(
+            &system_roma,
+            own.id,
+            roma,
+            format!("Accoglienza minori {year}"),
+            year,
+            Some("U.1.03.02.15".into()),
+            Money::from_euro(200_000),
+        )
+        .await?;
+    let line_pov = app
+        .create_funding_line(
+            &Actor::system(perugia),
+            fp.id,
+            perugia,
+            format!("Contributi economici {year}"),
+            year,
+            Some("U.1.04.02.05".into()),
+            Money::from_euro(60_000),
+        )
+        .await?;
+    let line_lecce = app
+        .create_funding_line(
+            &Actor::system(lecce),
+            own.id,
+            lecce,
+            format!("Contributi Lecce {year}"),
+            year,
+            None,
+            Money::from_euro(40_000),
+        )
+        .await?;
+    app.commit_funds(&system_roma, line_fna.id, Money::from_euro(25_000), None, Some("Determina dirigenziale".into()))
+        .await?;
 
     // Persons, cases and interventions through the use cases.
-    let op = |i: usize| Actor { operator_id: Some(ops[i].id), label: ops[i].username.clone(), org_unit_id: ops[i].org_unit_id, roles: vec!["operator".into()] };
+    let op = |i: usize| Actor {
+        operator_id: Some(ops[i].id),
+        label: ops[i].username.clone(),
+        org_unit_id: ops[i].org_unit_id,
+        roles: vec!["operator".into()],
+    };
     let start = today.checked_sub_months(Months::new(5)).unwrap_or(today).with_day(1).unwrap_or(today);
 
     // Scenario 1: elderly person in Municipio I, assegno di cura with monthly payments.
     let roma_op = op(1);
     let anna = person(app, &roma_op, pua_roma1, None, "Bianchi", "Anna", Sex::Female, d(1938, 4, 2)).await?;
     let sheet = app
-        .open_access_sheet(&roma_op, OpenAccessSheet { org_unit_id: pua_roma1, person_id: Some(anna), access_on: start, channel: AccessChannel::InPerson, reporter: ReporterKind::Family, reasons: vec!["non_self_sufficiency".into()], privacy_consent: true })
+        .open_access_sheet(
+            &roma_op,
+            OpenAccessSheet {
+                org_unit_id: pua_roma1,
+                person_id: Some(anna),
+                access_on: start,
+                channel: AccessChannel::InPerson,
+                reporter: ReporterKind::Family,
+                reasons: vec!["non_self_sufficiency".into()],
+                privacy_consent: true,
+            },
+        )
         .await?;
     let case1 = app.forward_access_sheet(&roma_op, sheet.id, UserArea::Elderly, None).await?;
-    let sina = SinaBlock { mobility: Some(2), daily_living: Some(3), cognitive: Some(2), behavioural: Some(1), health_need: Some(2), income: Some(2), support_network: Some(2), source: Some(1), instrument: Some(1), invalidity_source: Some(1), civil_invalidity: vec![2], needed_benefits: vec!["A1.11".into()] };
-    app.record_assessment(&roma_op, case1.id, Instrument::Svama, start, "UVM ASL Roma 1".into(), vec![("adl".into(), "totally_dependent".into())], Some(78), Some(sina)).await?;
-    let plan1 = app.create_plan(&roma_op, case1.id, PlanKind::Pai, start, None, 6, vec![(Term::Medium, "Keep living at home with family care".into(), None)]).await?;
+    let sina = SinaBlock {
+        mobility: Some(2),
+        daily_living: Some(3),
+        cognitive: Some(2),
+        behavioural: Some(1),
+        health_need: Some(2),
+        income: Some(2),
+        support_network: Some(2),
+        source: Some(1),
+        instrument: Some(1),
+        invalidity_source: Some(1),
+        civil_invalidity: vec![2],
+        needed_benefits: vec!["A1.11".into()],
+    };
+    app.record_assessment(
+        &roma_op,
+        case1.id,
+        Instrument::Svama,
+        start,
+        "UVM ASL Roma 1".into(),
+        vec![("adl".into(), "totally_dependent".into())],
+        Some(78),
+        Some(sina),
+    )
+    .await?;
+    let plan1 = app
+        .create_plan(
+            &roma_op,
+            case1.id,
+            PlanKind::Pai,
+            start,
+            None,
+            6,
+            vec![(Term::Medium, "Keep living at home with family care".into(), None)],
+        )
+        .await?;
     let i1 = app
-        .request_intervention(&roma_op, intervention(case1.id, entries[1].id, Some(plan1.id), Money::from_euro(6_000), Some(Money::from_euro(1_000)), start, Some(line_fna.id)))
+        .request_intervention(
+            &roma_op,
+            intervention(
+                case1.id,
+                entries[1].id,
+                Some(plan1.id),
+                Money::from_euro(6_000),
+                Some(Money::from_euro(1_000)),
+                start,
+                Some(line_fna.id),
+            ),
+        )
         .await?;
     app.authorise_intervention(&Actor::system(roma), i1.intervention.id, Money::from_euro(6_000), None).await?;
     app.change_intervention_state(&roma_op, i1.intervention.id, InterventionAction::Activate, None).await?;
     for k in 0..4u32 {
         let from = start.checked_add_months(Months::new(k)).unwrap_or(start);
         let to = from.checked_add_months(Months::new(1)).and_then(|x| x.pred_opt()).unwrap_or(from);
-        app.record_disbursement(&Actor::system(roma), RecordDisbursement { intervention_id: i1.intervention.id, amount: Money::from_euro(1_000), shares: Shares { ente: None, user: None, ssn: None, other: None }, paid_on: to, period_from: from, period_to: to, hours_centi: None }).await?;
+        app.record_disbursement(
+            &Actor::system(roma),
+            RecordDisbursement {
+                intervention_id: i1.intervention.id,
+                amount: Money::from_euro(1_000),
+                shares: Shares { ente: None, user: None, ssn: None, other: None },
+                paid_on: to,
+                period_from: from,
+                period_to: to,
+                hours_centi: None,
+            },
+        )
+        .await?;
     }
 
     // Scenario 2: family in poverty in Perugia; one request authorised, one rejected.
     let pg_op = op(0);
-    let maria = person(app, &pg_op, perugia_office, Some("BNCLRA90A41F205I"), "Bianco", "Laura", Sex::Female, d(1990, 1, 1)).await?;
+    let maria =
+        person(app, &pg_op, perugia_office, Some("BNCLRA90A41F205I"), "Bianco", "Laura", Sex::Female, d(1990, 1, 1))
+            .await?;
     let child1 = person(app, &pg_op, perugia_office, None, "Bianco", "Luca", Sex::Male, d(2015, 6, 3)).await?;
     let child2 = person(app, &pg_op, perugia_office, None, "Bianco", "Sara", Sex::Female, d(2018, 9, 21)).await?;
-    app.create_household(&pg_op, perugia_office, Some("PG-000123".into()), vec![(maria, Relation::Head), (child1, Relation::Child), (child2, Relation::Child)]).await?;
-    let isee = app.record_isee(&pg_op, maria, IseeKind::Ordinary, "INPS-ISEE-DEMO-0001".into(), start.year(), start, Money::from_euro(4_800), start, d(start.year(), 12, 31)).await?;
-    let case2 = app.open_case(&pg_op, OpenCase { org_unit_id: perugia_office, person_id: maria, area: UserArea::Poverty, responsible_operator_id: pg_op.operator_id, opened_on: start }).await?;
+    app.create_household(
+        &pg_op,
+        perugia_office,
+        Some("PG-000123".into()),
+        vec![(maria, Relation::Head), (child1, Relation::Child), (child2, Relation::Child)],
+    )
+    .await?;
+    let isee = app
+        .record_isee(
+            &pg_op,
+            maria,
+            IseeKind::Ordinary,
+            "INPS-ISEE-DEMO-0001".into(),
+            start.year(),
+            start,
+            Money::from_euro(4_800),
+            start,
+            d(start.year(), 12, 31),
+        )
+        .await?;
+    let case2 = app
+        .open_case(
+            &pg_op,
+            OpenCase {
+                org_unit_id: perugia_office,
+                person_id: maria,
+                area: UserArea::Poverty,
+                responsible_operator_id: pg_op.operator_id,
+                opened_on: start,
+            },
+        )
+        .await?;
     app.record_need(&pg_op, case2.id, "economic_hardship".into(), 3, start).await?;
-    let mut req = intervention(case2.id, entries[0].id, None, Money::from_euro(1_800), Some(Money::from_euro(300)), start, Some(line_pov.id));
+    let mut req = intervention(
+        case2.id,
+        entries[0].id,
+        None,
+        Money::from_euro(1_800),
+        Some(Money::from_euro(300)),
+        start,
+        Some(line_pov.id),
+    );
     req.isee_id = Some(isee.id);
     req.isee_threshold = Some(Money::from_euro(6_000));
     let i2 = app.request_intervention(&pg_op, req).await?;
     app.authorise_intervention(&Actor::system(perugia), i2.intervention.id, Money::from_euro(1_800), None).await?;
     app.change_intervention_state(&pg_op, i2.intervention.id, InterventionAction::Activate, None).await?;
     let to = start.checked_add_months(Months::new(1)).and_then(|x| x.pred_opt()).unwrap_or(start);
-    app.record_disbursement(&Actor::system(perugia), RecordDisbursement { intervention_id: i2.intervention.id, amount: Money::from_euro(300), shares: Shares { ente: None, user: None, ssn: None, other: None }, paid_on: to, period_from: start, period_to: to, hours_centi: None }).await?;
-    let i2b = app.request_intervention(&pg_op, intervention(case2.id, entries[2].id, None, Money::from_euro(900), None, start, None)).await?;
+    app.record_disbursement(
+        &Actor::system(perugia),
+        RecordDisbursement {
+            intervention_id: i2.intervention.id,
+            amount: Money::from_euro(300),
+            shares: Shares { ente: None, user: None, ssn: None, other: None },
+            paid_on: to,
+            period_from: start,
+            period_to: to,
+            hours_centi: None,
+        },
+    )
+    .await?;
+    let i2b = app
+        .request_intervention(
+            &pg_op,
+            intervention(case2.id, entries[2].id, None, Money::from_euro(900), None, start, None),
+        )
+        .await?;
     app.reject_intervention(&Actor::system(perugia), i2b.intervention.id, "Requirements not met".into()).await?;
 
     // Scenario 3: a minor placed in a residential community by Municipio VII.
     let roma7 = op(2);
-    let minor = person(app, &roma7, pua_roma7, None, "Verdi", "Marco", Sex::Male, today.checked_sub_months(Months::new(12 * 14)).unwrap_or(today)).await?;
-    let case3 = app.open_case(&roma7, OpenCase { org_unit_id: pua_roma7, person_id: minor, area: UserArea::FamilyAndMinors, responsible_operator_id: roma7.operator_id, opened_on: start }).await?;
-    app.record_assessment(&roma7, case3.id, Instrument::Sinba, start, "Servizio sociale Municipio VII".into(), vec![("source".into(), "school".into())], None, None).await?;
-    let mut req = intervention(case3.id, entries[3].id, None, Money::from_euro(40_000), None, start, Some(line_minori.id));
+    let minor = person(
+        app,
+        &roma7,
+        pua_roma7,
+        None,
+        "Verdi",
+        "Marco",
+        Sex::Male,
+        today.checked_sub_months(Months::new(12 * 14)).unwrap_or(today),
+    )
+    .await?;
+    let case3 = app
+        .open_case(
+            &roma7,
+            OpenCase {
+                org_unit_id: pua_roma7,
+                person_id: minor,
+                area: UserArea::FamilyAndMinors,
+                responsible_operator_id: roma7.operator_id,
+                opened_on: start,
+            },
+        )
+        .await?;
+    app.record_assessment(
+        &roma7,
+        case3.id,
+        Instrument::Sinba,
+        start,
+        "Servizio sociale Municipio VII".into(),
+        vec![("source".into(), "school".into())],
+        None,
+        None,
+    )
+    .await?;
+    let mut req =
+        intervention(case3.id, entries[3].id, None, Money::from_euro(40_000), None, start, Some(line_minori.id));
     req.provider_id = Some(provider.id);
     let i3 = app.request_intervention(&roma7, req).await?;
     app.authorise_intervention(&Actor::system(roma), i3.intervention.id, Money::from_euro(40_000), None).await?;
     app.change_intervention_state(&roma7, i3.intervention.id, InterventionAction::Activate, None).await?;
-    let placement = app.create_placement(&roma7, i3.intervention.id, provider.id, Money::from_cents(11_500), start, None).await?;
+    let placement =
+        app.create_placement(&roma7, i3.intervention.id, provider.id, Money::from_cents(11_500), start, None).await?;
     let p = app.record_presences(&roma7, placement.id, start.year(), start.month(), 28).await?;
     let to = start.checked_add_months(Months::new(1)).and_then(|x| x.pred_opt()).unwrap_or(start);
-    app.record_disbursement(&Actor::system(roma), RecordDisbursement { intervention_id: i3.intervention.id, amount: p.amount_due, shares: Shares { ente: None, user: None, ssn: None, other: None }, paid_on: to, period_from: start, period_to: to, hours_centi: None }).await?;
+    app.record_disbursement(
+        &Actor::system(roma),
+        RecordDisbursement {
+            intervention_id: i3.intervention.id,
+            amount: p.amount_due,
+            shares: Shares { ente: None, user: None, ssn: None, other: None },
+            paid_on: to,
+            period_from: start,
+            period_to: to,
+            hours_centi: None,
+        },
+    )
+    .await?;
 
     // More cases in every state, in Lecce and Lodi.
     let lecce_op = op(3);
     let lodi_op = op(4);
-    let mario = person(app, &lecce_op, lecce_office, Some("RSSMRA85T10A562S"), "Rossi", "Mario", Sex::Male, d(1985, 12, 10)).await?;
-    let c = app.open_case(&lecce_op, OpenCase { org_unit_id: lecce_office, person_id: mario, area: UserArea::Poverty, responsible_operator_id: lecce_op.operator_id, opened_on: start }).await?;
-    let iq = app.request_intervention(&lecce_op, intervention(c.id, entries[0].id, None, Money::from_euro(1_200), Some(Money::from_euro(200)), start, Some(line_lecce.id))).await?;
-    let ia = app.request_intervention(&lecce_op, intervention(c.id, entries[0].id, None, Money::from_euro(600), None, start, Some(line_lecce.id))).await?;
+    let mario =
+        person(app, &lecce_op, lecce_office, Some("RSSMRA85T10A562S"), "Rossi", "Mario", Sex::Male, d(1985, 12, 10))
+            .await?;
+    let c = app
+        .open_case(
+            &lecce_op,
+            OpenCase {
+                org_unit_id: lecce_office,
+                person_id: mario,
+                area: UserArea::Poverty,
+                responsible_operator_id: lecce_op.operator_id,
+                opened_on: start,
+            },
+        )
+        .await?;
+    let iq = app
+        .request_intervention(
+            &lecce_op,
+            intervention(
+                c.id,
+                entries[0].id,
+                None,
+                Money::from_euro(1_200),
+                Some(Money::from_euro(200)),
+                start,
+                Some(line_lecce.id),
+            ),
+        )
+        .await?;
+    let ia = app
+        .request_intervention(
+            &lecce_op,
+            intervention(c.id, entries[0].id, None, Money::from_euro(600), None, start, Some(line_lecce.id)),
+        )
+        .await?;
     app.authorise_intervention(&Actor::system(lecce), ia.intervention.id, Money::from_euro(600), None).await?;
-    let is = app.request_intervention(&lecce_op, intervention(c.id, entries[2].id, None, Money::from_euro(900), None, start, None)).await?;
+    let is = app
+        .request_intervention(
+            &lecce_op,
+            intervention(c.id, entries[2].id, None, Money::from_euro(900), None, start, None),
+        )
+        .await?;
     app.authorise_intervention(&Actor::system(lecce), is.intervention.id, Money::from_euro(900), None).await?;
     app.change_intervention_state(&lecce_op, is.intervention.id, InterventionAction::Activate, None).await?;
-    app.change_intervention_state(&lecce_op, is.intervention.id, InterventionAction::Suspend, Some("Hospital stay".into())).await?;
-    let ic = app.request_intervention(&lecce_op, intervention(c.id, entries[4].id, None, Money::from_euro(500), None, start, None)).await?;
+    app.change_intervention_state(
+        &lecce_op,
+        is.intervention.id,
+        InterventionAction::Suspend,
+        Some("Hospital stay".into()),
+    )
+    .await?;
+    let ic = app
+        .request_intervention(
+            &lecce_op,
+            intervention(c.id, entries[4].id, None, Money::from_euro(500), None, start, None),
+        )
+        .await?;
     app.authorise_intervention(&Actor::system(lecce), ic.intervention.id, Money::from_euro(500), None).await?;
     app.change_intervention_state(&lecce_op, ic.intervention.id, InterventionAction::Activate, None).await?;
-    app.change_intervention_state(&lecce_op, ic.intervention.id, InterventionAction::Close, Some("Objectives reached".into())).await?;
+    app.change_intervention_state(
+        &lecce_op,
+        ic.intervention.id,
+        InterventionAction::Close,
+        Some("Objectives reached".into()),
+    )
+    .await?;
     let _ = iq;
 
     let g = person(app, &lodi_op, lodi_office, None, "Colombo", "Giulia", Sex::Female, d(1979, 3, 14)).await?;
-    let suspended = app.open_case(&lodi_op, OpenCase { org_unit_id: lodi_office, person_id: g, area: UserArea::FamilyAndMinors, responsible_operator_id: lodi_op.operator_id, opened_on: start }).await?;
+    let suspended = app
+        .open_case(
+            &lodi_op,
+            OpenCase {
+                org_unit_id: lodi_office,
+                person_id: g,
+                area: UserArea::FamilyAndMinors,
+                responsible_operator_id: lodi_op.operator_id,
+                opened_on: start,
+            },
+        )
+        .await?;
     app.change_case_state(&lodi_op, suspended.id, CaseAction::Suspend, None, Some("Moved temporarily".into())).await?;
     let h = person(app, &lodi_op, lodi_office, None, "Ferrari", "Paolo", Sex::Male, d(1950, 7, 30)).await?;
-    let closed = app.open_case(&lodi_op, OpenCase { org_unit_id: lodi_office, person_id: h, area: UserArea::Elderly, responsible_operator_id: lodi_op.operator_id, opened_on: start }).await?;
+    let closed = app
+        .open_case(
+            &lodi_op,
+            OpenCase {
+                org_unit_id: lodi_office,
+                person_id: h,
+                area: UserArea::Elderly,
+                responsible_operator_id: lodi_op.operator_id,
+                opened_on: start,
+            },
+        )
+        .await?;
     app.change_case_state(&lodi_op, closed.id, CaseAction::Close, None, Some("Moved to another comune".into())).await?;
     let k = person(app, &lodi_op, lodi_office, None, "Esposito", "Rita", Sex::Female, d(1962, 11, 5)).await?;
-    let reopened = app.open_case(&lodi_op, OpenCase { org_unit_id: lodi_office, person_id: k, area: UserArea::Disability, responsible_operator_id: lodi_op.operator_id, opened_on: start }).await?;
+    let reopened = app
+        .open_case(
+            &lodi_op,
+            OpenCase {
+                org_unit_id: lodi_office,
+                person_id: k,
+                area: UserArea::Disability,
+                responsible_operator_id: lodi_op.operator_id,
+                opened_on: start,
+            },
+        )
+        .await?;
     app.change_case_state(&lodi_op, reopened.id, CaseAction::Close, None, Some("No longer needed".into())).await?;
     app.change_case_state(&lodi_op, reopened.id, CaseAction::Reopen, None, Some("New need reported".into())).await?;
     Ok(())

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -136,8 +136,10 @@ impl Store {
         let mut db = Database::connect(opts).await?;
         let counter = SqlCounter::default();
         let c = counter.0.clone();
-        db.set_metric_callback(move |_info| {
+        db.set_metric_callback(move |info| {
             c.fetch_add(1, Ordering::Relaxed);
+            // The SQL text has placeholders only: parameter values (personal data) never reach logs.
+            tracing::trace!(target: "siso_store::sql", elapsed_us = info.elapsed.as_micros() as u64, sql = %info.statement.sql);
         });
         Ok(Store { db, backend, counter })
     }

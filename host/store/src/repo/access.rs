@@ -63,12 +63,17 @@ pub async fn set_forwarded(c: &impl Conn, id: AccessSheetId, case: CaseId) -> Re
 }
 
 /// A page of sheets of some units.
-pub async fn list(c: &impl Conn, units: Option<&[OrgUnitId]>, req: &PageRequest) -> Result<Page<AccessSheet>, StoreError> {
+pub async fn list(
+    c: &impl Conn,
+    units: Option<&[OrgUnitId]>,
+    req: &PageRequest,
+) -> Result<Page<AccessSheet>, StoreError> {
     let mut cond = Condition::all();
     if let Some(units) = units {
         cond = cond.add(access_sheets::Column::OrgUnitId.is_in(raw(units)));
     }
-    let rows = page::apply(access_sheets::Entity::find().filter(cond), access_sheets::Column::Id, req).all(c.db()).await?;
+    let rows =
+        page::apply(access_sheets::Entity::find().filter(cond), access_sheets::Column::Id, req).all(c.db()).await?;
     let rows = rows.into_iter().map(to_sheet).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_fetched(rows, req))
 }

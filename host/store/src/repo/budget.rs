@@ -21,7 +21,13 @@ fn to_fund(m: funds::Model) -> Result<Fund, StoreError> {
 }
 
 /// Inserts a fund.
-pub async fn insert_fund(c: &impl Conn, org: OrgUnitId, kind: FundKind, name: &str, now: DateTime<Utc>) -> Result<Fund, StoreError> {
+pub async fn insert_fund(
+    c: &impl Conn,
+    org: OrgUnitId,
+    kind: FundKind,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Fund, StoreError> {
     let m = funds::ActiveModel {
         org_unit_id: Set(org.0),
         kind: Set(kind.as_str().into()),
@@ -94,12 +100,17 @@ pub async fn get_lines(c: &impl Conn, ids: &[FundingLineId]) -> Result<Vec<Fundi
 }
 
 /// A page of lines of some units.
-pub async fn list_lines(c: &impl Conn, units: Option<&[OrgUnitId]>, req: &PageRequest) -> Result<Page<FundingLine>, StoreError> {
+pub async fn list_lines(
+    c: &impl Conn,
+    units: Option<&[OrgUnitId]>,
+    req: &PageRequest,
+) -> Result<Page<FundingLine>, StoreError> {
     let mut cond = Condition::all();
     if let Some(units) = units {
         cond = cond.add(funding_lines::Column::OrgUnitId.is_in(raw(units)));
     }
-    let rows = page::apply(funding_lines::Entity::find().filter(cond), funding_lines::Column::Id, req).all(c.db()).await?;
+    let rows =
+        page::apply(funding_lines::Entity::find().filter(cond), funding_lines::Column::Id, req).all(c.db()).await?;
     Ok(Page::from_fetched(rows.into_iter().map(to_line).collect(), req))
 }
 

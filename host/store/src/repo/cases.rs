@@ -235,8 +235,18 @@ fn to_assessment(m: assessments::Model) -> Result<Assessment, StoreError> {
             source: m.sina_source,
             instrument: m.sina_instrument,
             invalidity_source: m.sina_invalidity_source,
-            civil_invalidity: m.sina_civil_invalidity.as_deref().map(|t| from_json("civil invalidity", t)).transpose()?.unwrap_or_default(),
-            needed_benefits: m.sina_needed_benefits.as_deref().map(|t| from_json("needed benefits", t)).transpose()?.unwrap_or_default(),
+            civil_invalidity: m
+                .sina_civil_invalidity
+                .as_deref()
+                .map(|t| from_json("civil invalidity", t))
+                .transpose()?
+                .unwrap_or_default(),
+            needed_benefits: m
+                .sina_needed_benefits
+                .as_deref()
+                .map(|t| from_json("needed benefits", t))
+                .transpose()?
+                .unwrap_or_default(),
         })
     } else {
         None

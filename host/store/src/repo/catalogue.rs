@@ -53,7 +53,8 @@ pub async fn get(c: &impl Conn, id: CatalogueEntryId) -> Result<Option<Catalogue
 
 /// Several entries.
 pub async fn get_many(c: &impl Conn, ids: &[CatalogueEntryId]) -> Result<Vec<CatalogueEntry>, StoreError> {
-    let rows = catalogue_entries::Entity::find().filter(catalogue_entries::Column::Id.is_in(raw(ids))).all(c.db()).await?;
+    let rows =
+        catalogue_entries::Entity::find().filter(catalogue_entries::Column::Id.is_in(raw(ids))).all(c.db()).await?;
     rows.into_iter().map(to_entry).collect()
 }
 

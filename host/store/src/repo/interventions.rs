@@ -92,12 +92,21 @@ fn model(i: &Intervention, org: OrgUnitId, disbursed: Money, now: DateTime<Utc>)
 }
 
 /// Inserts an intervention (the `id` is ignored).
-pub async fn insert(c: &impl Conn, i: &Intervention, org: OrgUnitId, now: DateTime<Utc>) -> Result<StoredIntervention, StoreError> {
+pub async fn insert(
+    c: &impl Conn,
+    i: &Intervention,
+    org: OrgUnitId,
+    now: DateTime<Utc>,
+) -> Result<StoredIntervention, StoreError> {
     to_intervention(interventions::Entity::insert(model(i, org, Money::ZERO, now)).exec_with_returning(c.db()).await?)
 }
 
 /// Inserts many interventions with their disbursed totals (data generator, bulk import).
-pub async fn insert_many(c: &impl Conn, items: &[(Intervention, OrgUnitId, Money)], now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn insert_many(
+    c: &impl Conn,
+    items: &[(Intervention, OrgUnitId, Money)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     if items.is_empty() {
         return Ok(());
     }
@@ -108,7 +117,11 @@ pub async fn insert_many(c: &impl Conn, items: &[(Intervention, OrgUnitId, Money
 }
 
 /// One intervention; `for_update` locks it until the transaction ends.
-pub async fn get(c: &impl Conn, id: InterventionId, for_update: bool) -> Result<Option<StoredIntervention>, StoreError> {
+pub async fn get(
+    c: &impl Conn,
+    id: InterventionId,
+    for_update: bool,
+) -> Result<Option<StoredIntervention>, StoreError> {
     let mut q = interventions::Entity::find_by_id(id.0);
     if for_update {
         q = q.lock_exclusive();
@@ -161,7 +174,11 @@ pub struct InterventionFilter {
 }
 
 /// A page of interventions.
-pub async fn list(c: &impl Conn, f: &InterventionFilter, req: &PageRequest) -> Result<Page<StoredIntervention>, StoreError> {
+pub async fn list(
+    c: &impl Conn,
+    f: &InterventionFilter,
+    req: &PageRequest,
+) -> Result<Page<StoredIntervention>, StoreError> {
     let mut cond = Condition::all();
     if let Some(units) = &f.org_units {
         cond = cond.add(interventions::Column::OrgUnitId.is_in(raw(units)));
@@ -178,7 +195,8 @@ pub async fn list(c: &impl Conn, f: &InterventionFilter, req: &PageRequest) -> R
     if let Some(l) = f.funding_line {
         cond = cond.add(interventions::Column::FundingLineId.eq(l.0));
     }
-    let rows = page::apply(interventions::Entity::find().filter(cond), interventions::Column::Id, req).all(c.db()).await?;
+    let rows =
+        page::apply(interventions::Entity::find().filter(cond), interventions::Column::Id, req).all(c.db()).await?;
     let rows = rows.into_iter().map(to_intervention).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_fetched(rows, req))
 }
@@ -283,7 +301,11 @@ fn disbursement_model(d: &Disbursement, now: DateTime<Utc>) -> disbursements::Ac
 }
 
 /// Inserts a disbursement (the `id` is ignored).
-pub async fn insert_disbursement(c: &impl Conn, d: &Disbursement, now: DateTime<Utc>) -> Result<Disbursement, StoreError> {
+pub async fn insert_disbursement(
+    c: &impl Conn,
+    d: &Disbursement,
+    now: DateTime<Utc>,
+) -> Result<Disbursement, StoreError> {
     Ok(to_disbursement(disbursements::Entity::insert(disbursement_model(d, now)).exec_with_returning(c.db()).await?))
 }
 
@@ -292,7 +314,9 @@ pub async fn insert_disbursements(c: &impl Conn, ds: &[Disbursement], now: DateT
     if ds.is_empty() {
         return Ok(());
     }
-    disbursements::Entity::insert_many(ds.iter().map(|d| disbursement_model(d, now))).exec_without_returning(c.db()).await?;
+    disbursements::Entity::insert_many(ds.iter().map(|d| disbursement_model(d, now)))
+        .exec_without_returning(c.db())
+        .await?;
     Ok(())
 }
 

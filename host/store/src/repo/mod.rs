@@ -20,7 +20,11 @@ pub(crate) fn code<T>(parse: fn(&str) -> Option<T>, what: &str, value: &str) -> 
 }
 
 /// Parses an optional stored code.
-pub(crate) fn opt_code<T>(parse: fn(&str) -> Option<T>, what: &str, value: Option<&str>) -> Result<Option<T>, StoreError> {
+pub(crate) fn opt_code<T>(
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, StoreError> {
     value.map(|v| code(parse, what, v)).transpose()
 }
 

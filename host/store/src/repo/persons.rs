@@ -168,7 +168,11 @@ pub async fn insert_household(
 /// One household.
 pub async fn get_household(c: &impl Conn, id: HouseholdId) -> Result<Option<Household>, StoreError> {
     let m = households::Entity::find_by_id(id.0).one(c.db()).await?;
-    Ok(m.map(|m| Household { id: HouseholdId(m.id), org_unit_id: OrgUnitId(m.org_unit_id), registry_id: m.registry_id }))
+    Ok(m.map(|m| Household {
+        id: HouseholdId(m.id),
+        org_unit_id: OrgUnitId(m.org_unit_id),
+        registry_id: m.registry_id,
+    }))
 }
 
 /// Adds a member.
@@ -236,7 +240,11 @@ fn to_isee(m: isee_attestations::Model) -> Result<IseeAttestation, StoreError> {
 }
 
 /// Records an ISEE attestation (the `id` is ignored).
-pub async fn insert_isee(c: &impl Conn, i: &IseeAttestation, now: DateTime<Utc>) -> Result<IseeAttestation, StoreError> {
+pub async fn insert_isee(
+    c: &impl Conn,
+    i: &IseeAttestation,
+    now: DateTime<Utc>,
+) -> Result<IseeAttestation, StoreError> {
     let m = isee_attestations::ActiveModel {
         person_id: Set(i.person_id.0),
         household_id: Set(i.household_id.map(|h| h.0)),
@@ -271,7 +279,11 @@ pub async fn isee_of(c: &impl Conn, persons: &[PersonId]) -> Result<Vec<IseeAtte
 }
 
 /// The newest attestation of a person valid on `day`.
-pub async fn valid_isee(c: &impl Conn, person: PersonId, day: NaiveDate) -> Result<Option<IseeAttestation>, StoreError> {
+pub async fn valid_isee(
+    c: &impl Conn,
+    person: PersonId,
+    day: NaiveDate,
+) -> Result<Option<IseeAttestation>, StoreError> {
     let row = isee_attestations::Entity::find()
         .filter(isee_attestations::Column::PersonId.eq(person.0))
         .filter(isee_attestations::Column::ValidFrom.lte(day))

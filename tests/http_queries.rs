@@ -1,0 +1,157 @@
+//! Queries: Relay pagination, filters, bounded SQL per page (no N+1), GraphiQL offline,
+//! health and readiness.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Server, s};
+use serde_json::json;
+
+const PAGE: &str = r#"query($n: Int!, $o: ID) { cases(first: $n, filter: { orgUnitId: $o }) {
+  edges { cursor node { id state person { surname isee { value } } plan { kind objectives { term } }
+    interventions { state catalogueEntry { inpsCode } disbursements { amount paidOn } } } }
+  pageInfo { hasNextPage hasPreviousPage endCursor } } }"#;
+
+async fn seed_cases(server: &Server, n: usize) -> String {
+    let d = server.data("op.roma7", "{ me { orgUnit { id } } catalogue { id localCode } }", json!({})).await;
+    let office = s(&d["me"]["orgUnit"]["id"]);
+    let entry =
+        d["catalogue"].as_array().unwrap().iter().find(|u| u["localCode"] == "EDU-DOM").map(|u| s(&u["id"])).unwrap();
+    for k in 0..n {
+        let d = server
+            .data("op.roma7", r#"mutation($o: ID!, $s: String!) { createPerson(input: { orgUnitId: $o, surname: $s, givenName: "Test", sex: "F", birthDate: "2012-05-01" }) { person { id } errors { code } } }"#, json!({ "o": office, "s": format!("Tester{k:03}") }))
+            .await;
+        let p = s(&d["createPerson"]["person"]["id"]);
+        let d = server
+            .data("op.roma7", r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "family_minors", openedOn: "2026-01-10" }) { case { id } errors { code } } }"#, json!({ "o": office, "p": p }))
+            .await;
+        let c = s(&d["openCase"]["case"]["id"]);
+        server
+            .data("op.roma7", r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: "pei", startsOn: "2026-01-10", reviewEveryMonths: 6, objectives: [{ term: "short", description: "School attendance" }] }) { errors { code } } }"#, json!({ "c": c }))
+            .await;
+        let d = server
+            .data("op.roma7", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "600", startsOn: "2026-01-10" }) { intervention { id } errors { code } } }"#, json!({ "c": c, "e": entry }))
+            .await;
+        let i = s(&d["requestIntervention"]["intervention"]["id"]);
+        server.data("amm.roma1", r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "600") { errors { code } } }"#, json!({ "i": i })).await;
+        server
+            .data(
+                "op.roma7",
+                r#"mutation($i: ID!) { activateIntervention(interventionId: $i) { errors { code } } }"#,
+                json!({ "i": i }),
+            )
+            .await;
+        server
+            .data("amm.roma1", r#"mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: "100", paidOn: "2026-02-05", periodFrom: "2026-01-10", periodTo: "2026-01-31" }) { errors { code } } }"#, json!({ "i": i }))
+            .await;
+    }
+    office
+}
+
+async fn queries(server: &Server) {
+    let office = seed_cases(server, 50).await;
+
+    // A page of 50 cases with person, ISEE, plan, objectives, interventions, catalogue and
+    // disbursements costs the same small number of statements as a page of 5.
+    let mut cost = Vec::new();
+    for n in [5, 50] {
+        let before = server.sql_statements().await;
+        let d = server.data("op.roma7", PAGE, json!({ "n": n, "o": office })).await;
+        let after = server.sql_statements().await;
+        let edges = d["cases"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), n);
+        assert!(edges.iter().all(|e| e["node"]["interventions"][0]["disbursements"][0]["amount"].is_string()));
+        assert!(
+            edges.iter().all(|e| e["node"]["plan"]["objectives"][0]["term"].is_string() || e["node"]["plan"].is_null())
+        );
+        cost.push(after - before);
+    }
+    assert_eq!(cost[0], cost[1], "statements must not grow with the page size: {cost:?}");
+    assert!(cost[1] <= 12, "a page of 50 cases issued {} statements", cost[1]);
+
+    // Forward and backward pagination visit every case once.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let d = server
+            .data("op.roma7", "query($a: String) { cases(first: 7, after: $a) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }", json!({ "a": after }))
+            .await;
+        for e in d["cases"]["edges"].as_array().unwrap() {
+            seen.push(s(&e["node"]["id"]));
+        }
+        if d["cases"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = Some(s(&d["cases"]["pageInfo"]["endCursor"]));
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len());
+    assert!(seen.len() >= 57);
+    let d = server
+        .data(
+            "op.roma7",
+            "{ cases(last: 3) { edges { node { id } } pageInfo { hasPreviousPage hasNextPage } } }",
+            json!({}),
+        )
+        .await;
+    let last: Vec<String> = d["cases"]["edges"].as_array().unwrap().iter().map(|e| s(&e["node"]["id"])).collect();
+    assert_eq!(last, seen[seen.len() - 3..].to_vec());
+    assert_eq!(d["cases"]["pageInfo"]["hasPreviousPage"], true);
+
+    // Filters.
+    let d = server
+        .data(
+            "op.roma7",
+            r#"{ cases(first: 100, filter: { states: ["closed"] }) { edges { node { state } } } }"#,
+            json!({}),
+        )
+        .await;
+    let closed = d["cases"]["edges"].as_array().unwrap();
+    assert!(!closed.is_empty() && closed.iter().all(|e| e["node"]["state"] == "closed"));
+    let d = server
+        .data(
+            "op.roma7",
+            r#"{ cases(first: 100, filter: { area: "elderly" }) { edges { node { area } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(d["cases"]["edges"].as_array().unwrap().iter().all(|e| e["node"]["area"] == "elderly"));
+    let d = server
+        .data(
+            "op.roma7",
+            r#"{ interventions(first: 100, filter: { states: ["rejected"] }) { edges { node { state } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(d["interventions"]["edges"].as_array().unwrap().iter().all(|e| e["node"]["state"] == "rejected"));
+    let d = server
+        .data(
+            "op.roma7",
+            r#"{ persons(first: 100, filter: { name: "tester00" }) { edges { node { surname } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["persons"]["edges"].as_array().unwrap().len(), 10);
+
+    // GraphiQL is served with its assets from this host only.
+    let page = server.http().get(format!("{}/graphql", server.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("graphiql"));
+    assert!(!page.contains("http://") && !page.contains("https://"), "GraphiQL must not load anything from outside");
+    for asset in ["/graphiql/graphiql.js", "/graphiql/graphiql.css", "/graphiql/react.js", "/graphiql/react-dom.js"] {
+        let r = server.http().get(format!("{}{asset}", server.url)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{asset}");
+        assert!(r.bytes().await.unwrap().len() > 1000);
+    }
+
+    // Liveness and readiness.
+    let r = server.http().get(format!("{}/health", server.url)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r: serde_json::Value =
+        server.http().get(format!("{}/ready", server.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["status"], "ready");
+    assert_eq!(r["pendingMigrations"], 0);
+}
+
+on_both!(pages_filters_and_operations, queries);
