@@ -22,7 +22,7 @@ async fn concurrency(server: &Server) {
 
     // A line of €1,000 and 50 parallel commitments of €30: exactly 33 fit.
     let d = server
-        .data("amm.perugia", r#"mutation($f: ID!, $o: ID!) { createFundingLine(fundId: $f, orgUnitId: $o, name: "Race", year: 2026, amount: "1000") { fundingLine { id } errors { code } } }"#, json!({ "f": fund, "o": comune }))
+        .data("amm.perugia", r#"mutation($f: ID!, $o: ID!) { createFundingLine(input: { fundId: $f, orgUnitId: $o, name: "Race", year: 2026, amount: "1000" }) { fundingLine { id } errors { code } } }"#, json!({ "f": fund, "o": comune }))
         .await;
     let line = s(&d["createFundingLine"]["fundingLine"]["id"]);
     let tasks = (0..50).map(|_| {

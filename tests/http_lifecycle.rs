@@ -108,7 +108,7 @@ async fn lifecycle(server: &Server) {
 
     // Budget: a funding line and a commitment.
     let d = server
-        .data(amm, r#"mutation($f: ID!, $o: ID!) { createFundingLine(fundId: $f, orgUnitId: $o, name: "Contributi 2026", year: 2026, chapter: "U.1.04", amount: "10000") { fundingLine { id available } errors { code } } }"#, json!({ "f": r.poverty_fund, "o": r.office }))
+        .data(amm, r#"mutation($f: ID!, $o: ID!) { createFundingLine(input: { fundId: $f, orgUnitId: $o, name: "Contributi 2026", year: 2026, chapter: "U.1.04", amount: "10000" }) { fundingLine { id available } errors { code } } }"#, json!({ "f": r.poverty_fund, "o": r.office }))
         .await;
     let line = s(&ok(&d, "createFundingLine")["fundingLine"]["id"]);
     let d = server.data(amm, r#"mutation($l: ID!) { commitFunds(fundingLineId: $l, amount: "1000", description: "Act 12") { commitment { amount } errors { code } } }"#, json!({ "l": line })).await;

@@ -204,8 +204,10 @@ impl Server {
     pub async fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Some(name) = self.pg_name.take() {
-            if let Ok(admin) = Database::connect(pg_admin_url()).await {
+        if let Some(name) = self.pg_name.take()
+            && let Ok(admin) = Database::connect(pg_admin_url()).await
+        {
+            {
                 let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                 admin.close().await.ok();
             }

@@ -265,6 +265,23 @@ pub struct RecordDisbursementInput {
     pub hours: Option<String>,
 }
 
+/// A new funding line.
+#[derive(InputObject)]
+pub struct CreateFundingLineInput {
+    /// The fund.
+    pub fund_id: ID,
+    /// The unit that manages the line.
+    pub org_unit_id: ID,
+    /// Project or service.
+    pub name: String,
+    /// Budget year.
+    pub year: i32,
+    /// Spending chapter (*capitolo*).
+    pub chapter: Option<String>,
+    /// Total amount.
+    pub amount: Euro,
+}
+
 /// Every write of the lifecycle.
 pub struct Mutation;
 
@@ -337,14 +354,16 @@ impl Mutation {
                 app(ctx)?
                     .record_isee(
                         actor(ctx)?,
-                        person,
-                        kind,
-                        input.dsu_protocol,
-                        input.dsu_year,
-                        input.dsu_date,
-                        input.value.0,
-                        input.valid_from,
-                        input.valid_until,
+                        siso_app::usecases::RecordIsee {
+                            person_id: person,
+                            kind,
+                            dsu_protocol: input.dsu_protocol,
+                            dsu_year: input.dsu_year,
+                            dsu_date: input.dsu_date,
+                            value: input.value.0,
+                            valid_from: input.valid_from,
+                            valid_until: input.valid_until,
+                        },
                     )
                     .await,
                 IseeNode,
@@ -525,13 +544,15 @@ impl Mutation {
             app(ctx)?
                 .record_assessment(
                     actor(ctx)?,
-                    case,
-                    instrument,
-                    input.assessed_on,
-                    input.assessor,
-                    answers,
-                    input.score,
-                    sina,
+                    siso_app::usecases::RecordAssessment {
+                        case_id: case,
+                        instrument,
+                        assessed_on: input.assessed_on,
+                        assessor: input.assessor,
+                        answers,
+                        score: input.score,
+                        sina,
+                    },
                 )
                 .await,
             AssessmentNode,
@@ -553,12 +574,14 @@ impl Mutation {
                 app(ctx)?
                     .create_plan(
                         actor(ctx)?,
-                        case,
-                        kind,
-                        input.starts_on,
-                        input.planned_end_on,
-                        input.review_every_months,
-                        objectives,
+                        siso_app::usecases::CreatePlan {
+                            case_id: case,
+                            kind,
+                            starts_on: input.starts_on,
+                            planned_end_on: input.planned_end_on,
+                            review_every_months: input.review_every_months,
+                            objectives,
+                        },
                     )
                     .await,
                 PlanNode,
@@ -777,19 +800,27 @@ impl Mutation {
     async fn create_funding_line(
         &self,
         ctx: &Context<'_>,
-        fund_id: ID,
-        org_unit_id: ID,
-        name: String,
-        year: i32,
-        chapter: Option<String>,
-        amount: Euro,
+        input: CreateFundingLineInput,
     ) -> Result<FundingLinePayload> {
+        let CreateFundingLineInput { fund_id, org_unit_id, name, year, chapter, amount } = input;
         let parsed = (|| -> Input<_> {
             Ok((FundId(req_id(&fund_id, "fundId")?), OrgUnitId(req_id(&org_unit_id, "orgUnitId")?)))
         })();
         match parsed {
             Ok((f, o)) => FundingLinePayload::from(
-                app(ctx)?.create_funding_line(actor(ctx)?, f, o, name, year, chapter, amount.0).await,
+                app(ctx)?
+                    .create_funding_line(
+                        actor(ctx)?,
+                        siso_app::usecases::CreateFundingLine {
+                            fund_id: f,
+                            org_unit_id: o,
+                            name,
+                            year,
+                            chapter,
+                            amount: amount.0,
+                        },
+                    )
+                    .await,
                 FundingLineNode,
             ),
             Err(e) => Ok(FundingLinePayload::err(e)),

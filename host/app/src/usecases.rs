@@ -141,6 +141,80 @@ pub struct RecordDisbursement {
     pub hours_centi: Option<i64>,
 }
 
+/// An ISEE attestation to record.
+#[derive(Debug, Clone)]
+pub struct RecordIsee {
+    /// person id.
+    pub person_id: PersonId,
+    /// kind.
+    pub kind: IseeKind,
+    /// dsu protocol.
+    pub dsu_protocol: String,
+    /// dsu year.
+    pub dsu_year: i32,
+    /// dsu date.
+    pub dsu_date: NaiveDate,
+    /// value.
+    pub value: Money,
+    /// valid from.
+    pub valid_from: NaiveDate,
+    /// valid until.
+    pub valid_until: NaiveDate,
+}
+
+/// An assessment to record.
+#[derive(Debug, Clone)]
+pub struct RecordAssessment {
+    /// case id.
+    pub case_id: CaseId,
+    /// instrument.
+    pub instrument: Instrument,
+    /// assessed on.
+    pub assessed_on: NaiveDate,
+    /// assessor.
+    pub assessor: String,
+    /// answers.
+    pub answers: Vec<(String, String)>,
+    /// score.
+    pub score: Option<i32>,
+    /// sina.
+    pub sina: Option<SinaBlock>,
+}
+
+/// A new plan with its objectives.
+#[derive(Debug, Clone)]
+pub struct CreatePlan {
+    /// case id.
+    pub case_id: CaseId,
+    /// kind.
+    pub kind: PlanKind,
+    /// starts on.
+    pub starts_on: NaiveDate,
+    /// planned end on.
+    pub planned_end_on: Option<NaiveDate>,
+    /// review every months.
+    pub review_every_months: i16,
+    /// objectives.
+    pub objectives: Vec<(Term, String, Option<NaiveDate>)>,
+}
+
+/// A new funding line.
+#[derive(Debug, Clone)]
+pub struct CreateFundingLine {
+    /// fund id.
+    pub fund_id: FundId,
+    /// org unit id.
+    pub org_unit_id: OrgUnitId,
+    /// name.
+    pub name: String,
+    /// year.
+    pub year: i32,
+    /// chapter.
+    pub chapter: Option<String>,
+    /// amount.
+    pub amount: Money,
+}
+
 async fn load_case(tx: &Tx, id: CaseId, lock: bool) -> AppResult<Case> {
     case_repo::get(tx, id, lock).await?.ok_or(AppError::not_found("case", "caseId"))
 }
@@ -241,19 +315,8 @@ impl App {
     }
 
     /// Records an ISEE attestation.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn record_isee(
-        &self,
-        actor: &Actor,
-        person_id: PersonId,
-        kind: IseeKind,
-        dsu_protocol: String,
-        dsu_year: i32,
-        dsu_date: NaiveDate,
-        value: Money,
-        valid_from: NaiveDate,
-        valid_until: NaiveDate,
-    ) -> AppResult<IseeAttestation> {
+    pub async fn record_isee(&self, actor: &Actor, cmd: RecordIsee) -> AppResult<IseeAttestation> {
+        let RecordIsee { person_id, kind, dsu_protocol, dsu_year, dsu_date, value, valid_from, valid_until } = cmd;
         person::validate_isee(value, &dsu_protocol, dsu_year, dsu_date, valid_from, valid_until, self.clock().today())?;
         let tx = self.begin().await?;
         let p = person_repo::get(&tx, person_id).await?.ok_or(AppError::not_found("person", "personId"))?;
@@ -501,18 +564,8 @@ impl App {
     }
 
     /// Records an assessment on an active case.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn record_assessment(
-        &self,
-        actor: &Actor,
-        case_id: CaseId,
-        instrument: Instrument,
-        assessed_on: NaiveDate,
-        assessor: String,
-        answers: Vec<(String, String)>,
-        score: Option<i32>,
-        sina: Option<SinaBlock>,
-    ) -> AppResult<Assessment> {
+    pub async fn record_assessment(&self, actor: &Actor, cmd: RecordAssessment) -> AppResult<Assessment> {
+        let RecordAssessment { case_id, instrument, assessed_on, assessor, answers, score, sina } = cmd;
         assessment::validate_assessment(&assessor, assessed_on, &answers, sina.as_ref(), self.clock().today())?;
         let tx = self.begin().await?;
         let case = load_case(&tx, case_id, false).await?;
@@ -538,16 +591,8 @@ impl App {
     }
 
     /// Creates a plan with its objectives on an active case.
-    pub async fn create_plan(
-        &self,
-        actor: &Actor,
-        case_id: CaseId,
-        kind: PlanKind,
-        starts_on: NaiveDate,
-        planned_end_on: Option<NaiveDate>,
-        review_every_months: i16,
-        objectives: Vec<(Term, String, Option<NaiveDate>)>,
-    ) -> AppResult<Plan> {
+    pub async fn create_plan(&self, actor: &Actor, cmd: CreatePlan) -> AppResult<Plan> {
+        let CreatePlan { case_id, kind, starts_on, planned_end_on, review_every_months, objectives } = cmd;
         let next_review_on = plan::validate_new_plan(starts_on, planned_end_on, review_every_months, &objectives)?;
         let tx = self.begin().await?;
         let case = load_case(&tx, case_id, false).await?;
@@ -818,12 +863,14 @@ impl App {
                 starts_on: i.starts_on,
                 ends_on: i.ends_on,
             },
-            cmd.amount,
-            cmd.shares,
-            cmd.paid_on,
-            cmd.period_from,
-            cmd.period_to,
-            cmd.hours_centi,
+            &intervention::NewDisbursement {
+                amount: cmd.amount,
+                shares: cmd.shares,
+                paid_on: cmd.paid_on,
+                period_from: cmd.period_from,
+                period_to: cmd.period_to,
+                hours_centi: cmd.hours_centi,
+            },
             self.clock().today(),
         )?;
         self.validate_hooks(&Change::DisbursementRecorded { org_unit_id: s.org_unit_id })?;
@@ -903,16 +950,8 @@ impl App {
     }
 
     /// Creates a funding line.
-    pub async fn create_funding_line(
-        &self,
-        actor: &Actor,
-        fund_id: FundId,
-        org_unit_id: OrgUnitId,
-        name: String,
-        year: i32,
-        chapter: Option<String>,
-        amount: Money,
-    ) -> AppResult<FundingLine> {
+    pub async fn create_funding_line(&self, actor: &Actor, cmd: CreateFundingLine) -> AppResult<FundingLine> {
+        let CreateFundingLine { fund_id, org_unit_id, name, year, chapter, amount } = cmd;
         budget::validate_funding_line(&name, year, amount)?;
         let tx = self.begin().await?;
         budget_repo::get_fund(&tx, fund_id).await?.ok_or(AppError::not_found("fund", "fundId"))?;

@@ -110,6 +110,9 @@ string_enum! {
     }
 }
 
+/// The most hours a month has (31 × 24), ×100.
+pub const MAX_HOURS_CENTI: i64 = 744 * 100;
+
 /// An intervention with all the data an INPS PS/PSA benefit record needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Intervention {
@@ -173,7 +176,7 @@ pub fn validate_request(
     requested_amount.require_non_negative("requestedAmount")?;
     check_period(starts_on, ends_on, "endsOn")?;
     if let Some(h) = monthly_hours_centi
-        && !(0..=744_00).contains(&h)
+        && !(0..=MAX_HOURS_CENTI).contains(&h)
     {
         return Err(DomainError::field("INVALID_HOURS", "monthlyHours", "monthly hours are between 0 and 744"));
     }
@@ -247,6 +250,23 @@ pub struct CheckedDisbursement {
     pub other: Money,
 }
 
+/// A disbursement as entered by the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewDisbursement {
+    /// Gross amount.
+    pub amount: Money,
+    /// Shares as entered.
+    pub shares: Shares,
+    /// Payment date.
+    pub paid_on: NaiveDate,
+    /// First day of the period paid.
+    pub period_from: NaiveDate,
+    /// Last day of the period paid.
+    pub period_to: NaiveDate,
+    /// Hours delivered ×100.
+    pub hours_centi: Option<i64>,
+}
+
 /// The facts about an intervention a new disbursement is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct DisbursementContext {
@@ -267,14 +287,10 @@ pub struct DisbursementContext {
 /// period inside the intervention's, and the total never above the authorised amount.
 pub fn check_disbursement(
     ctx: DisbursementContext,
-    amount: Money,
-    shares: Shares,
-    paid_on: NaiveDate,
-    period_from: NaiveDate,
-    period_to: NaiveDate,
-    hours_centi: Option<i64>,
+    new: &NewDisbursement,
     today: NaiveDate,
 ) -> DomainResult<CheckedDisbursement> {
+    let NewDisbursement { amount, shares, paid_on, period_from, period_to, hours_centi } = *new;
     if ctx.state != InterventionState::Active {
         return Err(DomainError::new(
             "INTERVENTION_NOT_ACTIVE",
@@ -309,7 +325,7 @@ pub fn check_disbursement(
         return Err(DomainError::field("INVALID_DATE", "paidOn", "the payment date is in the future"));
     }
     if let Some(h) = hours_centi
-        && !(0..=744_00).contains(&h)
+        && !(0..=MAX_HOURS_CENTI).contains(&h)
     {
         return Err(DomainError::field("INVALID_HOURS", "hours", "hours are between 0 and 744"));
     }
@@ -342,6 +358,22 @@ mod tests {
             starts_on: d(2025, 1, 1),
             ends_on: Some(d(2025, 6, 30)),
         }
+    }
+
+    fn chk(
+        ctx: DisbursementContext,
+        amount: Money,
+        shares: Shares,
+        paid_on: NaiveDate,
+        period_from: NaiveDate,
+        period_to: NaiveDate,
+        today: NaiveDate,
+    ) -> DomainResult<CheckedDisbursement> {
+        check_disbursement(
+            ctx,
+            &NewDisbursement { amount, shares, paid_on, period_from, period_to, hours_centi: None },
+            today,
+        )
     }
 
     const NO_SHARES: Shares = Shares { ente: None, user: None, ssn: None, other: None };
@@ -384,25 +416,23 @@ mod tests {
 
     #[test]
     fn disbursements_never_exceed_the_authorised_amount() {
-        let ok = check_disbursement(
+        let ok = chk(
             ctx(InterventionState::Active, 1800, 1500),
             Money::from_euro(300),
             NO_SHARES,
             d(2025, 6, 5),
             d(2025, 6, 1),
             d(2025, 6, 30),
-            None,
             d(2025, 7, 1),
         );
         assert_eq!(ok.map(|c| c.ente), Ok(Money::from_euro(300)));
-        let over = check_disbursement(
+        let over = chk(
             ctx(InterventionState::Active, 1800, 1600),
             Money::from_euro(300),
             NO_SHARES,
             d(2025, 6, 5),
             d(2025, 6, 1),
             d(2025, 6, 30),
-            None,
             d(2025, 7, 1),
         );
         assert_eq!(over.map_err(|e| e.code), Err("OVER_AUTHORISED"));
@@ -417,14 +447,13 @@ mod tests {
             InterventionState::Closed,
             InterventionState::Rejected,
         ] {
-            let r = check_disbursement(
+            let r = chk(
                 ctx(state, 1800, 0),
                 Money::from_euro(300),
                 NO_SHARES,
                 d(2025, 1, 5),
                 d(2025, 1, 1),
                 d(2025, 1, 31),
-                None,
                 d(2025, 7, 1),
             );
             assert_eq!(r.map_err(|e| e.code), Err("INTERVENTION_NOT_ACTIVE"));
@@ -435,14 +464,13 @@ mod tests {
     fn shares_must_add_up() {
         let shares =
             Shares { ente: None, user: Some(Money::from_euro(50)), ssn: Some(Money::from_euro(100)), other: None };
-        let ok = check_disbursement(
+        let ok = chk(
             ctx(InterventionState::Active, 1800, 0),
             Money::from_euro(300),
             shares,
             d(2025, 1, 5),
             d(2025, 1, 1),
             d(2025, 1, 31),
-            None,
             d(2025, 7, 1),
         );
         assert_eq!(
@@ -451,26 +479,24 @@ mod tests {
         );
         let bad =
             Shares { ente: Some(Money::from_euro(100)), user: Some(Money::from_euro(50)), ssn: None, other: None };
-        let r = check_disbursement(
+        let r = chk(
             ctx(InterventionState::Active, 1800, 0),
             Money::from_euro(300),
             bad,
             d(2025, 1, 5),
             d(2025, 1, 1),
             d(2025, 1, 31),
-            None,
             d(2025, 7, 1),
         );
         assert_eq!(r.map_err(|e| e.code), Err("SHARES_MISMATCH"));
         let too_big = Shares { ente: None, user: Some(Money::from_euro(400)), ssn: None, other: None };
-        let r = check_disbursement(
+        let r = chk(
             ctx(InterventionState::Active, 1800, 0),
             Money::from_euro(300),
             too_big,
             d(2025, 1, 5),
             d(2025, 1, 1),
             d(2025, 1, 31),
-            None,
             d(2025, 7, 1),
         );
         assert_eq!(r.map_err(|e| e.code), Err("SHARES_MISMATCH"));
@@ -479,38 +505,13 @@ mod tests {
     #[test]
     fn amounts_and_dates_are_checked() {
         let c = ctx(InterventionState::Active, 1800, 0);
-        let neg = check_disbursement(
-            c,
-            Money::from_euro(-3),
-            NO_SHARES,
-            d(2025, 1, 5),
-            d(2025, 1, 1),
-            d(2025, 1, 31),
-            None,
-            d(2025, 7, 1),
-        );
+        let neg = chk(c, Money::from_euro(-3), NO_SHARES, d(2025, 1, 5), d(2025, 1, 1), d(2025, 1, 31), d(2025, 7, 1));
         assert_eq!(neg.map_err(|e| e.code), Err("INVALID_AMOUNT"));
-        let outside = check_disbursement(
-            c,
-            Money::from_euro(3),
-            NO_SHARES,
-            d(2025, 1, 5),
-            d(2024, 12, 1),
-            d(2024, 12, 31),
-            None,
-            d(2025, 7, 1),
-        );
+        let outside =
+            chk(c, Money::from_euro(3), NO_SHARES, d(2025, 1, 5), d(2024, 12, 1), d(2024, 12, 31), d(2025, 7, 1));
         assert_eq!(outside.map_err(|e| e.code), Err("INVALID_PERIOD"));
-        let future = check_disbursement(
-            c,
-            Money::from_euro(3),
-            NO_SHARES,
-            d(2025, 8, 5),
-            d(2025, 1, 1),
-            d(2025, 1, 31),
-            None,
-            d(2025, 7, 1),
-        );
+        let future =
+            chk(c, Money::from_euro(3), NO_SHARES, d(2025, 8, 5), d(2025, 1, 1), d(2025, 1, 31), d(2025, 7, 1));
         assert_eq!(future.map_err(|e| e.code), Err("INVALID_DATE"));
         assert!(validate_request(Money::from_euro(-1), d(2025, 1, 1), None, None).is_err());
         assert!(validate_request(Money::from_euro(1), d(2025, 1, 2), Some(d(2025, 1, 1)), None).is_err());

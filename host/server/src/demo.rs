@@ -223,45 +223,53 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     let line_fna = app
         .create_funding_line(
             &system_roma,
-            fna.id,
-            roma,
-            format!("FNA {year} - assegni di cura Roma"),
-            year,
-            Some("U.1.04.02.02".into()),
-            Money::from_euro(500_000),
+            siso_app::usecases::CreateFundingLine {
+                fund_id: fna.id,
+                org_unit_id: roma,
+                name: format!("FNA {year} - assegni di cura Roma"),
+                year,
+                chapter: Some("U.1.04.02.02".into()),
+                amount: Money::from_euro(500_000),
+            },
         )
         .await?;
     let line_minori = app
         .create_funding_line(
             &system_roma,
-            own.id,
-            roma,
-            format!("Accoglienza minori {year}"),
-            year,
-            Some("U.1.03.02.15".into()),
-            Money::from_euro(200_000),
+            siso_app::usecases::CreateFundingLine {
+                fund_id: own.id,
+                org_unit_id: roma,
+                name: format!("Accoglienza minori {year}"),
+                year,
+                chapter: Some("U.1.03.02.15".into()),
+                amount: Money::from_euro(200_000),
+            },
         )
         .await?;
     let line_pov = app
         .create_funding_line(
             &Actor::system(perugia),
-            fp.id,
-            perugia,
-            format!("Contributi economici {year}"),
-            year,
-            Some("U.1.04.02.05".into()),
-            Money::from_euro(60_000),
+            siso_app::usecases::CreateFundingLine {
+                fund_id: fp.id,
+                org_unit_id: perugia,
+                name: format!("Contributi economici {year}"),
+                year,
+                chapter: Some("U.1.04.02.05".into()),
+                amount: Money::from_euro(60_000),
+            },
         )
         .await?;
     let line_lecce = app
         .create_funding_line(
             &Actor::system(lecce),
-            own.id,
-            lecce,
-            format!("Contributi Lecce {year}"),
-            year,
-            None,
-            Money::from_euro(40_000),
+            siso_app::usecases::CreateFundingLine {
+                fund_id: own.id,
+                org_unit_id: lecce,
+                name: format!("Contributi Lecce {year}"),
+                year,
+                chapter: None,
+                amount: Money::from_euro(40_000),
+            },
         )
         .await?;
     app.commit_funds(&system_roma, line_fna.id, Money::from_euro(25_000), None, Some("Determina dirigenziale".into()))
@@ -310,24 +318,28 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     };
     app.record_assessment(
         &roma_op,
-        case1.id,
-        Instrument::Svama,
-        start,
-        "UVM ASL Roma 1".into(),
-        vec![("adl".into(), "totally_dependent".into())],
-        Some(78),
-        Some(sina),
+        siso_app::usecases::RecordAssessment {
+            case_id: case1.id,
+            instrument: Instrument::Svama,
+            assessed_on: start,
+            assessor: "UVM ASL Roma 1".into(),
+            answers: vec![("adl".into(), "totally_dependent".into())],
+            score: Some(78),
+            sina: Some(sina),
+        },
     )
     .await?;
     let plan1 = app
         .create_plan(
             &roma_op,
-            case1.id,
-            PlanKind::Pai,
-            start,
-            None,
-            6,
-            vec![(Term::Medium, "Keep living at home with family care".into(), None)],
+            siso_app::usecases::CreatePlan {
+                case_id: case1.id,
+                kind: PlanKind::Pai,
+                starts_on: start,
+                planned_end_on: None,
+                review_every_months: 6,
+                objectives: vec![(Term::Medium, "Keep living at home with family care".into(), None)],
+            },
         )
         .await?;
     let i1 = app
@@ -381,14 +393,16 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     let isee = app
         .record_isee(
             &pg_op,
-            maria,
-            IseeKind::Ordinary,
-            "INPS-ISEE-DEMO-0001".into(),
-            start.year(),
-            start,
-            Money::from_euro(4_800),
-            start,
-            d(start.year(), 12, 31),
+            siso_app::usecases::RecordIsee {
+                person_id: maria,
+                kind: IseeKind::Ordinary,
+                dsu_protocol: "INPS-ISEE-DEMO-0001".into(),
+                dsu_year: start.year(),
+                dsu_date: start,
+                value: Money::from_euro(4_800),
+                valid_from: start,
+                valid_until: d(start.year(), 12, 31),
+            },
         )
         .await?;
     let case2 = app
@@ -467,13 +481,15 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         .await?;
     app.record_assessment(
         &roma7,
-        case3.id,
-        Instrument::Sinba,
-        start,
-        "Servizio sociale Municipio VII".into(),
-        vec![("source".into(), "school".into())],
-        None,
-        None,
+        siso_app::usecases::RecordAssessment {
+            case_id: case3.id,
+            instrument: Instrument::Sinba,
+            assessed_on: start,
+            assessor: "Servizio sociale Municipio VII".into(),
+            answers: vec![("source".into(), "school".into())],
+            score: None,
+            sina: None,
+        },
     )
     .await?;
     let mut req =
