@@ -23,6 +23,9 @@ pub fn pg_admin_url() -> String {
     std::env::var("SISO_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// The instant the servers under test believe it is: the tests' dates are relative to it.
+pub const NOW: &str = "2026-11-26T10:00:00Z";
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A running server and its database.
@@ -63,6 +66,7 @@ impl Server {
         let status = Command::new(bin)
             .arg("seed-demo")
             .env("SISO__DATABASE__URL", &db_url)
+            .env("SISO__CLOCK__FIXED_NOW", NOW)
             .env("SISO__LOG__FILTER", "warn")
             .current_dir(dir.path())
             .status()
@@ -71,6 +75,7 @@ impl Server {
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
             .env("SISO__DATABASE__URL", &db_url)
+            .env("SISO__CLOCK__FIXED_NOW", NOW)
             .env("SISO__SERVER__LISTEN", "127.0.0.1:0")
             .env("SISO__LOG__FILTER", "warn")
             .current_dir(dir.path())

@@ -1,1 +1,97 @@
-fn main() {}
+//! Workspace automation: `cargo xtask <task>`.
+//!
+//! - `cargo xtask demo`  builds and starts the demo server on a SQLite file.
+//! - `cargo xtask test`  runs the whole test suite (formatting, lints, unit, integration on
+//!   SQLite and PostgreSQL), starting the local PostgreSQL server when it is down.
+//! - `cargo xtask schema` regenerates `docs/schema.graphql`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+fn main() -> anyhow::Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::env::set_current_dir(&root).context("cannot enter the workspace root")?;
+    match task.as_str() {
+        "demo" => demo(),
+        "test" => test(),
+        "schema" => schema(),
+        _ => {
+            eprintln!("usage: cargo xtask <demo|test|schema>");
+            bail!("unknown task {task:?}")
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// The WebAssembly target plug-ins are built for.
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]))
+}
+
+fn demo() -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    run(cargo().args(["build", "--release", "-p", "siso"]))?;
+    let listen = std::env::var("SISO__SERVER__LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    eprintln!("xtask: demo server on http://{listen}/graphql (GraphiQL), data in data/demo.db");
+    run(cargo().args(["run", "--release", "-p", "siso", "--", "demo"]).env("SISO__DATABASE__URL", "sqlite://data/demo.db"))
+}
+
+fn test() -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    ensure_postgres()?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args(["test", "--workspace", "--no-fail-fast"]))
+}
+
+fn schema() -> anyhow::Result<()> {
+    let out = cargo().args(["run", "-q", "-p", "siso", "--", "export-schema"]).output().context("cannot run siso")?;
+    if !out.status.success() {
+        bail!("siso export-schema failed");
+    }
+    std::fs::write("docs/schema.graphql", out.stdout).context("cannot write docs/schema.graphql")
+}
+
+/// Makes sure the local PostgreSQL answers on 127.0.0.1:5432, starting the cluster if needed.
+fn ensure_postgres() -> anyhow::Result<()> {
+    if std::env::var("SISO_TEST_PG_URL").is_ok() {
+        return Ok(());
+    }
+    if pg_ready() {
+        return Ok(());
+    }
+    let versions = std::fs::read_dir("/etc/postgresql").context("PostgreSQL is not installed (/etc/postgresql missing)")?;
+    for v in versions.flatten() {
+        let version = v.file_name().to_string_lossy().to_string();
+        eprintln!("xtask: starting PostgreSQL {version}");
+        let _ = Command::new("pg_ctlcluster").args(["--skip-systemctl-redirect", &version, "main", "start"]).status();
+    }
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if pg_ready() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    bail!("PostgreSQL did not become ready on 127.0.0.1:5432")
+}
+
+fn pg_ready() -> bool {
+    Command::new("pg_isready").args(["-h", "127.0.0.1", "-p", "5432", "-q"]).status().map(|s| s.success()).unwrap_or(false)
+}

@@ -38,6 +38,29 @@ impl Default for LogConfig {
     }
 }
 
+/// Clock settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClockConfig {
+    /// When set (RFC 3339, e.g. `2026-11-26T10:00:00Z`), the server's clock is fixed at this
+    /// instant: for tests and reproducible demos. Unset: the system clock.
+    pub fixed_now: Option<String>,
+}
+
+impl ClockConfig {
+    /// The clock to run with.
+    pub fn clock(&self) -> anyhow::Result<std::sync::Arc<dyn siso_domain::clock::Clock>> {
+        use siso_domain::clock::{FixedClock, SystemClock};
+        match &self.fixed_now {
+            Some(t) => {
+                let at = chrono::DateTime::parse_from_rfc3339(t).context("clock.fixed_now is not an RFC 3339 instant")?;
+                Ok(std::sync::Arc::new(FixedClock::new(at.with_timezone(&chrono::Utc))))
+            }
+            None => Ok(std::sync::Arc::new(SystemClock)),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -50,6 +73,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// Logs.
     pub log: LogConfig,
+    /// Clock.
+    pub clock: ClockConfig,
 }
 
 impl Config {

@@ -11,7 +11,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use siso_app::App;
 use siso_app::hooks::NoHooks;
-use siso_domain::clock::SystemClock;
 use siso_store::Store;
 
 use crate::config::Config;
@@ -71,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
         Command::SeedDemo => {
             let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
             store.migrate().await.context("migration failed")?;
-            let app = App::new(store, Arc::new(SystemClock), Arc::new(NoHooks));
+            let app = App::new(store, cfg.clock.clock()?, Arc::new(NoHooks));
             demo::load(&app).await.context("demo data")?;
             tracing::info!("demo data loaded");
             Ok(())
@@ -83,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
             demo::reset_sqlite_file(&cfg.database.url)?;
             let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
             store.migrate().await.context("migration failed")?;
-            let app = App::new(store, Arc::new(SystemClock), Arc::new(NoHooks));
+            let app = App::new(store, cfg.clock.clock()?, Arc::new(NoHooks));
             demo::load(&app).await.context("demo data")?;
             tracing::info!("demo data loaded");
             if no_serve {
@@ -98,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
     store.migrate().await.context("migration failed")?;
-    let app = App::new(store, Arc::new(SystemClock), Arc::new(NoHooks));
+    let app = App::new(store, cfg.clock.clock()?, Arc::new(NoHooks));
     let router = siso_api::router(app, &cfg.api);
     let addr: SocketAddr = cfg.server.listen.parse().context("server.listen is not an address")?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
