@@ -49,7 +49,9 @@ fn demo() -> anyhow::Result<()> {
     run(cargo().args(["build", "--release", "-p", "siso"]))?;
     let listen = std::env::var("SISO__SERVER__LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
     eprintln!("xtask: demo server on http://{listen}/graphql (GraphiQL), data in data/demo.db");
-    run(cargo().args(["run", "--release", "-p", "siso", "--", "demo"]).env("SISO__DATABASE__URL", "sqlite://data/demo.db"))
+    run(cargo()
+        .args(["run", "--release", "-p", "siso", "--", "demo"])
+        .env("SISO__DATABASE__URL", "sqlite://data/demo.db"))
 }
 
 fn test() -> anyhow::Result<()> {
@@ -76,7 +78,8 @@ fn ensure_postgres() -> anyhow::Result<()> {
     if pg_ready() {
         return Ok(());
     }
-    let versions = std::fs::read_dir("/etc/postgresql").context("PostgreSQL is not installed (/etc/postgresql missing)")?;
+    let versions =
+        std::fs::read_dir("/etc/postgresql").context("PostgreSQL is not installed (/etc/postgresql missing)")?;
     for v in versions.flatten() {
         let version = v.file_name().to_string_lossy().to_string();
         eprintln!("xtask: starting PostgreSQL {version}");
@@ -93,5 +96,9 @@ fn ensure_postgres() -> anyhow::Result<()> {
 }
 
 fn pg_ready() -> bool {
-    Command::new("pg_isready").args(["-h", "127.0.0.1", "-p", "5432", "-q"]).status().map(|s| s.success()).unwrap_or(false)
+    Command::new("pg_isready")
+        .args(["-h", "127.0.0.1", "-p", "5432", "-q"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
 }

@@ -53,7 +53,8 @@ impl ClockConfig {
         use siso_domain::clock::{FixedClock, SystemClock};
         match &self.fixed_now {
             Some(t) => {
-                let at = chrono::DateTime::parse_from_rfc3339(t).context("clock.fixed_now is not an RFC 3339 instant")?;
+                let at =
+                    chrono::DateTime::parse_from_rfc3339(t).context("clock.fixed_now is not an RFC 3339 instant")?;
                 Ok(std::sync::Arc::new(FixedClock::new(at.with_timezone(&chrono::Utc))))
             }
             None => Ok(std::sync::Arc::new(SystemClock)),
