@@ -65,6 +65,19 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
 }
 
+/// Generates `scale` units of bulk data after the demo data, timing it.
+pub async fn generate(app: &App, scale: u32) -> anyhow::Result<()> {
+    if scale == 0 {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let g = siso_store::generate::generate(app.store(), scale, app.clock().now()).await.context("data generator")?;
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(persons = g.persons, cases = g.cases, disbursements = g.disbursements, seconds = secs, "generated");
+    println!("generated {} persons, {} cases, {} disbursements in {secs:.1} s", g.persons, g.cases, g.disbursements);
+    Ok(())
+}
+
 /// Loads the demo data.
 pub async fn load(app: &App) -> anyhow::Result<()> {
     let store = app.store().clone();

@@ -37,9 +37,16 @@ enum Command {
         /// Only load the data, do not serve.
         #[arg(long)]
         no_serve: bool,
+        /// Also generate `scale` × (1,000 persons, 1,500 cases, 10,000 disbursements).
+        #[arg(long, default_value_t = 0)]
+        scale: u32,
     },
     /// Migrates the configured database and loads the demo data into it (it must be empty).
-    SeedDemo,
+    SeedDemo {
+        /// Also generate `scale` × (1,000 persons, 1,500 cases, 10,000 disbursements).
+        #[arg(long, default_value_t = 0)]
+        scale: u32,
+    },
     /// Prints the GraphQL schema (SDL).
     ExportSchema,
     /// Prints the effective configuration with secrets redacted.
@@ -67,15 +74,16 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(cfg).await,
-        Command::SeedDemo => {
+        Command::SeedDemo { scale } => {
             let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
             store.migrate().await.context("migration failed")?;
             let app = App::new(store, cfg.clock.clock()?, Arc::new(NoHooks));
             demo::load(&app).await.context("demo data")?;
+            demo::generate(&app, scale).await?;
             tracing::info!("demo data loaded");
             Ok(())
         }
-        Command::Demo { no_serve } => {
+        Command::Demo { no_serve, scale } => {
             if !cfg.database.url.starts_with("sqlite:") {
                 anyhow::bail!("the demo runs on a SQLite file; set database.url to sqlite://...");
             }
@@ -84,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
             store.migrate().await.context("migration failed")?;
             let app = App::new(store, cfg.clock.clock()?, Arc::new(NoHooks));
             demo::load(&app).await.context("demo data")?;
+            demo::generate(&app, scale).await?;
             tracing::info!("demo data loaded");
             if no_serve {
                 return Ok(());

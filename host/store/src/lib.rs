@@ -6,9 +6,11 @@
 //!   application layer decides the transaction boundaries.
 //! - no business rule here beyond what the schema itself enforces (foreign keys, checks).
 
+pub mod bulk;
 mod conn;
 mod entities;
 mod error;
+pub mod generate;
 pub mod page;
 pub mod repo;
 
