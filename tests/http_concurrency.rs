@@ -66,8 +66,9 @@ async fn concurrency(server: &Server) {
     let entry =
         d["catalogue"].as_array().unwrap().iter().find(|u| u["localCode"] == "SAD").map(|u| s(&u["id"])).unwrap();
     let d = server
-        .data("op.perugia", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "1000", startsOn: "2026-01-01" }) { intervention { id } errors { code } } }"#, json!({ "c": case, "e": entry }))
+        .data("op.perugia", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "1000", startsOn: "2026-06-01" }) { intervention { id } errors { code } } }"#, json!({ "c": case, "e": entry }))
         .await;
+    assert_eq!(d["requestIntervention"]["errors"], json!([]), "{d}");
     let i = s(&d["requestIntervention"]["intervention"]["id"]);
     server.data("amm.perugia", r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "1000") { errors { code } } }"#, json!({ "i": i })).await;
     server
@@ -78,7 +79,7 @@ async fn concurrency(server: &Server) {
         )
         .await;
     let tasks = (0..25).map(|_| {
-        server.gql(Some("amm.perugia"), r#"mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: "100", paidOn: "2026-02-01", periodFrom: "2026-01-01", periodTo: "2026-01-31" }) { disbursement { id } errors { code } } }"#, json!({ "i": i }))
+        server.gql(Some("amm.perugia"), r#"mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: "100", paidOn: "2026-07-01", periodFrom: "2026-06-01", periodTo: "2026-06-30" }) { disbursement { id } errors { code } } }"#, json!({ "i": i }))
     });
     let answers = futures::future::join_all(tasks).await;
     let ok = answers.iter().filter(|a| a["data"]["recordDisbursement"]["disbursement"]["id"].is_string()).count();

@@ -83,6 +83,9 @@ async fn hostile(server: &Server) {
     }
     let v = unchanged(server, op, disb, json!({ "i": active, "a": 1.5 })).await;
     top_level_error(&v);
+    // A whole number of euro so large that ×100 would overflow.
+    let v = unchanged(server, op, disb, json!({ "i": active, "a": 4_611_686_018_427_387_908_i64 })).await;
+    top_level_error(&v);
     // More than what is left of the authorised amount.
     let v = unchanged(server, op, disb, json!({ "i": active, "a": "5000" })).await;
     user_error(&v, "recordDisbursement", "OVER_AUTHORISED");
@@ -137,10 +140,31 @@ async fn hostile(server: &Server) {
         .iter()
         .find(|e| e["node"]["orgUnit"]["name"] == "Comune di Perugia")
         .unwrap();
-    let available: f64 = line["node"]["available"].as_str().unwrap().parse().unwrap();
-    let too_much = format!("{}", available as i64 + 1);
+    let available = line["node"]["available"].as_str().unwrap();
+    let whole: i64 = available.split('.').next().unwrap().parse().unwrap();
+    let too_much = format!("{}", whole + 1);
     let v = unchanged(server, Some("amm.perugia"), r#"mutation($l: ID!, $a: Money!) { commitFunds(fundingLineId: $l, amount: $a) { commitment { id } errors { code field message } } }"#, json!({ "l": line["node"]["id"], "a": too_much })).await;
     user_error(&v, "commitFunds", "INSUFFICIENT_FUNDS");
+
+    // Dates out of order: work dated before the case was opened; a reopening dated before
+    // the closure.
+    let v = unchanged(server, op, r#"mutation($c: ID!) { recordNeed(caseId: $c, code: "x", severity: 1, recordedOn: "2001-01-01") { need { id } errors { code field message } } }"#, json!({ "c": case })).await;
+    user_error(&v, "recordNeed", "INVALID_DATE");
+
+    // An authorisation above the amount requested.
+    let d = server
+        .data("op.perugia", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "100", startsOn: "2026-11-01" }) { intervention { id } errors { code } } }"#, json!({ "c": case, "e": entry }))
+        .await;
+    let requested = s(&d["requestIntervention"]["intervention"]["id"]);
+    let v = unchanged(server, Some("amm.perugia"), r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "101") { intervention { id } errors { code field message } } }"#, json!({ "i": requested })).await;
+    user_error(&v, "authoriseIntervention", "OVER_REQUESTED");
+    // A request left on a case that was then closed cannot be authorised.
+    let d = server.data("op.perugia", r#"mutation($c: ID!) { closeCase(caseId: $c, reason: "Moved away", on: "2026-11-20") { case { state } errors { code message } } }"#, json!({ "c": case })).await;
+    assert_eq!(d["closeCase"]["case"]["state"], "closed", "{d}");
+    let v = unchanged(server, Some("amm.perugia"), r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "100") { intervention { id } errors { code field message } } }"#, json!({ "i": requested })).await;
+    user_error(&v, "authoriseIntervention", "CASE_NOT_ACTIVE");
+    let v = unchanged(server, op, r#"mutation($c: ID!) { reopenCase(caseId: $c, on: "2026-11-10") { case { id } errors { code field message } } }"#, json!({ "c": case })).await;
+    user_error(&v, "reopenCase", "INVALID_DATE");
 
     // No new intervention on a closed case.
     let d = server

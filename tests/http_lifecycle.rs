@@ -70,7 +70,7 @@ async fn lifecycle(server: &Server) {
         .await;
     let sheet = s(&ok(&d, "openAccessSheet")["accessSheet"]["id"]);
     let d = server
-        .data(op, r#"mutation($s: ID!) { forwardAccessSheet(accessSheetId: $s, area: "poverty") { case { id state person { id } } errors { code } } }"#, json!({ "s": sheet }))
+        .data(op, r#"mutation($s: ID!) { forwardAccessSheet(accessSheetId: $s, area: "poverty", openedOn: "2026-02-01") { case { id state person { id } } errors { code } } }"#, json!({ "s": sheet }))
         .await;
     let case = s(&ok(&d, "forwardAccessSheet")["case"]["id"]);
     assert_eq!(d["forwardAccessSheet"]["case"]["state"], "open");
@@ -143,6 +143,11 @@ async fn lifecycle(server: &Server) {
     assert_eq!(closed["state"], "closed");
     assert_eq!(closed["disbursedAmount"], "600.00");
     assert_eq!(closed["history"].as_array().unwrap().len(), 6);
+    // Closing gives the unspent €1,200 back to the line: 1,000 + 1,800 - 1,200 committed.
+    let d =
+        server.data(amm, "query($l: ID!) { fundingLine(id: $l) { committed available } }", json!({ "l": line })).await;
+    assert_eq!(d["fundingLine"]["committed"], "1600.00");
+    assert_eq!(d["fundingLine"]["available"], "8400.00");
 
     // A second request, rejected.
     let d = server

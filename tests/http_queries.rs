@@ -117,7 +117,8 @@ async fn queries(server: &Server) {
             json!({}),
         )
         .await;
-    assert!(d["cases"]["edges"].as_array().unwrap().iter().all(|e| e["node"]["area"] == "elderly"));
+    let elderly = d["cases"]["edges"].as_array().unwrap();
+    assert!(!elderly.is_empty() && elderly.iter().all(|e| e["node"]["area"] == "elderly"));
     let d = server
         .data(
             "op.roma7",
@@ -125,7 +126,53 @@ async fn queries(server: &Server) {
             json!({}),
         )
         .await;
-    assert!(d["interventions"]["edges"].as_array().unwrap().iter().all(|e| e["node"]["state"] == "rejected"));
+    let rejected = d["interventions"]["edges"].as_array().unwrap();
+    assert!(!rejected.is_empty() && rejected.iter().all(|e| e["node"]["state"] == "rejected"));
+
+    // By responsible operator.
+    let d = server.data("op.lodi", "{ me { id } }", json!({})).await;
+    let lodi = s(&d["me"]["id"]);
+    let d = server
+        .data("op.roma7", "query($o: ID!) { cases(first: 100, filter: { operatorId: $o }) { edges { node { responsibleOperator { username } } } } }", json!({ "o": lodi }))
+        .await;
+    let by_op = d["cases"]["edges"].as_array().unwrap();
+    assert_eq!(by_op.len(), 3);
+    assert!(by_op.iter().all(|e| e["node"]["responsibleOperator"]["username"] == "op.lodi"));
+    // Interventions by case, provider and funding line.
+    let d = server
+        .data("op.roma7", "{ providers { id } fundingLines(first: 100) { edges { node { id name } } } }", json!({}))
+        .await;
+    let provider = s(&d["providers"][0]["id"]);
+    let fna = d["fundingLines"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["name"].as_str().unwrap().starts_with("FNA"))
+        .map(|e| s(&e["node"]["id"]))
+        .unwrap();
+    let d = server
+        .data("op.roma7", "query($p: ID!) { interventions(first: 100, filter: { providerId: $p }) { edges { node { provider { id } catalogueEntry { inpsCode } case { id } } } } }", json!({ "p": provider }))
+        .await;
+    let by_provider = d["interventions"]["edges"].as_array().unwrap();
+    assert_eq!(by_provider.len(), 1);
+    assert_eq!(by_provider[0]["node"]["catalogueEntry"]["inpsCode"], "A3.02");
+    let minor_case = s(&by_provider[0]["node"]["case"]["id"]);
+    let d = server
+        .data("op.roma7", "query($l: ID!) { interventions(first: 100, filter: { fundingLineId: $l }) { edges { node { catalogueEntry { inpsCode } fundingLine { id } } } } }", json!({ "l": fna }))
+        .await;
+    let by_line = d["interventions"]["edges"].as_array().unwrap();
+    assert_eq!(by_line.len(), 1);
+    assert_eq!(by_line[0]["node"]["catalogueEntry"]["inpsCode"], "A1.11");
+    let d = server
+        .data(
+            "op.roma7",
+            "query($c: ID!) { interventions(first: 100, filter: { caseId: $c }) { edges { node { case { id } } } } }",
+            json!({ "c": minor_case }),
+        )
+        .await;
+    let by_case = d["interventions"]["edges"].as_array().unwrap();
+    assert_eq!(by_case.len(), 1);
+    assert_eq!(s(&by_case[0]["node"]["case"]["id"]), minor_case);
     let d = server
         .data(
             "op.roma7",

@@ -14,7 +14,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(SqlMigration { name: "m0001_core", sql: include_str!("../sql/0001_core.sql") })]
+        vec![
+            Box::new(SqlMigration { name: "m0001_core", sql: include_str!("../sql/0001_core.sql") }),
+            Box::new(SqlMigration { name: "m0002_inps_fields", sql: include_str!("../sql/0002_inps_fields.sql") }),
+        ]
     }
 }
 
@@ -48,6 +51,11 @@ fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
 
 #[async_trait::async_trait]
 impl MigrationTrait for SqlMigration {
+    /// Each migration is all or nothing, on SQLite too.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let sql = render(self.sql, db.get_database_backend());
@@ -68,6 +76,9 @@ mod tests {
             let sql = render(include_str!("../sql/0001_core.sql"), backend);
             assert!(!sql.contains('{'), "unfilled placeholder for {backend:?}");
             assert!(statements(&sql).count() > 30);
+            let sql = render(include_str!("../sql/0002_inps_fields.sql"), backend);
+            assert!(!sql.contains('{'));
+            assert_eq!(statements(&sql).count(), 4);
         }
     }
 }

@@ -23,6 +23,35 @@ pub fn pg_admin_url() -> String {
     std::env::var("SISO_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// Every table of the schema.
+pub const TABLES: &[&str] = &[
+    "org_units",
+    "operators",
+    "persons",
+    "households",
+    "household_members",
+    "isee_attestations",
+    "cases",
+    "case_events",
+    "access_sheets",
+    "needs",
+    "assessments",
+    "plans",
+    "plan_objectives",
+    "plan_reviews",
+    "catalogue_entries",
+    "providers",
+    "funds",
+    "funding_lines",
+    "interventions",
+    "intervention_events",
+    "commitments",
+    "disbursements",
+    "placements",
+    "monthly_presences",
+    "audit_events",
+];
+
 /// The instant the servers under test believe it is: the tests' dates are relative to it.
 pub const NOW: &str = "2026-11-26T10:00:00Z";
 
@@ -80,7 +109,10 @@ impl Server {
             .env("SISO__LOG__FILTER", "warn")
             .current_dir(dir.path())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(match std::fs::File::create(dir.path().join("server.log")) {
+                Ok(f) => Stdio::from(f),
+                Err(_) => Stdio::inherit(),
+            });
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -123,6 +155,25 @@ impl Server {
         v["data"].clone()
     }
 
+    /// What the server wrote to its log (stderr) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// A raw HTTP client and the base URL.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
@@ -142,65 +193,36 @@ impl Server {
         Database::connect(&self.db_url).await.expect("connect to the test database")
     }
 
-    /// A fingerprint of every table: row count and a checksum of ids. Equal fingerprints
-    /// before and after a request mean the request changed nothing.
-    pub async fn fingerprint(&self) -> Vec<(String, i64, i64)> {
+    /// A fingerprint of every table: each row's every column, in id order, hashed per table.
+    /// Equal fingerprints before and after a request mean the request changed nothing.
+    pub async fn fingerprint(&self) -> Vec<(String, usize, u64)> {
+        use std::hash::{Hash, Hasher};
         let db = self.db().await;
-        let tables = [
-            "org_units",
-            "operators",
-            "persons",
-            "households",
-            "household_members",
-            "isee_attestations",
-            "cases",
-            "case_events",
-            "access_sheets",
-            "needs",
-            "assessments",
-            "plans",
-            "plan_objectives",
-            "plan_reviews",
-            "catalogue_entries",
-            "providers",
-            "funds",
-            "funding_lines",
-            "interventions",
-            "intervention_events",
-            "commitments",
-            "disbursements",
-            "placements",
-            "monthly_presences",
-            "audit_events",
-        ];
+        let backend = db.get_database_backend();
         let mut out = Vec::new();
-        for t in tables {
-            let row = db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    db.get_database_backend(),
-                    format!("SELECT COUNT(*), COALESCE(SUM(id), 0) FROM {t}"),
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            let count: i64 = row.try_get_by_index(0).unwrap();
-            let sum: i64 = row
-                .try_get_by_index::<i64>(1)
-                .or_else(|_| row.try_get_by_index::<sea_orm::prelude::Decimal>(1).map(|d| d.try_into().unwrap_or(-1)))
-                .unwrap_or(-1);
-            out.push((t.to_string(), count, sum));
+        for t in TABLES {
+            let sql = match self.db {
+                Db::Postgres => format!("SELECT t::text FROM {t} t ORDER BY id"),
+                Db::Sqlite => {
+                    let cols = db
+                        .query_all_raw(sea_orm::Statement::from_string(
+                            backend,
+                            format!("SELECT name FROM pragma_table_info('{t}')"),
+                        ))
+                        .await
+                        .unwrap();
+                    let cols: Vec<String> =
+                        cols.iter().map(|r| format!("quote({})", r.try_get_by_index::<String>(0).unwrap())).collect();
+                    format!("SELECT {} FROM {t} ORDER BY id", cols.join(" || ',' || "))
+                }
+            };
+            let rows = db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await.unwrap();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for r in &rows {
+                r.try_get_by_index::<String>(0).unwrap().hash(&mut h);
+            }
+            out.push((t.to_string(), rows.len(), h.finish()));
         }
-        // Totals that must never move without a row moving with them.
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "SELECT COALESCE(SUM(committed_cents), 0) FROM funding_lines".to_string(),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let committed: i64 = row.try_get_by_index::<i64>(0).unwrap_or(-1);
-        out.push(("funding_lines.committed".into(), committed, 0));
         db.close().await.ok();
         out
     }
@@ -224,6 +246,22 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failed test never reaches `stop`: drop its database here, on a thread of its own
+        // (this may run inside the test's runtime).
+        if let Some(name) = self.pg_name.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(pg_admin_url()).await {
+                            let _ =
+                                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                            admin.close().await.ok();
+                        }
+                    });
+                }
+            })
+            .join();
+        }
     }
 }
 

@@ -77,8 +77,16 @@ fn cors(origins: &[String]) -> CorsLayer {
 async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
     let mut req = req.into_inner();
     let gate = std::sync::Arc::new(loaders::PollGate::default());
-    if let Some(actor) = auth::actor_from_headers(&s.app, &headers).await {
-        req = req.data(loaders::loaders(s.app.clone(), actor.clone(), gate.clone())).data(actor);
+    match auth::actor_from_headers(&s.app, &headers).await {
+        Ok(Some(actor)) => {
+            req = req.data(loaders::loaders(s.app.clone(), actor.clone(), gate.clone())).data(actor);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            let err = crate::errors::to_graphql_error(e);
+            return async_graphql::Response::from_errors(vec![err.into_server_error(async_graphql::Pos::default())])
+                .into();
+        }
     }
     req = req.data(s.app.clone());
     loaders::Gated::new(Box::pin(s.schema.execute(req)), gate).await.into()

@@ -126,6 +126,14 @@ impl<'a, T> Gated<'a, T> {
     }
 }
 
+impl<T> Drop for Gated<'_, T> {
+    /// A request dropped mid-pass (the client went away) must not leave its loads waiting.
+    fn drop(&mut self) {
+        self.gate.polling.store(false, Ordering::SeqCst);
+        self.gate.notify.notify_waiters();
+    }
+}
+
 impl<T> Future for Gated<'_, T> {
     type Output = T;
 
@@ -187,18 +195,29 @@ macro_rules! one_to_one {
             }
         }
     };
+    // Personal records: each one is authorised against its owner; hidden ones look missing.
+    (owned $key:ty, $value:ty, $fetch:path, $id:expr) => {
+        impl Loader<$key> for Batch {
+            type Value = $value;
+            type Error = async_graphql::Error;
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
+                let rows = $fetch(self.store()?, keys).await.map_err(err)?;
+                Ok(by_key(self.app.visible(&self.actor, rows), $id))
+            }
+        }
+    };
 }
 
-one_to_one!(PersonId, Person, persons::get_many, |p: &Person| p.id);
-one_to_one!(CaseId, Case, cases::get_many, |c: &Case| c.id);
+one_to_one!(owned PersonId, Person, persons::get_many, |p: &Person| p.id);
+one_to_one!(owned CaseId, Case, cases::get_many, |c: &Case| c.id);
 one_to_one!(OrgUnitId, OrgUnit, org::get_units, |u: &OrgUnit| u.id);
 one_to_one!(OperatorId, Operator, org::get_operators, |o: &Operator| o.id);
 one_to_one!(CatalogueEntryId, CatalogueEntry, catalogue::get_many, |e: &CatalogueEntry| e.id);
 one_to_one!(ProviderId, Provider, providers::get_many, |p: &Provider| p.id);
-one_to_one!(FundingLineId, FundingLine, budget::get_lines, |l: &FundingLine| l.id);
+one_to_one!(owned FundingLineId, FundingLine, budget::get_lines, |l: &FundingLine| l.id);
 one_to_one!(FundId, Fund, budget::get_funds, |f: &Fund| f.id);
 one_to_one!(PlanId, Plan, plans::get_many, |p: &Plan| p.id);
-one_to_one!(InterventionId, StoredIntervention, interventions::get_many, |i: &StoredIntervention| i.intervention.id);
+one_to_one!(owned InterventionId, StoredIntervention, interventions::get_many, |i: &StoredIntervention| i.intervention.id);
 
 /// Key: the children (of type `R`) of a parent record `K`.
 #[derive(Debug)]

@@ -246,6 +246,10 @@ pub struct RequestInterventionInput {
     pub isee_id: Option<ID>,
     pub isee_threshold: Option<Euro>,
     pub application_protocol: Option<String>,
+    /// Date of the event giving rise to the benefit (default: today).
+    pub event_on: Option<NaiveDate>,
+    /// The person is taken in charge (default: true).
+    pub taken_in_charge: Option<bool>,
 }
 
 /// A new disbursement.
@@ -398,6 +402,7 @@ impl Mutation {
         access_sheet_id: ID,
         area: String,
         responsible_operator_id: Option<ID>,
+        #[graphql(desc = "Opening date (default: today); not before the access.")] opened_on: Option<NaiveDate>,
     ) -> Result<CasePayload> {
         let parsed = (|| -> Input<_> {
             Ok((
@@ -407,9 +412,10 @@ impl Mutation {
             ))
         })();
         match parsed {
-            Ok((sheet, area, op)) => {
-                CasePayload::from(app(ctx)?.forward_access_sheet(actor(ctx)?, sheet, area, op).await, CaseNode)
-            }
+            Ok((sheet, area, op)) => CasePayload::from(
+                app(ctx)?.forward_access_sheet(actor(ctx)?, sheet, area, op, opened_on).await,
+                CaseNode,
+            ),
             Err(e) => Ok(CasePayload::err(e)),
         }
     }
@@ -640,6 +646,8 @@ impl Mutation {
                 isee_id: opt_id(&input.isee_id, "iseeId")?.map(IseeId),
                 isee_threshold: input.isee_threshold.map(|m| m.0),
                 application_protocol: input.application_protocol,
+                event_on: input.event_on,
+                taken_in_charge: input.taken_in_charge,
             })
         })();
         match cmd {

@@ -33,7 +33,9 @@ fn opt_id(id: &Option<ID>, what: &str) -> Result<Option<i64>> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn paged<T, N, F, Fut>(
+    visible: impl FnOnce(Vec<T>) -> Vec<T>,
     after: Option<String>,
     before: Option<String>,
     first: Option<i32>,
@@ -56,10 +58,17 @@ where
         let req = PageRequest { after: parse(after)?, before: parse(before)?, limit: limit as u64, from_end };
         let page = fetch(req).await?;
         let mut conn = Connection::new(page.has_previous, page.has_next);
-        conn.edges.extend(page.items.into_iter().map(|t| Edge::new(cursor(&t).to_string(), node(t))));
+        let items = visible(page.items);
+        conn.edges.extend(items.into_iter().map(|t| Edge::new(cursor(&t).to_string(), node(t))));
         Ok::<_, async_graphql::Error>(conn)
     })
     .await
+}
+
+/// The cost of a page: its size times the cost of one node.
+fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.or(last).unwrap_or(20).clamp(1, MAX_PAGE as i32);
+    usize::try_from(size).unwrap_or(MAX_PAGE).saturating_mul(child_complexity)
 }
 
 /// Filters of the person list.
@@ -133,23 +142,32 @@ impl Query {
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PersonNode>> {
         let Some(id) = parse_id(&id) else { return Ok(None) };
         let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(persons::get(store, PersonId(id)).await.map_err(|e| to_graphql_error(e.into()))?.map(PersonNode))
+        Ok(app(ctx)?
+            .visible_one(actor(ctx)?, persons::get(store, PersonId(id)).await.map_err(|e| to_graphql_error(e.into()))?)
+            .map(PersonNode))
     }
 
     /// A case by id.
     async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CaseNode>> {
         let Some(id) = parse_id(&id) else { return Ok(None) };
         let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(cases::get(store, CaseId(id), false).await.map_err(|e| to_graphql_error(e.into()))?.map(CaseNode))
+        Ok(app(ctx)?
+            .visible_one(
+                actor(ctx)?,
+                cases::get(store, CaseId(id), false).await.map_err(|e| to_graphql_error(e.into()))?,
+            )
+            .map(CaseNode))
     }
 
     /// An intervention by id.
     async fn intervention(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterventionNode>> {
         let Some(id) = parse_id(&id) else { return Ok(None) };
         let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(interventions::get(store, InterventionId(id), false)
-            .await
-            .map_err(|e| to_graphql_error(e.into()))?
+        Ok(app(ctx)?
+            .visible_one(
+                actor(ctx)?,
+                interventions::get(store, InterventionId(id), false).await.map_err(|e| to_graphql_error(e.into()))?,
+            )
             .map(InterventionNode))
     }
 
@@ -157,20 +175,28 @@ impl Query {
     async fn access_sheet(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AccessSheetNode>> {
         let Some(id) = parse_id(&id) else { return Ok(None) };
         let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(access::get(store, AccessSheetId(id)).await.map_err(|e| to_graphql_error(e.into()))?.map(AccessSheetNode))
+        Ok(app(ctx)?
+            .visible_one(
+                actor(ctx)?,
+                access::get(store, AccessSheetId(id), false).await.map_err(|e| to_graphql_error(e.into()))?,
+            )
+            .map(AccessSheetNode))
     }
 
     /// A funding line by id.
     async fn funding_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<FundingLineNode>> {
         let Some(id) = parse_id(&id) else { return Ok(None) };
         let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(budget::get_line(store, FundingLineId(id), false)
-            .await
-            .map_err(|e| to_graphql_error(e.into()))?
+        Ok(app(ctx)?
+            .visible_one(
+                actor(ctx)?,
+                budget::get_line(store, FundingLineId(id), false).await.map_err(|e| to_graphql_error(e.into()))?,
+            )
             .map(FundingLineNode))
     }
 
     /// Persons, filtered.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn persons(
         &self,
         ctx: &Context<'_>,
@@ -189,6 +215,7 @@ impl Query {
         };
         let sf = persons::PersonFilter { org_units, fiscal_code: f.fiscal_code, name: f.name };
         paged(
+            |items| app.visible(actor, items),
             after,
             before,
             first,
@@ -201,6 +228,7 @@ impl Query {
     }
 
     /// Cases, filtered by organisation, state, operator, area.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
@@ -231,6 +259,7 @@ impl Query {
             person: None,
         };
         paged(
+            |items| app.visible(actor, items),
             after,
             before,
             first,
@@ -243,6 +272,7 @@ impl Query {
     }
 
     /// Interventions, filtered by case, state, provider, funding line.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn interventions(
         &self,
         ctx: &Context<'_>,
@@ -267,6 +297,7 @@ impl Query {
             funding_line: opt_id(&f.funding_line_id, "fundingLineId")?.map(FundingLineId),
         };
         paged(
+            |items| app.visible(actor, items),
             after,
             before,
             first,
@@ -279,6 +310,7 @@ impl Query {
     }
 
     /// Funding lines.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn funding_lines(
         &self,
         ctx: &Context<'_>,
@@ -290,6 +322,7 @@ impl Query {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
         let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
         paged(
+            |items| app.visible(actor, items),
             after,
             before,
             first,
@@ -302,6 +335,7 @@ impl Query {
     }
 
     /// Access sheets.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn access_sheets(
         &self,
         ctx: &Context<'_>,
@@ -313,6 +347,7 @@ impl Query {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
         let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
         paged(
+            |items| app.visible(actor, items),
             after,
             before,
             first,

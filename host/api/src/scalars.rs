@@ -14,7 +14,8 @@ impl ScalarType for Euro {
             Value::String(s) => s.parse::<Money>().map(Euro).map_err(|e| InputValueError::custom(e.to_string())),
             Value::Number(n) if n.is_i64() => n
                 .as_i64()
-                .map(|e| Euro(Money::from_euro(e)))
+                .and_then(Money::checked_from_euro)
+                .map(Euro)
                 .ok_or_else(|| InputValueError::custom("the amount is out of range")),
             _ => Err(InputValueError::custom("money is a decimal string such as \"800.50\"")),
         }

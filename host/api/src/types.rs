@@ -21,7 +21,7 @@ use crate::loaders::{Loaders, Of};
 use crate::scalars::{Euro, id};
 
 fn ld<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
-    ctx.data::<Loaders>()
+    ctx.data_opt::<Loaders>().ok_or_else(|| crate::errors::to_graphql_error(siso_app::AppError::Forbidden))
 }
 
 /// Hours ×100 as a decimal string.
@@ -586,6 +586,14 @@ impl InterventionNode {
     }
     async fn application_protocol(&self) -> Option<&str> {
         self.0.intervention.application_protocol.as_deref()
+    }
+    /// Date of the event giving rise to the benefit (INPS *DataEvento*).
+    async fn event_on(&self) -> Option<NaiveDate> {
+        self.0.intervention.event_on
+    }
+    /// The person is taken in charge (INPS *PresaCarico*).
+    async fn taken_in_charge(&self) -> bool {
+        self.0.intervention.taken_in_charge
     }
     async fn catalogue_entry(&self, ctx: &Context<'_>) -> Result<Option<CatalogueEntryNode>> {
         Ok(ld(ctx)?.load_one(self.0.intervention.catalogue_entry_id).await?.map(CatalogueEntryNode))

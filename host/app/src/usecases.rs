@@ -5,9 +5,10 @@ use chrono::NaiveDate;
 use siso_domain::DomainError;
 use siso_domain::access::{self, AccessChannel, AccessSheet, AccessSheetState, ReporterKind};
 use siso_domain::assessment::{self, Assessment, Instrument, Need, SinaBlock};
-use siso_domain::budget::{self, FundingLine};
+use siso_domain::budget::{self, CommitmentKind, FundingLine};
 use siso_domain::case::{self, Case, CaseAction, CaseEvent, CaseEventKind, CaseState, UserArea};
 use siso_domain::catalogue::CatalogueEntry;
+use siso_domain::error::check_text;
 use siso_domain::ids::*;
 use siso_domain::intervention::{self, Disbursement, Intervention, InterventionAction, InterventionState, Shares};
 use siso_domain::money::Money;
@@ -120,6 +121,10 @@ pub struct RequestIntervention {
     pub isee_threshold: Option<Money>,
     /// Application protocol.
     pub application_protocol: Option<String>,
+    /// Date of the event giving rise to the benefit (default: the request date).
+    pub event_on: Option<NaiveDate>,
+    /// The person is taken in charge (default: yes, a case exists).
+    pub taken_in_charge: Option<bool>,
 }
 
 /// A new disbursement.
@@ -292,6 +297,9 @@ impl App {
         if members.is_empty() {
             return Err(DomainError::field("REQUIRED", "members", "a household needs at least one member").into());
         }
+        if let Some(r) = &registry_id {
+            check_text(r, "registryId", 40)?;
+        }
         let tx = self.begin().await?;
         check(actor, Action::Write, org_unit_id)?;
         let ids: Vec<PersonId> = members.iter().map(|m| m.0).collect();
@@ -376,12 +384,16 @@ impl App {
         sheet_id: AccessSheetId,
         area: UserArea,
         responsible_operator_id: Option<OperatorId>,
+        opened_on: Option<NaiveDate>,
     ) -> AppResult<Case> {
         let tx = self.begin().await?;
         let sheet =
-            access_repo::get(&tx, sheet_id).await?.ok_or(AppError::not_found("access sheet", "accessSheetId"))?;
+            access_repo::get(&tx, sheet_id, true).await?.ok_or(AppError::not_found("access sheet", "accessSheetId"))?;
         check(actor, Action::Write, sheet.org_unit_id)?;
         let person_id = access::check_forward(&sheet)?;
+        if opened_on.is_some_and(|d| d < sheet.access_on) {
+            return Err(DomainError::field("INVALID_DATE", "openedOn", "the case cannot open before the access").into());
+        }
         let today = self.clock().today();
         let case = self
             .open_case_in(
@@ -392,7 +404,7 @@ impl App {
                     person_id,
                     area,
                     responsible_operator_id: responsible_operator_id.or(actor.operator_id),
-                    opened_on: today.max(sheet.access_on),
+                    opened_on: opened_on.unwrap_or(today),
                 },
             )
             .await?;
@@ -461,6 +473,9 @@ impl App {
                 DomainError::field("REQUIRED", "operatorId", "give a new operator, a new office or both").into()
             );
         }
+        if let Some(r) = &reason {
+            check_text(r, "reason", 500)?;
+        }
         let tx = self.begin().await?;
         let mut case = load_case(&tx, case_id, true).await?;
         check(actor, Action::Write, case.org_unit_id)?;
@@ -474,7 +489,10 @@ impl App {
         if let Some(org) = org_unit_id {
             org_repo::get_unit(&tx, org).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
             check(actor, Action::Write, org)?;
-            case.org_unit_id = org;
+            if org != case.org_unit_id {
+                case.org_unit_id = org;
+                int_repo::move_case(&tx, case.id, org).await?;
+            }
         }
         let now = self.clock().now();
         case_repo::update(&tx, &case, now).await?;
@@ -507,11 +525,15 @@ impl App {
         if action == CaseAction::Close && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Err(DomainError::field("REQUIRED", "reason", "a closure needs a reason").into());
         }
+        if let Some(r) = &reason {
+            check_text(r, "reason", 500)?;
+        }
         let tx = self.begin().await?;
         let mut case = load_case(&tx, case_id, true).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         let to = case::transition(case.state, action)?;
-        case::check_event_date(case.opened_on, on, today)?;
+        let last_event_on = case_repo::events_of(&tx, &[case.id]).await?.last().map(|(_, e)| e.on);
+        case::check_event_date(case.opened_on, last_event_on, on, today)?;
         case.state = to;
         match action {
             CaseAction::Close => {
@@ -556,6 +578,7 @@ impl App {
         let case = load_case(&tx, case_id, false).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
+        case::check_work_date(case.opened_on, on, "recordedOn")?;
         let need =
             case_repo::insert_need(&tx, case_id, &code, severity, on, actor.operator_id, self.clock().now()).await?;
         audit::record(&tx, self.clock(), actor, "need.record", "need", need.id.0, Some(case.person_id)).await?;
@@ -571,6 +594,7 @@ impl App {
         let case = load_case(&tx, case_id, false).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
+        case::check_work_date(case.opened_on, assessed_on, "assessedOn")?;
         let a = Assessment {
             id: AssessmentId(0),
             case_id,
@@ -624,6 +648,9 @@ impl App {
         attainments: Vec<(ObjectiveId, Attainment)>,
         notes: Option<String>,
     ) -> AppResult<Plan> {
+        if let Some(n) = &notes {
+            check_text(n, "notes", 4000)?;
+        }
         let tx = self.begin().await?;
         let mut p = plan_repo::get(&tx, plan_id, true).await?.ok_or(AppError::not_found("plan", "planId"))?;
         let case = load_case(&tx, p.case_id, false).await?;
@@ -648,10 +675,21 @@ impl App {
         if let Some(m) = cmd.monthly_amount {
             m.require_non_negative("monthlyAmount")?;
         }
+        if let Some(m) = cmd.isee_threshold {
+            m.require_non_negative("iseeThreshold")?;
+        }
+        if let Some(p) = &cmd.application_protocol {
+            check_text(p, "applicationProtocol", 40)?;
+        }
+        let today = self.clock().today();
+        if cmd.event_on.is_some_and(|d| d > today) {
+            return Err(DomainError::field("INVALID_DATE", "eventOn", "the event date is in the future").into());
+        }
         let tx = self.begin().await?;
         let case = load_case(&tx, cmd.case_id, true).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
+        case::check_work_date(case.opened_on, cmd.starts_on, "startsOn")?;
         let entry: CatalogueEntry = catalogue_repo::get(&tx, cmd.catalogue_entry_id)
             .await?
             .ok_or(AppError::not_found("catalogue entry", "catalogueEntryId"))?;
@@ -695,11 +733,13 @@ impl App {
             isee_threshold: cmd.isee_threshold,
             isee_id: cmd.isee_id,
             application_protocol: cmd.application_protocol,
-            requested_on: self.clock().today(),
+            requested_on: today,
             decided_on: None,
             requested_by: actor.operator_id,
             decided_by: None,
             reason: None,
+            event_on: Some(cmd.event_on.unwrap_or(today)),
+            taken_in_charge: cmd.taken_in_charge.unwrap_or(true),
         };
         let now = self.clock().now();
         let stored = int_repo::insert(&tx, &i, case.org_unit_id, now).await?;
@@ -740,7 +780,14 @@ impl App {
         let mut s = load_intervention(&tx, id).await?;
         check(actor, Action::AuthorisePayment, s.org_unit_id)?;
         let to = intervention::transition(s.intervention.state, InterventionAction::Authorise)?;
-        intervention::validate_authorisation(authorised_amount, today, s.intervention.requested_on)?;
+        intervention::validate_authorisation(
+            authorised_amount,
+            s.intervention.requested_amount,
+            today,
+            s.intervention.requested_on,
+        )?;
+        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        case::require_active(case.state)?;
         let entry = catalogue_repo::get(&tx, s.intervention.catalogue_entry_id)
             .await?
             .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
@@ -749,7 +796,6 @@ impl App {
             inps_code: entry.inps_code,
         })?;
         let line_id = funding_line_id.or(s.intervention.funding_line_id);
-        let case = load_case(&tx, s.intervention.case_id, false).await?;
         if let Some(line_id) = line_id {
             self.commit_in(&tx, actor, line_id, Some(id), authorised_amount, today, Some("authorisation".into()))
                 .await?;
@@ -805,22 +851,60 @@ impl App {
         action: InterventionAction,
         reason: Option<String>,
     ) -> AppResult<StoredIntervention> {
+        if let Some(r) = &reason {
+            check_text(r, "reason", 500)?;
+        }
         let tx = self.begin().await?;
         let mut s = load_intervention(&tx, id).await?;
         check(actor, Action::Write, s.org_unit_id)?;
         let from = s.intervention.state;
         s.intervention.state = intervention::transition(from, action)?;
-        if action == InterventionAction::Close && s.intervention.ends_on.is_none() {
-            s.intervention.ends_on = Some(self.clock().today().max(s.intervention.starts_on));
+        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        if action == InterventionAction::Activate {
+            case::require_active(case.state)?;
+        }
+        if action == InterventionAction::Close {
+            if s.intervention.ends_on.is_none() {
+                s.intervention.ends_on = Some(self.clock().today().max(s.intervention.starts_on));
+            }
+            self.release_unspent(&tx, actor, &s).await?;
         }
         if reason.is_some() {
             s.intervention.reason = reason.clone();
         }
-        let case = load_case(&tx, s.intervention.case_id, false).await?;
         let verb = format!("intervention.{}", s.intervention.state.as_str());
         self.write_intervention_change(&tx, actor, &s, from, reason, case.person_id, &verb).await?;
         tx.commit().await?;
         Ok(s)
+    }
+
+    /// On closure, gives back to the funding line what the intervention did not spend.
+    async fn release_unspent(&self, tx: &Tx, actor: &Actor, s: &StoredIntervention) -> AppResult<()> {
+        let (Some(line_id), Some(authorised)) = (s.intervention.funding_line_id, s.intervention.authorised_amount)
+        else {
+            return Ok(());
+        };
+        let unspent = authorised.checked_sub(s.disbursed).unwrap_or(Money::ZERO);
+        if unspent <= Money::ZERO {
+            return Ok(());
+        }
+        let line = budget_repo::get_line(tx, line_id, true)
+            .await?
+            .ok_or_else(|| AppError::Internal("intervention on a missing funding line".into()))?;
+        let committed = budget::release(line.committed, unspent)?;
+        budget_repo::set_committed(tx, line_id, committed).await?;
+        let k = Commitment {
+            id: CommitmentId(0),
+            kind: CommitmentKind::Release,
+            funding_line_id: line_id,
+            intervention_id: Some(s.intervention.id),
+            amount: unspent,
+            committed_on: self.clock().today(),
+            description: Some("unspent at closure".into()),
+            created_by: actor.operator_id,
+        };
+        budget_repo::insert_commitment(tx, &k, self.clock().now()).await?;
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -982,6 +1066,9 @@ impl App {
         intervention_id: Option<InterventionId>,
         description: Option<String>,
     ) -> AppResult<Commitment> {
+        if let Some(d) = &description {
+            check_text(d, "description", 500)?;
+        }
         let tx = self.begin().await?;
         if let Some(iid) = intervention_id {
             int_repo::get(&tx, iid, false).await?.ok_or(AppError::not_found("intervention", "interventionId"))?;
@@ -1011,6 +1098,7 @@ impl App {
         budget_repo::set_committed(tx, line_id, committed).await?;
         let k = Commitment {
             id: CommitmentId(0),
+            kind: CommitmentKind::Commitment,
             funding_line_id: line_id,
             intervention_id,
             amount,

@@ -90,6 +90,24 @@ pub fn commit(line_amount: Money, line_committed: Money, amount: Money) -> Domai
         .ok_or_else(|| DomainError::field("INVALID_AMOUNT", "amount", "the amount is implausibly large"))
 }
 
+string_enum! {
+    /// What a commitment row does to its line.
+    CommitmentKind {
+        /// Reserves funds (*impegno*).
+        Commitment = "commitment",
+        /// Gives back what a closed intervention did not spend (*economia*).
+        Release = "release",
+    }
+}
+
+/// Releases `amount` of a line's commitments and returns the new committed total.
+pub fn release(line_committed: Money, amount: Money) -> DomainResult<Money> {
+    let amount = amount.require_positive("amount")?;
+    line_committed.checked_sub(amount).filter(|m| !m.is_negative()).ok_or_else(|| {
+        DomainError::field("INVALID_AMOUNT", "amount", "cannot release more than is committed on the line")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +126,13 @@ mod tests {
         let total = Money::from_euro(1000);
         assert_eq!(commit(total, Money::ZERO, Money::ZERO).map_err(|e| e.code), Err("INVALID_AMOUNT"));
         assert_eq!(commit(total, Money::ZERO, Money::from_cents(-5)).map_err(|e| e.code), Err("INVALID_AMOUNT"));
+    }
+
+    #[test]
+    fn releases_give_back_at_most_what_is_committed() {
+        assert_eq!(release(Money::from_euro(500), Money::from_euro(200)), Ok(Money::from_euro(300)));
+        assert!(release(Money::from_euro(100), Money::from_euro(200)).is_err());
+        assert!(release(Money::from_euro(100), Money::ZERO).is_err());
     }
 
     #[test]

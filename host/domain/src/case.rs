@@ -140,14 +140,30 @@ fn action_verb(action: CaseAction) -> &'static str {
     }
 }
 
-/// Checks the date of a state change against the case: never before the opening, never in the
-/// future.
-pub fn check_event_date(case_opened_on: NaiveDate, on: NaiveDate, today: NaiveDate) -> DomainResult<()> {
+/// Checks the date of a state change against the case: never before the opening or the last
+/// recorded event (the history stays in order), never in the future.
+pub fn check_event_date(
+    case_opened_on: NaiveDate,
+    last_event_on: Option<NaiveDate>,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> DomainResult<()> {
     if on < case_opened_on {
         return Err(DomainError::field("INVALID_DATE", "on", "the date is before the case was opened"));
     }
+    if last_event_on.is_some_and(|last| on < last) {
+        return Err(DomainError::field("INVALID_DATE", "on", "the date is before the last change of the case"));
+    }
     if on > today {
         return Err(DomainError::field("INVALID_DATE", "on", "the date is in the future"));
+    }
+    Ok(())
+}
+
+/// Work on a case (a need, an assessment, an intervention) is never dated before its opening.
+pub fn check_work_date(case_opened_on: NaiveDate, on: NaiveDate, field: &'static str) -> DomainResult<()> {
+    if on < case_opened_on {
+        return Err(DomainError::field("INVALID_DATE", field, "the date is before the case was opened"));
     }
     Ok(())
 }
@@ -219,8 +235,12 @@ mod tests {
     #[test]
     fn event_dates_are_consistent() {
         let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).unwrap_or_default();
-        assert!(check_event_date(d(3, 1), d(3, 1), d(4, 1)).is_ok());
-        assert!(check_event_date(d(3, 1), d(2, 28), d(4, 1)).is_err());
-        assert!(check_event_date(d(3, 1), d(4, 2), d(4, 1)).is_err());
+        assert!(check_event_date(d(3, 1), None, d(3, 1), d(4, 1)).is_ok());
+        assert!(check_event_date(d(3, 1), None, d(2, 28), d(4, 1)).is_err());
+        assert!(check_event_date(d(3, 1), None, d(4, 2), d(4, 1)).is_err());
+        assert!(check_event_date(d(3, 1), Some(d(3, 20)), d(3, 10), d(4, 1)).is_err());
+        assert!(check_event_date(d(3, 1), Some(d(3, 20)), d(3, 20), d(4, 1)).is_ok());
+        assert!(check_work_date(d(3, 1), d(2, 1), "recordedOn").is_err());
+        assert!(check_work_date(d(3, 1), d(3, 1), "recordedOn").is_ok());
     }
 }

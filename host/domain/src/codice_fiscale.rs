@@ -113,7 +113,8 @@ pub enum CodiceFiscaleError {
     #[error("codice fiscale has an invalid birth day: expected 01-31 or 41-71")]
     InvalidDay,
     /// The check character (or check digit) does not match the computed one.
-    #[error("codice fiscale check character mismatch: expected '{expected}', found '{found}'")]
+    /// The message names neither character: it would let anyone complete a code.
+    #[error("codice fiscale check character does not match the rest of the code")]
     InvalidCheckCharacter {
         /// The check character computed from the rest of the code.
         expected: char,

@@ -164,6 +164,10 @@ pub struct Intervention {
     pub decided_by: Option<OperatorId>,
     /// Reason of a rejection, suspension or closure.
     pub reason: Option<String>,
+    /// Date of the event that gives rise to the benefit (INPS *DataEvento*).
+    pub event_on: Option<NaiveDate>,
+    /// The person is taken in charge by the social service (INPS *PresaCarico*).
+    pub taken_in_charge: bool,
 }
 
 /// What a request must satisfy.
@@ -183,10 +187,23 @@ pub fn validate_request(
     Ok(())
 }
 
-/// What an authorisation must satisfy: a positive amount, not above what was requested
-/// unless explicitly raised... the authorised amount is the ceiling of every later payment.
-pub fn validate_authorisation(authorised: Money, decided_on: NaiveDate, requested_on: NaiveDate) -> DomainResult<()> {
+/// What an authorisation must satisfy: a positive amount, not above what was requested (when
+/// an amount was requested), dated on or after the request. The authorised amount is the
+/// ceiling of every later payment.
+pub fn validate_authorisation(
+    authorised: Money,
+    requested: Money,
+    decided_on: NaiveDate,
+    requested_on: NaiveDate,
+) -> DomainResult<()> {
     authorised.require_positive("authorisedAmount")?;
+    if requested > Money::ZERO && authorised > requested {
+        return Err(DomainError::field(
+            "OVER_REQUESTED",
+            "authorisedAmount",
+            format!("the authorised amount is above the {requested} requested"),
+        ));
+    }
     if decided_on < requested_on {
         return Err(DomainError::field("INVALID_DATE", "on", "the decision is dated before the request"));
     }
@@ -515,7 +532,13 @@ mod tests {
         assert_eq!(future.map_err(|e| e.code), Err("INVALID_DATE"));
         assert!(validate_request(Money::from_euro(-1), d(2025, 1, 1), None, None).is_err());
         assert!(validate_request(Money::from_euro(1), d(2025, 1, 2), Some(d(2025, 1, 1)), None).is_err());
-        assert!(validate_authorisation(Money::ZERO, d(2025, 1, 2), d(2025, 1, 1)).is_err());
-        assert!(validate_authorisation(Money::from_euro(5), d(2024, 1, 2), d(2025, 1, 1)).is_err());
+        assert!(validate_authorisation(Money::ZERO, Money::from_euro(5), d(2025, 1, 2), d(2025, 1, 1)).is_err());
+        assert!(
+            validate_authorisation(Money::from_euro(5), Money::from_euro(5), d(2024, 1, 2), d(2025, 1, 1)).is_err()
+        );
+        let over = validate_authorisation(Money::from_euro(6), Money::from_euro(5), d(2025, 1, 2), d(2025, 1, 1));
+        assert_eq!(over.map_err(|e| e.code), Err("OVER_REQUESTED"));
+        assert!(validate_authorisation(Money::from_euro(5), Money::from_euro(5), d(2025, 1, 2), d(2025, 1, 1)).is_ok());
+        assert!(validate_authorisation(Money::from_euro(5), Money::ZERO, d(2025, 1, 2), d(2025, 1, 1)).is_ok());
     }
 }

@@ -24,9 +24,14 @@ impl Money {
         Money(cents)
     }
 
-    /// From whole euro.
+    /// From whole euro (saturating; for constants and tests).
     pub const fn from_euro(euro: i64) -> Money {
-        Money(euro * 100)
+        Money(euro.saturating_mul(100))
+    }
+
+    /// From whole euro as entered by a user: `None` when out of range.
+    pub fn checked_from_euro(euro: i64) -> Option<Money> {
+        euro.checked_mul(100).filter(|c| c.abs() <= MAX_CENTS).map(Money)
     }
 
     /// The amount in cents.

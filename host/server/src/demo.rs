@@ -314,7 +314,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
             },
         )
         .await?;
-    let case1 = app.forward_access_sheet(&roma_op, sheet.id, UserArea::Elderly, None).await?;
+    let case1 = app.forward_access_sheet(&roma_op, sheet.id, UserArea::Elderly, None, Some(start)).await?;
     let sina = SinaBlock {
         mobility: Some(2),
         daily_living: Some(3),
@@ -703,5 +703,7 @@ fn intervention(
         isee_id: None,
         isee_threshold: None,
         application_protocol: None,
+        event_on: None,
+        taken_in_charge: None,
     }
 }

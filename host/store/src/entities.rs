@@ -43,6 +43,7 @@ pub mod operators {
         pub role: String,
         pub active: bool,
         pub created_at: DateTimeUtc,
+        pub fiscal_code: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -490,6 +491,8 @@ pub mod interventions {
         pub reason: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub event_on: Option<Date>,
+        pub taken_in_charge: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -536,6 +539,7 @@ pub mod commitments {
         pub description: Option<String>,
         pub created_by: Option<i64>,
         pub created_at: DateTimeUtc,
+        pub kind: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

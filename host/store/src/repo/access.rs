@@ -45,9 +45,14 @@ pub async fn insert(c: &impl Conn, s: &AccessSheet, now: DateTime<Utc>) -> Resul
     to_sheet(access_sheets::Entity::insert(m).exec_with_returning(c.db()).await?)
 }
 
-/// One sheet.
-pub async fn get(c: &impl Conn, id: AccessSheetId) -> Result<Option<AccessSheet>, StoreError> {
-    access_sheets::Entity::find_by_id(id.0).one(c.db()).await?.map(to_sheet).transpose()
+/// One sheet; `for_update` locks it until the transaction ends.
+pub async fn get(c: &impl Conn, id: AccessSheetId, for_update: bool) -> Result<Option<AccessSheet>, StoreError> {
+    use sea_orm::QuerySelect;
+    let mut q = access_sheets::Entity::find_by_id(id.0);
+    if for_update {
+        q = q.lock_exclusive();
+    }
+    q.one(c.db()).await?.map(to_sheet).transpose()
 }
 
 /// Marks a sheet forwarded to a case.

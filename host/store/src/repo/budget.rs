@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use siso_domain::budget::{Fund, FundKind, FundingLine};
+use siso_domain::budget::{CommitmentKind, Fund, FundKind, FundingLine};
 use siso_domain::ids::{CommitmentId, FundId, FundingLineId, InterventionId, OperatorId, OrgUnitId};
 use siso_domain::money::Money;
 
@@ -126,6 +126,8 @@ pub async fn set_committed(c: &impl Conn, id: FundingLineId, committed: Money) -
 pub struct Commitment {
     /// Key.
     pub id: CommitmentId,
+    /// Commitment or release.
+    pub kind: CommitmentKind,
     /// The line.
     pub funding_line_id: FundingLineId,
     /// The intervention it funds, when tied to one.
@@ -140,16 +142,17 @@ pub struct Commitment {
     pub created_by: Option<OperatorId>,
 }
 
-fn to_commitment(m: commitments::Model) -> Commitment {
-    Commitment {
+fn to_commitment(m: commitments::Model) -> Result<Commitment, StoreError> {
+    Ok(Commitment {
         id: CommitmentId(m.id),
+        kind: code(CommitmentKind::parse, "commitment kind", &m.kind)?,
         funding_line_id: FundingLineId(m.funding_line_id),
         intervention_id: m.intervention_id.map(InterventionId),
         amount: Money::from_cents(m.amount_cents),
         committed_on: m.committed_on,
         description: m.description,
         created_by: m.created_by.map(OperatorId),
-    }
+    })
 }
 
 /// Inserts a commitment (the `id` is ignored).
@@ -162,9 +165,10 @@ pub async fn insert_commitment(c: &impl Conn, k: &Commitment, now: DateTime<Utc>
         description: Set(k.description.clone()),
         created_by: Set(k.created_by.map(|o| o.0)),
         created_at: Set(now),
+        kind: Set(k.kind.as_str().into()),
         ..Default::default()
     };
-    Ok(to_commitment(commitments::Entity::insert(m).exec_with_returning(c.db()).await?))
+    to_commitment(commitments::Entity::insert(m).exec_with_returning(c.db()).await?)
 }
 
 /// Commitments of some lines.
@@ -174,18 +178,23 @@ pub async fn commitments_of(c: &impl Conn, ids: &[FundingLineId]) -> Result<Vec<
         .order_by_asc(commitments::Column::Id)
         .all(c.db())
         .await?;
-    Ok(rows.into_iter().map(to_commitment).collect())
+    rows.into_iter().map(to_commitment).collect()
 }
 
-/// Sum of the commitments of a line, straight from the commitments table (used by tests and
-/// consistency checks to prove the running total is right).
+/// Net commitments of a line (commitments minus releases), straight from the commitments table
+/// (consistency checks prove the running total with it).
 pub async fn sum_commitments(c: &impl Conn, id: FundingLineId) -> Result<Money, StoreError> {
     let rows = commitments::Entity::find()
         .select_only()
+        .column(commitments::Column::Kind)
         .column(commitments::Column::AmountCents)
         .filter(commitments::Column::FundingLineId.eq(id.0))
-        .into_tuple::<i64>()
+        .into_tuple::<(String, i64)>()
         .all(c.db())
         .await?;
-    Ok(rows.into_iter().map(Money::from_cents).sum())
+    Ok(Money::from_cents(
+        rows.into_iter()
+            .map(|(kind, cents)| if kind == CommitmentKind::Release.as_str() { -cents } else { cents })
+            .sum(),
+    ))
 }

@@ -54,6 +54,8 @@ fn to_intervention(m: interventions::Model) -> Result<StoredIntervention, StoreE
             requested_by: m.requested_by.map(OperatorId),
             decided_by: m.decided_by.map(OperatorId),
             reason: m.reason,
+            event_on: m.event_on,
+            taken_in_charge: m.taken_in_charge,
         },
     })
 }
@@ -87,6 +89,8 @@ fn model(i: &Intervention, org: OrgUnitId, disbursed: Money, now: DateTime<Utc>)
         reason: Set(i.reason.clone()),
         created_at: Set(now),
         updated_at: Set(now),
+        event_on: Set(i.event_on),
+        taken_in_charge: Set(i.taken_in_charge),
         ..Default::default()
     }
 }
@@ -133,6 +137,16 @@ pub async fn get(
 pub async fn get_many(c: &impl Conn, ids: &[InterventionId]) -> Result<Vec<StoredIntervention>, StoreError> {
     let rows = interventions::Entity::find().filter(interventions::Column::Id.is_in(raw(ids))).all(c.db()).await?;
     rows.into_iter().map(to_intervention).collect()
+}
+
+/// Moves the interventions of a case to another unit (when the case is reassigned).
+pub async fn move_case(c: &impl Conn, case: CaseId, org: OrgUnitId) -> Result<(), StoreError> {
+    interventions::Entity::update_many()
+        .col_expr(interventions::Column::OrgUnitId, sea_orm::sea_query::Expr::value(org.0))
+        .filter(interventions::Column::CaseId.eq(case.0))
+        .exec(c.db())
+        .await?;
+    Ok(())
 }
 
 /// Writes back the mutable fields of an intervention and its disbursed total.

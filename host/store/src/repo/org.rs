@@ -89,6 +89,8 @@ pub struct Operator {
     pub role: String,
     /// Can log in.
     pub active: bool,
+    /// The operator's codice fiscale (INPS *CFOperatore*).
+    pub fiscal_code: Option<String>,
 }
 
 fn to_operator(m: operators::Model) -> Operator {
@@ -99,6 +101,7 @@ fn to_operator(m: operators::Model) -> Operator {
         display_name: m.display_name,
         role: m.role,
         active: m.active,
+        fiscal_code: m.fiscal_code,
     }
 }
 
@@ -118,6 +121,7 @@ pub async fn insert_operator(
         role: Set(role.into()),
         active: Set(true),
         created_at: Set(now),
+        fiscal_code: Set(None),
         ..Default::default()
     };
     Ok(to_operator(operators::Entity::insert(m).exec_with_returning(c.db()).await?))
