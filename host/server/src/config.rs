@@ -111,14 +111,37 @@ impl Config {
     }
 }
 
-/// Hides the password of a `scheme://user:password@host/...` URL.
+/// Hides the password of a `scheme://user:password@host/...?password=...` URL (the password
+/// may itself contain `@`; query parameters that look secret are masked too).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let mut out = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => format!("{scheme}://{userinfo}@{host}"),
+        },
+        None => format!("{scheme}://{rest}"),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _))
+                    if ["password", "pass", "sslpassword", "token", "secret"].contains(&k.to_lowercase().as_str()) =>
+                {
+                    format!("{k}=***")
+                }
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 /// Starts logging. Application logs never carry names or codici fiscali: the code logs ids
@@ -143,5 +166,7 @@ mod tests {
         assert_eq!(redact_url("postgres://siso:secret@db/siso"), "postgres://siso:***@db/siso");
         assert_eq!(redact_url("postgres://siso@db/siso"), "postgres://siso@db/siso");
         assert_eq!(redact_url("sqlite://data/siso.db"), "sqlite://data/siso.db");
+        assert_eq!(redact_url("postgres://siso:p@ss@db/siso"), "postgres://siso:***@db/siso");
+        assert_eq!(redact_url("postgres://db/siso?user=a&password=b"), "postgres://db/siso?user=a&password=***");
     }
 }

@@ -138,6 +138,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     for (office, user, name) in [
         (pua_roma1, "amm.roma1", "Amministrativo Municipio I"),
         (perugia_office, "amm.perugia", "Amministrativo Perugia"),
+        (perugia_office, "pay.perugia", "Ragioneria Perugia"),
         (lecce_office, "amm.lecce", "Amministrativo Lecce"),
     ] {
         insert_operator(&store, office, user, name, "administrative", now).await?;
