@@ -87,7 +87,8 @@ async fn prepare_db(args: &Args) -> anyhow::Result<String> {
                 admin.close().await.ok();
             }
             let base = args.pg_admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or_default();
-            Ok(format!("{base}/{name}"))
+            // A local socket needs no TLS: sqlx would otherwise negotiate it (sslmode=prefer).
+            Ok(format!("{base}/{name}?sslmode=disable"))
         }
         other => bail!("unknown database {other}"),
     }

@@ -15,6 +15,11 @@ use siso_store::Store;
 
 use crate::config::Config;
 
+/// mimalloc: the GraphQL and SQL layers allocate many small short-lived objects; the system
+/// allocator spent ~12% of the server's CPU in malloc/free under load (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// SISO: social-services case management for Italian municipalities and regions.
 #[derive(Debug, Parser)]
 #[command(name = "siso", version, about)]

@@ -64,12 +64,17 @@ pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
     counter: SqlCounter,
+    /// SQLite allows one writer at a time: writers of this process queue here, in order,
+    /// instead of polling the file lock (which gives long tail latencies under load).
+    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// A transaction: one use case. Dropped without [`Tx::commit`], it rolls back.
 #[derive(Debug)]
 pub struct Tx {
     tx: DatabaseTransaction,
+    // Dropped after `tx` (fields drop in order): the lock outlives the transaction.
+    _write_guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Tx {
@@ -141,7 +146,8 @@ impl Store {
             // The SQL text has placeholders only: parameter values (personal data) never reach logs.
             tracing::trace!(target: "siso_store::sql", elapsed_us = info.elapsed.as_micros() as u64, sql = %info.statement.sql);
         });
-        Ok(Store { db, backend, counter })
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Store { db, backend, counter, write_lock })
     }
 
     /// The database product.
@@ -162,8 +168,12 @@ impl Store {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
         let tx = self.db.begin_with_options(options).await?;
-        Ok(Tx { tx })
+        Ok(Tx { tx, _write_guard: guard })
     }
 
     /// Applies the pending migrations.
