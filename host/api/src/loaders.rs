@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use siso_app::{Actor, App};
+use siso_domain::access::AccessSheet;
 use siso_domain::assessment::{Assessment, Need};
 use siso_domain::budget::{Fund, FundingLine};
 use siso_domain::case::{Case, CaseEvent};
@@ -28,7 +29,7 @@ use siso_domain::plan::{Objective, Plan, PlanReview};
 use siso_domain::provider::{MonthlyPresence, Placement, Provider};
 use siso_store::repo::interventions::{InterventionEvent, StoredIntervention};
 use siso_store::repo::org::Operator;
-use siso_store::repo::{budget, cases, catalogue, interventions, org, persons, plans, providers};
+use siso_store::repo::{access, budget, cases, catalogue, interventions, org, persons, plans, providers};
 use siso_store::{Store, StoreError};
 
 use crate::errors::to_graphql_error;
@@ -42,6 +43,11 @@ pub struct Batch {
 
 /// The request's data loader.
 pub type Loaders = DataLoader<Batch>;
+
+/// The request's loader; anonymous requests have none and get FORBIDDEN.
+pub fn from_context<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    ctx.data_opt::<Loaders>().ok_or_else(|| to_graphql_error(siso_app::AppError::Forbidden))
+}
 
 /// Creates the loader of one request. Batches are dispatched as soon as the request's task
 /// has finished a polling pass (see [`PollGate`]), not after a timer: every sibling field of a
@@ -217,6 +223,7 @@ one_to_one!(ProviderId, Provider, providers::get_many, |p: &Provider| p.id);
 one_to_one!(owned FundingLineId, FundingLine, budget::get_lines, |l: &FundingLine| l.id);
 one_to_one!(FundId, Fund, budget::get_funds, |f: &Fund| f.id);
 one_to_one!(PlanId, Plan, plans::get_many, |p: &Plan| p.id);
+one_to_one!(owned AccessSheetId, AccessSheet, access::get_many, |s: &AccessSheet| s.id);
 one_to_one!(owned InterventionId, StoredIntervention, interventions::get_many, |i: &StoredIntervention| i.intervention.id);
 
 /// Key: the children (of type `R`) of a parent record `K`.

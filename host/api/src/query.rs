@@ -1,6 +1,7 @@
 //! Queries: lookups by id and Relay connections with filters.
 
 use async_graphql::connection::{Connection, Edge, EmptyFields, query};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use siso_app::{Actor, App};
 use siso_domain::case::{CaseState, UserArea};
@@ -10,6 +11,7 @@ use siso_store::repo::{access, budget, cases, catalogue, interventions, org, per
 use siso_store::{Page, PageRequest};
 
 use crate::errors::to_graphql_error;
+use crate::loaders::Batch;
 use crate::scalars::parse_id;
 use crate::types::*;
 
@@ -63,6 +65,20 @@ where
         Ok::<_, async_graphql::Error>(conn)
     })
     .await
+}
+
+/// A record by id through the request's loader, which authorises it against its owner: a
+/// malformed id, a missing record and a hidden one all answer `null`.
+async fn by_id<K, V, N>(ctx: &Context<'_>, id: &ID, key: fn(i64) -> K, node: fn(V) -> N) -> Result<Option<N>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    Batch: Loader<K, Value = V, Error = async_graphql::Error>,
+{
+    let loaders = crate::loaders::from_context(ctx)?;
+    match parse_id(id) {
+        Some(id) => Ok(loaders.load_one(key(id)).await?.map(node)),
+        None => Ok(None),
+    }
 }
 
 /// The cost of a page: its size times the cost of one node.
@@ -140,59 +156,27 @@ impl Query {
 
     /// A person by id.
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PersonNode>> {
-        let Some(id) = parse_id(&id) else { return Ok(None) };
-        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(app(ctx)?
-            .visible_one(actor(ctx)?, persons::get(store, PersonId(id)).await.map_err(|e| to_graphql_error(e.into()))?)
-            .map(PersonNode))
+        by_id(ctx, &id, PersonId, PersonNode).await
     }
 
     /// A case by id.
     async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CaseNode>> {
-        let Some(id) = parse_id(&id) else { return Ok(None) };
-        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(app(ctx)?
-            .visible_one(
-                actor(ctx)?,
-                cases::get(store, CaseId(id), false).await.map_err(|e| to_graphql_error(e.into()))?,
-            )
-            .map(CaseNode))
+        by_id(ctx, &id, CaseId, CaseNode).await
     }
 
     /// An intervention by id.
     async fn intervention(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterventionNode>> {
-        let Some(id) = parse_id(&id) else { return Ok(None) };
-        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(app(ctx)?
-            .visible_one(
-                actor(ctx)?,
-                interventions::get(store, InterventionId(id), false).await.map_err(|e| to_graphql_error(e.into()))?,
-            )
-            .map(InterventionNode))
+        by_id(ctx, &id, InterventionId, InterventionNode).await
     }
 
     /// An access sheet by id.
     async fn access_sheet(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AccessSheetNode>> {
-        let Some(id) = parse_id(&id) else { return Ok(None) };
-        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(app(ctx)?
-            .visible_one(
-                actor(ctx)?,
-                access::get(store, AccessSheetId(id), false).await.map_err(|e| to_graphql_error(e.into()))?,
-            )
-            .map(AccessSheetNode))
+        by_id(ctx, &id, AccessSheetId, AccessSheetNode).await
     }
 
     /// A funding line by id.
     async fn funding_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<FundingLineNode>> {
-        let Some(id) = parse_id(&id) else { return Ok(None) };
-        let store = app(ctx)?.reader(actor(ctx)?, actor(ctx)?.org_unit_id).map_err(to_graphql_error)?;
-        Ok(app(ctx)?
-            .visible_one(
-                actor(ctx)?,
-                budget::get_line(store, FundingLineId(id), false).await.map_err(|e| to_graphql_error(e.into()))?,
-            )
-            .map(FundingLineNode))
+        by_id(ctx, &id, FundingLineId, FundingLineNode).await
     }
 
     /// Persons, filtered.

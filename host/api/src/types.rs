@@ -21,7 +21,7 @@ use crate::loaders::{Loaders, Of};
 use crate::scalars::{Euro, id};
 
 fn ld<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
-    ctx.data_opt::<Loaders>().ok_or_else(|| crate::errors::to_graphql_error(siso_app::AppError::Forbidden))
+    crate::loaders::from_context(ctx)
 }
 
 /// Hours ×100 as a decimal string.

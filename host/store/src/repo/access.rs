@@ -55,6 +55,12 @@ pub async fn get(c: &impl Conn, id: AccessSheetId, for_update: bool) -> Result<O
     q.one(c.db()).await?.map(to_sheet).transpose()
 }
 
+/// Several sheets.
+pub async fn get_many(c: &impl Conn, ids: &[AccessSheetId]) -> Result<Vec<AccessSheet>, StoreError> {
+    let rows = access_sheets::Entity::find().filter(access_sheets::Column::Id.is_in(raw(ids))).all(c.db()).await?;
+    rows.into_iter().map(to_sheet).collect()
+}
+
 /// Marks a sheet forwarded to a case.
 pub async fn set_forwarded(c: &impl Conn, id: AccessSheetId, case: CaseId) -> Result<(), StoreError> {
     let m = access_sheets::ActiveModel {
