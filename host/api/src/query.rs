@@ -67,6 +67,14 @@ where
     .await
 }
 
+/// The units a list is restricted to: the given unit and every unit below it.
+async fn scope(app: &App, org_unit_id: &Option<ID>) -> Result<Option<Vec<OrgUnitId>>> {
+    match opt_id(org_unit_id, "orgUnitId")? {
+        Some(o) => Ok(Some(app.subtree(OrgUnitId(o)).await.map_err(to_graphql_error)?)),
+        None => Ok(None),
+    }
+}
+
 /// A record by id through the request's loader, which authorises it against its owner: a
 /// malformed id, a missing record and a hidden one all answer `null`.
 async fn by_id<K, V, N>(ctx: &Context<'_>, id: &ID, key: fn(i64) -> K, node: fn(V) -> N) -> Result<Option<N>>
@@ -193,10 +201,7 @@ impl Query {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
         let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
         let f = filter.unwrap_or_default();
-        let org_units = match opt_id(&f.org_unit_id, "orgUnitId")? {
-            Some(o) => Some(app.subtree(OrgUnitId(o)).await.map_err(to_graphql_error)?),
-            None => None,
-        };
+        let org_units = scope(app, &f.org_unit_id).await?;
         let sf = persons::PersonFilter { org_units, fiscal_code: f.fiscal_code, name: f.name };
         paged(
             |items| app.visible(actor, items),
@@ -225,10 +230,7 @@ impl Query {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
         let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
         let f = filter.unwrap_or_default();
-        let org_units = match opt_id(&f.org_unit_id, "orgUnitId")? {
-            Some(o) => Some(app.subtree(OrgUnitId(o)).await.map_err(to_graphql_error)?),
-            None => None,
-        };
+        let org_units = scope(app, &f.org_unit_id).await?;
         let area = match &f.area {
             Some(a) => {
                 Some(UserArea::parse(a).ok_or_else(|| async_graphql::Error::new(format!("unknown area {a:?}")))?)
@@ -269,10 +271,7 @@ impl Query {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
         let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
         let f = filter.unwrap_or_default();
-        let org_units = match opt_id(&f.org_unit_id, "orgUnitId")? {
-            Some(o) => Some(app.subtree(OrgUnitId(o)).await.map_err(to_graphql_error)?),
-            None => None,
-        };
+        let org_units = scope(app, &f.org_unit_id).await?;
         let sf = interventions::InterventionFilter {
             org_units,
             case: opt_id(&f.case_id, "caseId")?.map(CaseId),

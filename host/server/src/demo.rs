@@ -61,6 +61,30 @@ impl Units {
     }
 }
 
+/// The day before the same day of the next month: the end of a monthly period.
+fn month_end(from: NaiveDate) -> NaiveDate {
+    from.checked_add_months(Months::new(1)).and_then(|x| x.pred_opt()).unwrap_or(from)
+}
+
+/// Opens a case for `person` in `office`, held by `actor`, on `on`.
+async fn case_for(
+    app: &App,
+    actor: &Actor,
+    office: OrgUnitId,
+    person: PersonId,
+    area: UserArea,
+    on: NaiveDate,
+) -> anyhow::Result<siso_domain::case::Case> {
+    let cmd = OpenCase {
+        org_unit_id: office,
+        person_id: person,
+        area,
+        responsible_operator_id: actor.operator_id,
+        opened_on: on,
+    };
+    Ok(app.open_case(actor, cmd).await?)
+}
+
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
 }
@@ -374,7 +398,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     app.change_intervention_state(&roma_op, i1.intervention.id, InterventionAction::Activate, None).await?;
     for k in 0..4u32 {
         let from = start.checked_add_months(Months::new(k)).unwrap_or(start);
-        let to = from.checked_add_months(Months::new(1)).and_then(|x| x.pred_opt()).unwrap_or(from);
+        let to = month_end(from);
         app.record_disbursement(
             &Actor::system(roma),
             RecordDisbursement {
@@ -419,18 +443,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
             },
         )
         .await?;
-    let case2 = app
-        .open_case(
-            &pg_op,
-            OpenCase {
-                org_unit_id: perugia_office,
-                person_id: maria,
-                area: UserArea::Poverty,
-                responsible_operator_id: pg_op.operator_id,
-                opened_on: start,
-            },
-        )
-        .await?;
+    let case2 = case_for(app, &pg_op, perugia_office, maria, UserArea::Poverty, start).await?;
     app.record_need(&pg_op, case2.id, "economic_hardship".into(), 3, start).await?;
     let mut req = intervention(
         case2.id,
@@ -446,7 +459,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     let i2 = app.request_intervention(&pg_op, req).await?;
     app.authorise_intervention(&Actor::system(perugia), i2.intervention.id, Money::from_euro(1_800), None).await?;
     app.change_intervention_state(&pg_op, i2.intervention.id, InterventionAction::Activate, None).await?;
-    let to = start.checked_add_months(Months::new(1)).and_then(|x| x.pred_opt()).unwrap_or(start);
+    let to = month_end(start);
     app.record_disbursement(
         &Actor::system(perugia),
         RecordDisbursement {
@@ -481,18 +494,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         today.checked_sub_months(Months::new(12 * 14)).unwrap_or(today),
     )
     .await?;
-    let case3 = app
-        .open_case(
-            &roma7,
-            OpenCase {
-                org_unit_id: pua_roma7,
-                person_id: minor,
-                area: UserArea::FamilyAndMinors,
-                responsible_operator_id: roma7.operator_id,
-                opened_on: start,
-            },
-        )
-        .await?;
+    let case3 = case_for(app, &roma7, pua_roma7, minor, UserArea::FamilyAndMinors, start).await?;
     app.record_assessment(
         &roma7,
         siso_app::usecases::RecordAssessment {
@@ -515,7 +517,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     let placement =
         app.create_placement(&roma7, i3.intervention.id, provider.id, Money::from_cents(11_500), start, None).await?;
     let p = app.record_presences(&roma7, placement.id, start.year(), start.month(), 28).await?;
-    let to = start.checked_add_months(Months::new(1)).and_then(|x| x.pred_opt()).unwrap_or(start);
+    let to = month_end(start);
     app.record_disbursement(
         &Actor::system(roma),
         RecordDisbursement {
@@ -536,19 +538,8 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     let mario =
         person(app, &lecce_op, lecce_office, Some("RSSMRA85T10A562S"), "Rossi", "Mario", Sex::Male, d(1985, 12, 10))
             .await?;
-    let c = app
-        .open_case(
-            &lecce_op,
-            OpenCase {
-                org_unit_id: lecce_office,
-                person_id: mario,
-                area: UserArea::Poverty,
-                responsible_operator_id: lecce_op.operator_id,
-                opened_on: start,
-            },
-        )
-        .await?;
-    let iq = app
+    let c = case_for(app, &lecce_op, lecce_office, mario, UserArea::Poverty, start).await?;
+    let _requested_only = app
         .request_intervention(
             &lecce_op,
             intervention(
@@ -599,49 +590,15 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         Some("Objectives reached".into()),
     )
     .await?;
-    let _ = iq;
 
     let g = person(app, &lodi_op, lodi_office, None, "Colombo", "Giulia", Sex::Female, d(1979, 3, 14)).await?;
-    let suspended = app
-        .open_case(
-            &lodi_op,
-            OpenCase {
-                org_unit_id: lodi_office,
-                person_id: g,
-                area: UserArea::FamilyAndMinors,
-                responsible_operator_id: lodi_op.operator_id,
-                opened_on: start,
-            },
-        )
-        .await?;
+    let suspended = case_for(app, &lodi_op, lodi_office, g, UserArea::FamilyAndMinors, start).await?;
     app.change_case_state(&lodi_op, suspended.id, CaseAction::Suspend, None, Some("Moved temporarily".into())).await?;
     let h = person(app, &lodi_op, lodi_office, None, "Ferrari", "Paolo", Sex::Male, d(1950, 7, 30)).await?;
-    let closed = app
-        .open_case(
-            &lodi_op,
-            OpenCase {
-                org_unit_id: lodi_office,
-                person_id: h,
-                area: UserArea::Elderly,
-                responsible_operator_id: lodi_op.operator_id,
-                opened_on: start,
-            },
-        )
-        .await?;
+    let closed = case_for(app, &lodi_op, lodi_office, h, UserArea::Elderly, start).await?;
     app.change_case_state(&lodi_op, closed.id, CaseAction::Close, None, Some("Moved to another comune".into())).await?;
     let k = person(app, &lodi_op, lodi_office, None, "Esposito", "Rita", Sex::Female, d(1962, 11, 5)).await?;
-    let reopened = app
-        .open_case(
-            &lodi_op,
-            OpenCase {
-                org_unit_id: lodi_office,
-                person_id: k,
-                area: UserArea::Disability,
-                responsible_operator_id: lodi_op.operator_id,
-                opened_on: start,
-            },
-        )
-        .await?;
+    let reopened = case_for(app, &lodi_op, lodi_office, k, UserArea::Disability, start).await?;
     app.change_case_state(&lodi_op, reopened.id, CaseAction::Close, None, Some("No longer needed".into())).await?;
     app.change_case_state(&lodi_op, reopened.id, CaseAction::Reopen, None, Some("New need reported".into())).await?;
     Ok(())
