@@ -3,6 +3,8 @@
 //! it over HTTP.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod plugins;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -50,6 +52,11 @@ pub const TABLES: &[&str] = &[
     "placements",
     "monthly_presences",
     "audit_events",
+    "plugins",
+    "plugin_versions",
+    "plugin_enablements",
+    "plugin_results",
+    "plugin_registry_state",
 ];
 
 /// The instant the servers under test believe it is: the tests' dates are relative to it.
@@ -101,6 +108,17 @@ impl Server {
             .status()
             .expect("run siso seed-demo");
         assert!(status.success(), "siso seed-demo failed");
+        Self::spawn(dir, db_url, db, pg_name, env).await
+    }
+
+    async fn spawn(
+        dir: tempfile::TempDir,
+        db_url: String,
+        db: Db,
+        pg_name: Option<String>,
+        env: &[(&str, &str)],
+    ) -> Server {
+        let bin = env!("CARGO_BIN_EXE_siso");
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
             .env("SISO__DATABASE__URL", &db_url)
@@ -135,6 +153,14 @@ impl Server {
         .expect("join");
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
         Server { child, url, db_url, db, pg_name, _dir: dir, http }
+    }
+
+    /// Starts a second server process on the database of `other` (no seeding).
+    pub async fn attach(other: &Server, env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut s = Self::spawn(dir, other.db_url.clone(), other.db, None, env).await;
+        s.pg_name = None;
+        s
     }
 
     /// Posts a GraphQL request as `operator` (None: anonymous) and returns the JSON answer.

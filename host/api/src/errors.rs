@@ -13,26 +13,54 @@ pub struct UserError {
     pub field: Option<String>,
     /// A human explanation.
     pub message: String,
+    /// The plug-in (`id@version`) that raised it, when a plug-in did.
+    pub plugin: Option<String>,
 }
 
 impl From<DomainError> for UserError {
     fn from(e: DomainError) -> Self {
-        UserError { code: e.code.into(), field: e.field.map(Into::into), message: e.message }
+        UserError { code: e.code.into(), field: e.field.map(Into::into), message: e.message, plugin: None }
     }
 }
 
 /// A user error about one field.
 pub fn field_error(code: &str, field: &str, message: &str) -> UserError {
-    UserError { code: code.into(), field: Some(field.into()), message: message.into() }
+    UserError { code: code.into(), field: Some(field.into()), message: message.into(), plugin: None }
 }
 
 /// Splits an application error: user-fixable ones become [`UserError`]s for the payload,
 /// the rest become top-level GraphQL errors without internals.
-pub fn to_user_error(e: AppError) -> Result<UserError, async_graphql::Error> {
+///
+/// A plug-in's veto becomes one error per reason, each naming the plug-in; a plug-in that
+/// faulted, is quarantined or could not decide becomes one error naming it.
+pub fn to_user_errors(e: AppError) -> Result<Vec<UserError>, async_graphql::Error> {
+    let one = |code: &str, message: String, plugin: &str| {
+        Ok(vec![UserError { code: code.into(), field: None, message, plugin: Some(plugin.into()) }])
+    };
     match e {
-        AppError::User(d) => Ok(d.into()),
-        AppError::NotFound { kind, field } => {
-            Ok(UserError { code: "NOT_FOUND".into(), field: Some(field.into()), message: format!("{kind} not found") })
+        AppError::User(d) => Ok(vec![d.into()]),
+        AppError::NotFound { kind, field } => Ok(vec![UserError {
+            code: "NOT_FOUND".into(),
+            field: Some(field.into()),
+            message: format!("{kind} not found"),
+            plugin: None,
+        }]),
+        AppError::Vetoed { plugin, issues } => Ok(issues
+            .into_iter()
+            .map(|i| UserError { code: i.code, field: i.field, message: i.message, plugin: Some(plugin.clone()) })
+            .collect()),
+        AppError::PluginFault(f) => one(
+            "PLUGIN_FAULT",
+            format!("the rules of plug-in {} could not run ({}): the change was not made", f.plugin, f.kind.code()),
+            &f.plugin,
+        ),
+        AppError::PluginQuarantined { plugin, .. } => one(
+            "PLUGIN_QUARANTINED",
+            format!("plug-in {plugin} is quarantined after repeated faults: the change cannot be checked"),
+            &plugin,
+        ),
+        AppError::PluginRefused { plugin, message } => {
+            one("PLUGIN_ERROR", format!("plug-in {plugin} could not decide: {message}"), &plugin)
         }
         other => Err(to_graphql_error(other)),
     }
@@ -48,6 +76,15 @@ pub fn to_graphql_error(e: AppError) -> async_graphql::Error {
             async_graphql::Error::new(format!("{kind} not found")).extend_with(|_, ext| ext.set("code", "NOT_FOUND"))
         }
         AppError::User(d) => async_graphql::Error::new(d.message.clone()).extend_with(|_, ext| ext.set("code", d.code)),
+        e @ (AppError::Vetoed { .. }
+        | AppError::PluginFault(_)
+        | AppError::PluginQuarantined { .. }
+        | AppError::PluginRefused { .. }) => {
+            let first = to_user_errors(e).ok().and_then(|v| v.into_iter().next());
+            let (code, message) =
+                first.map(|u| (u.code, u.message)).unwrap_or_else(|| ("PLUGIN_ERROR".into(), "plug-in error".into()));
+            async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
+        }
         AppError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error");
             async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", "INTERNAL"))

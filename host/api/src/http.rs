@@ -30,7 +30,7 @@ pub struct ApiConfig {
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), max_body_bytes: 256 * 1024, graphiql: true }
+        Self { cors_origins: Vec::new(), max_body_bytes: 1024 * 1024, graphiql: true }
     }
 }
 
@@ -118,6 +118,50 @@ async fn ready(State(s): State<AppState>) -> Response {
     (code, body).into_response()
 }
 
+/// Per plug-in counters in the Prometheus text format.
+fn plugin_metrics(app: &App) -> String {
+    use std::fmt::Write as _;
+    let plugins = app.plugins();
+    let stats = plugins.runtime().stats();
+    let snap = plugins.snapshot();
+    let quarantined = plugins.quarantined();
+    let mut out = String::new();
+    let _ = writeln!(out, "# HELP siso_plugin_invocations_total Plug-in calls since start.");
+    let _ = writeln!(out, "# TYPE siso_plugin_invocations_total counter");
+    for (label, st) in &stats {
+        let _ = writeln!(out, "siso_plugin_invocations_total{{plugin=\"{label}\"}} {}", st.invocations);
+    }
+    let _ = writeln!(out, "# HELP siso_plugin_faults_total Plug-in faults since start, by kind.");
+    let _ = writeln!(out, "# TYPE siso_plugin_faults_total counter");
+    for (label, st) in &stats {
+        for (kind, n) in &st.faults {
+            let _ = writeln!(out, "siso_plugin_faults_total{{plugin=\"{label}\",kind=\"{kind}\"}} {n}");
+        }
+    }
+    let _ = writeln!(out, "# HELP siso_plugin_seconds_total Time spent in plug-in calls.");
+    let _ = writeln!(out, "# TYPE siso_plugin_seconds_total counter");
+    for (label, st) in &stats {
+        let _ = writeln!(
+            out,
+            "siso_plugin_seconds_total{{plugin=\"{label}\"}} {}.{:09}",
+            st.nanos / 1_000_000_000,
+            st.nanos % 1_000_000_000
+        );
+    }
+    let _ = writeln!(out, "# HELP siso_plugin_fuel_total Fuel used by plug-in calls.");
+    let _ = writeln!(out, "# TYPE siso_plugin_fuel_total counter");
+    for (label, st) in &stats {
+        let _ = writeln!(out, "siso_plugin_fuel_total{{plugin=\"{label}\"}} {}", st.fuel);
+    }
+    let _ = writeln!(out, "# HELP siso_plugin_quarantined Whether a plug-in in service is quarantined (1) or not (0).");
+    let _ = writeln!(out, "# TYPE siso_plugin_quarantined gauge");
+    for a in &snap.active {
+        let q = u8::from(quarantined.contains_key(&a.plugin_id));
+        let _ = writeln!(out, "siso_plugin_quarantined{{plugin=\"{}\"}} {q}", a.plugin.label());
+    }
+    out
+}
+
 async fn metrics(State(s): State<AppState>) -> Response {
     let statements = s.app.store().sql_counter().get();
     let text = format!(
@@ -125,5 +169,6 @@ async fn metrics(State(s): State<AppState>) -> Response {
          # TYPE siso_sql_statements_total counter\n\
          siso_sql_statements_total {statements}\n"
     );
+    let text = text + &plugin_metrics(&s.app);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

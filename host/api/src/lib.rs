@@ -10,6 +10,7 @@ pub mod graphiql;
 pub mod http;
 pub mod loaders;
 pub mod mutations;
+pub mod plugins;
 pub mod query;
 pub mod scalars;
 pub mod schema;

@@ -13,7 +13,7 @@ use siso_domain::intervention::{InterventionAction, Shares};
 use siso_domain::person::{IseeKind, Relation, Sex};
 use siso_domain::plan::{Attainment, PlanKind, Term};
 
-use crate::errors::{UserError, field_error, to_user_error};
+use crate::errors::{UserError, field_error, to_user_errors};
 use crate::query::{actor, app};
 use crate::scalars::{Euro, id, parse_id};
 use crate::types::*;
@@ -65,7 +65,7 @@ macro_rules! payload {
             fn from<T>(r: AppResult<T>, f: impl FnOnce(T) -> $node) -> Result<Self> {
                 match r {
                     Ok(v) => Ok(Self::ok(f(v))),
-                    Err(e) => to_user_error(e).map(Self::err),
+                    Err(e) => to_user_errors(e).map(|errors| Self { $field: None, errors }),
                 }
             }
         }
@@ -287,10 +287,11 @@ pub struct CreateFundingLineInput {
 }
 
 /// Every write of the lifecycle.
-pub struct Mutation;
+#[derive(Default)]
+pub struct CoreMutation;
 
 #[Object]
-impl Mutation {
+impl CoreMutation {
     /// Registers a person.
     async fn create_person(&self, ctx: &Context<'_>, input: CreatePersonInput) -> Result<PersonPayload> {
         let cmd = (|| -> Input<CreatePerson> {

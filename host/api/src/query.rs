@@ -146,10 +146,11 @@ fn parse_states<T>(states: &Option<Vec<String>>, parse: fn(&str) -> Option<T>) -
 }
 
 /// The root of every read.
-pub struct Query;
+#[derive(Default)]
+pub struct CoreQuery;
 
 #[Object]
-impl Query {
+impl CoreQuery {
     /// The operator behind this request.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<OperatorNode>> {
         let a = actor(ctx)?;

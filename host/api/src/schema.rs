@@ -1,9 +1,18 @@
 //! The GraphQL schema with its limits.
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
-use crate::mutations::Mutation;
-use crate::query::Query;
+use crate::mutations::CoreMutation;
+use crate::plugins::{PluginMutation, PluginQuery};
+use crate::query::CoreQuery;
+
+/// Every read: the case lifecycle and the plug-in registry.
+#[derive(MergedObject, Default)]
+pub struct Query(CoreQuery, PluginQuery);
+
+/// Every write: the case lifecycle and the plug-in registry.
+#[derive(MergedObject, Default)]
+pub struct Mutation(CoreMutation, PluginMutation);
 
 /// The schema type.
 pub type SisoSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -15,7 +24,7 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema.
 pub fn build_schema() -> SisoSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)

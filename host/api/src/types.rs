@@ -17,7 +17,9 @@ use siso_store::repo::budget::Commitment;
 use siso_store::repo::interventions::{InterventionEvent, StoredIntervention};
 use siso_store::repo::org::Operator;
 
+use crate::errors::to_graphql_error;
 use crate::loaders::{Loaders, Of};
+use crate::query::app;
 use crate::scalars::{Euro, id};
 
 fn ld<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
@@ -562,6 +564,13 @@ impl InterventionNode {
     async fn co_payment_monthly(&self) -> Option<Euro> {
         self.0.intervention.co_payment_monthly.map(Euro)
     }
+    /// What plug-ins decided or warned about this intervention, each with the id and version
+    /// of the plug-in that produced it, oldest first.
+    async fn plugin_results(&self, ctx: &Context<'_>) -> Result<Vec<PluginResultNode>> {
+        let rows =
+            app(ctx)?.plugins().results("intervention", self.0.intervention.id.0).await.map_err(to_graphql_error)?;
+        Ok(rows.into_iter().map(PluginResultNode::from).collect())
+    }
     async fn starts_on(&self) -> NaiveDate {
         self.0.intervention.starts_on
     }
@@ -824,5 +833,53 @@ impl CommitmentNode {
     }
     async fn funding_line(&self, ctx: &Context<'_>) -> Result<Option<FundingLineNode>> {
         Ok(ld(ctx)?.load_one(self.0.funding_line_id).await?.map(FundingLineNode))
+    }
+}
+
+/// A reason or warning given by a plug-in.
+#[derive(SimpleObject)]
+pub struct PluginReason {
+    /// Stable code.
+    pub code: String,
+    /// Field concerned.
+    pub field: Option<String>,
+    /// Explanation.
+    pub message: String,
+}
+
+/// What a plug-in decided or warned about a record.
+#[derive(SimpleObject)]
+pub struct PluginResultNode {
+    /// Plug-in id.
+    pub plugin: String,
+    /// Its version.
+    pub version: String,
+    /// The hook (`decide.eligibility`, `validate.intervention-authorised`...).
+    pub hook: String,
+    /// `accepted`, `warned`, `eligible`, `not_eligible` or `co_payment`.
+    pub outcome: String,
+    /// The amount decided (eligibility amount, monthly co-payment).
+    pub amount: Option<Euro>,
+    /// Reasons or warnings.
+    pub reasons: Vec<PluginReason>,
+    /// When.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<siso_store::repo::plugins::ResultRow> for PluginResultNode {
+    fn from(r: siso_store::repo::plugins::ResultRow) -> Self {
+        let reasons: Vec<siso_plugins::model::Issue> = serde_json::from_str(&r.reasons).unwrap_or_default();
+        PluginResultNode {
+            plugin: r.plugin_key,
+            version: r.plugin_version,
+            hook: r.hook,
+            outcome: r.outcome,
+            amount: r.amount_cents.map(|c| Euro(siso_domain::money::Money::from_cents(c))),
+            reasons: reasons
+                .into_iter()
+                .map(|i| PluginReason { code: i.code, field: i.field, message: i.message })
+                .collect(),
+            created_at: r.created_at,
+        }
     }
 }

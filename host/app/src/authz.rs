@@ -23,11 +23,21 @@ pub enum Action {
     RecordPayment,
     /// Manage budgets.
     ManageBudget,
+    /// Install, enable, disable, upgrade and remove plug-ins.
+    ManagePlugins,
 }
 
 /// May `actor` do `action` on a record owned by `owner`?
 pub fn check(actor: &Actor, action: Action, owner: OrgUnitId) -> AppResult<()> {
-    let _ = (action, owner);
+    let _ = owner;
+    if action == Action::ManagePlugins {
+        // A permission of its own: only plug-in administrators (and the system).
+        return if actor.roles.iter().any(|r| r == "plugin_admin" || r == "system") {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        };
+    }
     if actor.operator_id.is_some() || actor.roles.iter().any(|r| r == "system") {
         Ok(())
     } else {

@@ -23,6 +23,34 @@ pub enum AppError {
     /// A fault: logged with detail, shown to the user as a bare "internal error".
     #[error("internal error: {0}")]
     Internal(String),
+    /// A plug-in vetoed the change, with its reasons.
+    #[error("vetoed by plug-in {plugin}")]
+    Vetoed {
+        /// `id@version`.
+        plugin: String,
+        /// The plug-in's reasons.
+        issues: Vec<siso_plugins::model::Issue>,
+    },
+    /// A plug-in faulted (trap, timeout, memory, invalid answer...) and its policy is to
+    /// refuse the change.
+    #[error("{0}")]
+    PluginFault(siso_plugins::Fault),
+    /// A plug-in is quarantined and its policy is to refuse the change.
+    #[error("plug-in {plugin} is quarantined")]
+    PluginQuarantined {
+        /// `id@version`.
+        plugin: String,
+        /// Why.
+        reason: String,
+    },
+    /// A plug-in could not decide (its own expected error) and its policy is to refuse.
+    #[error("plug-in {plugin} could not decide: {message}")]
+    PluginRefused {
+        /// `id@version`.
+        plugin: String,
+        /// Its message.
+        message: String,
+    },
 }
 
 impl AppError {

@@ -13,7 +13,7 @@ pub mod actor;
 pub mod audit;
 pub mod authz;
 pub mod error;
-pub mod hooks;
+pub mod plugins;
 pub mod queries;
 pub mod usecases;
 
@@ -30,13 +30,18 @@ pub use error::{AppError, AppResult};
 pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
-    hooks: Arc<dyn hooks::Hooks>,
+    plugins: Arc<plugins::Plugins>,
 }
 
 impl App {
     /// Builds the application over a migrated store.
-    pub fn new(store: Store, clock: Arc<dyn Clock>, hooks: Arc<dyn hooks::Hooks>) -> Self {
-        Self { store, clock, hooks }
+    pub fn new(store: Store, clock: Arc<dyn Clock>, plugins: Arc<plugins::Plugins>) -> Self {
+        Self { store, clock, plugins }
+    }
+
+    /// The plug-ins.
+    pub fn plugins(&self) -> &Arc<plugins::Plugins> {
+        &self.plugins
     }
 
     /// The store (read paths and operations).

@@ -24,8 +24,9 @@ use siso_store::repo::{interventions as int_repo, org as org_repo, persons as pe
 
 use crate::authz::{Action, check};
 use crate::error::{AppError, AppResult};
-use crate::hooks::Change;
 use crate::{Actor, App, audit};
+use siso_plugins::Hook;
+use siso_plugins::model::{Change, DisbursementView, HouseholdView, Member, Subject};
 
 /// A new person.
 #[derive(Debug, Clone)]
@@ -233,8 +234,86 @@ impl App {
         Ok(self.store().begin().await?)
     }
 
-    fn validate_hooks(&self, change: &Change) -> AppResult<()> {
-        self.hooks.validate(change).map(|_warnings| ()).map_err(AppError::User)
+    /// Everything plug-ins may look at about an intervention (loaded only when a plug-in
+    /// will run).
+    async fn subject(
+        &self,
+        tx: &Tx,
+        s: &StoredIntervention,
+        case: &Case,
+        entry: &CatalogueEntry,
+    ) -> AppResult<Subject> {
+        let person = person_repo::get(tx, case.person_id).await?.ok_or(AppError::not_found("person", "personId"))?;
+        let household = match person_repo::memberships_of(tx, &[person.id]).await?.first() {
+            Some(m) => {
+                let members = person_repo::members_of(tx, &[m.household_id]).await?;
+                let ids: Vec<PersonId> = members.iter().map(|m| m.person_id).collect();
+                let people = person_repo::get_many(tx, &ids).await?;
+                Some(HouseholdView {
+                    id: m.household_id,
+                    members: members
+                        .iter()
+                        .filter_map(|m| {
+                            people.iter().find(|p| p.id == m.person_id).map(|p| Member {
+                                person_id: p.id,
+                                relation: m.relation,
+                                sex: p.sex,
+                                birth_date: p.birth_date,
+                            })
+                        })
+                        .collect(),
+                })
+            }
+            None => None,
+        };
+        let mut isee = person_repo::isee_of(tx, &[person.id]).await?;
+        isee.sort_by_key(|i| std::cmp::Reverse((i.dsu_date, i.id.0)));
+        let needs = case_repo::needs_of(tx, &[case.id]).await?;
+        let mut assessments = case_repo::assessments_of(tx, &[case.id]).await?;
+        assessments.sort_by_key(|a| std::cmp::Reverse((a.assessed_on, a.id.0)));
+        let plan = match plan_repo::of_cases(tx, &[case.id]).await?.into_iter().find(|p| p.state == PlanState::Active) {
+            Some(p) => {
+                let objectives = plan_repo::objectives_of(tx, &[p.id]).await?;
+                Some((p, objectives))
+            }
+            None => None,
+        };
+        Ok(Subject {
+            person,
+            household,
+            isee,
+            case: case.clone(),
+            needs,
+            assessments,
+            plan,
+            intervention: s.intervention.clone(),
+            catalogue_entry: entry.clone(),
+            disbursed: s.disbursed,
+        })
+    }
+
+    /// Runs the eligibility and co-payment plug-ins for an intervention and stores their
+    /// results; a co-payment fills the intervention's when the operator gave none.
+    async fn decide(&self, tx: &Tx, s: &mut StoredIntervention, case: &Case, entry: &CatalogueEntry) -> AppResult<()> {
+        let mut targets = self.plugins.targets(tx, s.org_unit_id, Hook::Eligibility).await?;
+        for t in self.plugins.targets(tx, s.org_unit_id, Hook::CoPayment).await? {
+            if !targets.iter().any(|x| x.same_plugin(&t)) {
+                targets.push(t);
+            }
+        }
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let subject = self.subject(tx, s, case, entry).await?;
+        let outcomes = self.plugins.decide(tx, &targets, &subject).await?;
+        self.plugins.record(tx, "intervention", s.intervention.id.0, &outcomes).await?;
+        if s.intervention.co_payment_monthly.is_none()
+            && let Some(m) = outcomes.iter().find(|o| o.hook == Hook::CoPayment).and_then(|o| o.amount)
+        {
+            s.intervention.co_payment_monthly = Some(m);
+            int_repo::update(tx, s, self.clock().now()).await?;
+        }
+        Ok(())
     }
 
     /// Registers a person.
@@ -431,7 +510,6 @@ impl App {
         if let Some(op) = cmd.responsible_operator_id {
             org_repo::get_operator(tx, op).await?.ok_or(AppError::not_found("operator", "responsibleOperatorId"))?;
         }
-        self.validate_hooks(&Change::CaseOpened { org_unit_id: cmd.org_unit_id })?;
         let case = Case {
             id: CaseId(0),
             org_unit_id: cmd.org_unit_id,
@@ -443,8 +521,15 @@ impl App {
             closed_on: None,
             closure_reason: None,
         };
+        let targets = self.plugins.targets(tx, cmd.org_unit_id, Hook::CaseOpened).await?;
+        let outcomes = if targets.is_empty() {
+            Vec::new()
+        } else {
+            self.plugins.validate(tx, &targets, &Change::CaseOpened(case.clone())).await?
+        };
         let now = self.clock().now();
         let case = case_repo::insert(tx, &case, now).await?;
+        self.plugins.record(tx, "case", case.id.0, &outcomes).await?;
         let event = CaseEvent {
             kind: CaseEventKind::Opened,
             on: case.opened_on,
@@ -742,7 +827,8 @@ impl App {
             taken_in_charge: cmd.taken_in_charge.unwrap_or(true),
         };
         let now = self.clock().now();
-        let stored = int_repo::insert(&tx, &i, case.org_unit_id, now).await?;
+        let mut stored = int_repo::insert(&tx, &i, case.org_unit_id, now).await?;
+        self.decide(&tx, &mut stored, &case, &entry).await?;
         let event = InterventionEvent {
             intervention_id: stored.intervention.id,
             from_state: None,
@@ -791,10 +877,16 @@ impl App {
         let entry = catalogue_repo::get(&tx, s.intervention.catalogue_entry_id)
             .await?
             .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
-        self.validate_hooks(&Change::InterventionAuthorised {
-            org_unit_id: s.org_unit_id,
-            inps_code: entry.inps_code,
-        })?;
+        let targets = self.plugins.targets(&tx, s.org_unit_id, Hook::InterventionAuthorised).await?;
+        let outcomes = if targets.is_empty() {
+            Vec::new()
+        } else {
+            let mut draft = s.clone();
+            draft.intervention.authorised_amount = Some(authorised_amount);
+            let subject = self.subject(&tx, &draft, &case, &entry).await?;
+            self.plugins.validate(&tx, &targets, &Change::InterventionAuthorised(Box::new(subject))).await?
+        };
+        self.plugins.record(&tx, "intervention", id.0, &outcomes).await?;
         let line_id = funding_line_id.or(s.intervention.funding_line_id);
         if let Some(line_id) = line_id {
             self.commit_in(&tx, actor, line_id, Some(id), authorised_amount, today, Some("authorisation".into()))
@@ -816,6 +908,7 @@ impl App {
             "intervention.authorise",
         )
         .await?;
+        self.decide(&tx, &mut s, &case, &entry).await?;
         tx.commit().await?;
         Ok(s)
     }
@@ -957,7 +1050,29 @@ impl App {
             },
             self.clock().today(),
         )?;
-        self.validate_hooks(&Change::DisbursementRecorded { org_unit_id: s.org_unit_id })?;
+        let targets = self.plugins.targets(&tx, s.org_unit_id, Hook::DisbursementRecorded).await?;
+        let outcomes = if targets.is_empty() {
+            Vec::new()
+        } else {
+            let case = load_case(&tx, i.case_id, false).await?;
+            let entry = catalogue_repo::get(&tx, i.catalogue_entry_id)
+                .await?
+                .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
+            let subject = self.subject(&tx, &s, &case, &entry).await?;
+            let view = DisbursementView {
+                paid_on: cmd.paid_on,
+                period_from: cmd.period_from,
+                period_to: cmd.period_to,
+                amount: checked.amount,
+                ente_share: checked.ente,
+                user_share: checked.user,
+                ssn_share: checked.ssn,
+                other_share: checked.other,
+                hours_centi: cmd.hours_centi,
+            };
+            self.plugins.validate(&tx, &targets, &Change::DisbursementRecorded(Box::new(subject), view)).await?
+        };
+        let i = &s.intervention;
         let d = Disbursement {
             id: DisbursementId(0),
             intervention_id: i.id,
@@ -974,6 +1089,7 @@ impl App {
         };
         let now = self.clock().now();
         let d = int_repo::insert_disbursement(&tx, &d, now).await?;
+        self.plugins.record(&tx, "disbursement", d.id.0, &outcomes).await?;
         s.disbursed = s.disbursed + checked.amount;
         int_repo::update(&tx, &s, now).await?;
         let case = load_case(&tx, s.intervention.case_id, false).await?;
@@ -1094,7 +1210,16 @@ impl App {
             .ok_or(AppError::not_found("funding line", "fundingLineId"))?;
         check(actor, Action::ManageBudget, line.org_unit_id)?;
         let committed = budget::commit(line.amount, line.committed, amount)?;
-        self.validate_hooks(&Change::FundsCommitted { org_unit_id: line.org_unit_id })?;
+        let targets = self.plugins.targets(tx, line.org_unit_id, Hook::FundsCommitted).await?;
+        if !targets.is_empty() {
+            let change = Change::FundsCommitted {
+                funding_line_id: line_id,
+                amount,
+                available_before: line.amount.checked_sub(line.committed).unwrap_or(Money::ZERO),
+            };
+            let outcomes = self.plugins.validate(tx, &targets, &change).await?;
+            self.plugins.record(tx, "funding_line", line_id.0, &outcomes).await?;
+        }
         budget_repo::set_committed(tx, line_id, committed).await?;
         let k = Commitment {
             id: CommitmentId(0),

@@ -62,6 +62,88 @@ impl ClockConfig {
     }
 }
 
+/// Plug-in settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Where compiled plug-ins are cached (per host; created if missing).
+    pub cache_dir: String,
+    /// Development mode: unsigned or untrusted packages are accepted. Never in production.
+    pub development: bool,
+    /// Trusted publisher keys, each `Publisher name=base64 ed25519 public key`.
+    pub trusted: Vec<String>,
+    /// Default deadline of one plug-in call, milliseconds.
+    pub timeout_ms: u64,
+    /// Default fuel of one call.
+    pub fuel: u64,
+    /// Default memory cap of one call, MiB.
+    pub memory_mib: u64,
+    /// Cap on a call's input, KiB.
+    pub max_input_kib: u64,
+    /// Cap on a call's output, KiB.
+    pub max_output_kib: u64,
+    /// Consecutive faults after which a plug-in is quarantined.
+    pub quarantine_after: u32,
+    /// Plug-in instances that may run at once.
+    pub max_instances: u32,
+    /// How often the registry is polled for changes made by other processes, milliseconds.
+    pub watch_interval_ms: u64,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        let l = siso_plugins::Limits::default();
+        Self {
+            cache_dir: "data/plugin-cache".into(),
+            development: false,
+            trusted: Vec::new(),
+            timeout_ms: u64::try_from(l.timeout.as_millis()).unwrap_or(200),
+            fuel: l.fuel,
+            memory_mib: (l.memory_bytes >> 20) as u64,
+            max_input_kib: (l.max_input_bytes >> 10) as u64,
+            max_output_kib: (l.max_output_bytes >> 10) as u64,
+            quarantine_after: 3,
+            max_instances: 128,
+            watch_interval_ms: 500,
+        }
+    }
+}
+
+impl PluginsConfig {
+    /// The application's plug-in configuration.
+    pub fn to_app(&self) -> anyhow::Result<siso_app::plugins::PluginConfig> {
+        let mut trusted = Vec::new();
+        for t in &self.trusted {
+            // A base64 ed25519 key is 44 characters (it ends with `=`): the key is the tail.
+            let split = t.len().checked_sub(45).filter(|&i| t.is_char_boundary(i) && t.as_bytes()[i] == b'=');
+            let Some(i) = split else {
+                anyhow::bail!("plugins.trusted entry {t:?} is not `Publisher name=base64 public key`");
+            };
+            let (publisher, key) = (&t[..i], &t[i + 1..]);
+            siso_plugins::package::parse_public_key(key)
+                .with_context(|| format!("plugins.trusted key of {publisher:?} is not an ed25519 public key"))?;
+            trusted.push(siso_plugins::TrustedKey { publisher: publisher.trim().into(), key: key.trim().into() });
+        }
+        let mib = |v: u64| usize::try_from(v).unwrap_or(usize::MAX).saturating_mul(1 << 20);
+        let kib = |v: u64| usize::try_from(v).unwrap_or(usize::MAX).saturating_mul(1 << 10);
+        Ok(siso_app::plugins::PluginConfig {
+            cache_dir: self.cache_dir.clone().into(),
+            limits: siso_plugins::Limits {
+                timeout: std::time::Duration::from_millis(self.timeout_ms.max(1)),
+                fuel: self.fuel,
+                memory_bytes: mib(self.memory_mib),
+                max_input_bytes: kib(self.max_input_kib),
+                max_output_bytes: kib(self.max_output_kib),
+            },
+            trusted,
+            development: self.development,
+            quarantine_after: self.quarantine_after.max(1),
+            max_instances: self.max_instances.max(1),
+            watch_interval: std::time::Duration::from_millis(self.watch_interval_ms.max(50)),
+        })
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -76,6 +158,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Clock.
     pub clock: ClockConfig,
+    /// Plug-ins.
+    pub plugins: PluginsConfig,
 }
 
 impl Config {
@@ -97,6 +181,7 @@ impl Config {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("api.cors_origins")
+                .with_list_parse_key("plugins.trusted")
                 .try_parsing(true),
         );
         let cfg = builder.build().context("reading the configuration")?;

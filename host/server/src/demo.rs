@@ -21,6 +21,59 @@ use siso_domain::plan::{PlanKind, Term};
 use siso_store::repo::org::{NewOrgUnit, insert_operator, insert_unit};
 use siso_store::repo::{budget, catalogue as catalogue_repo, providers};
 
+/// Where the demo publisher's secret key lives (created on first use).
+const DEMO_KEY: &str = "data/demo-publisher.key";
+
+/// The demo publisher key (created if missing) as a `plugins.trusted` entry for the
+/// manifest's publisher.
+pub fn demo_publisher(manifest: &std::path::Path) -> anyhow::Result<String> {
+    let m = siso_plugins::package::AuthorManifest::load(manifest)?;
+    let path = std::path::Path::new(DEMO_KEY);
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let key = siso_plugins::package::generate_key()?;
+        std::fs::write(path, siso_plugins::package::encode_secret_key(&key))?;
+    }
+    let key = siso_plugins::package::decode_secret_key(&std::fs::read_to_string(path)?)?;
+    Ok(format!("{}={}", m.publisher, siso_plugins::package::public_key(&key)))
+}
+
+/// Signs the example plug-in with the demo publisher key, installs it and enables it for
+/// Regione Umbria (and so for every unit below it).
+pub async fn install_plugin(app: &App, manifest: &std::path::Path, component: &std::path::Path) -> anyhow::Result<()> {
+    let pkg = crate::plugin_cli::sign(manifest, component, std::path::Path::new(DEMO_KEY))?;
+    let units = siso_store::repo::org::all_units(app.store()).await?;
+    let umbria = units.iter().find(|u| u.name == "Regione Umbria").context("no Regione Umbria")?.id;
+    let admin = Actor::system(umbria);
+    let installed =
+        app.plugins().install(&admin, &pkg.to_bytes()).await.map_err(|e| anyhow::anyhow!("install: {e:?}"))?;
+    let settings = serde_json::json!({
+        "isee_ceiling_cents": 3_000_000,
+        "co_payment_bands": [
+            {"up_to_cents": 1_000_000, "monthly_cents": 0},
+            {"up_to_cents": 2_000_000, "monthly_cents": 5_000},
+            {"up_to_cents": null, "monthly_cents": 15_000}
+        ]
+    });
+    app.plugins()
+        .enable(
+            &admin,
+            siso_app::plugins::Enable {
+                plugin: installed.key.clone(),
+                org_unit_id: umbria,
+                settings: Some(settings.to_string()),
+                capabilities: Vec::new(),
+                failure_policy: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("enable: {e:?}"))?;
+    tracing::info!(plugin = %installed.key, version = %installed.version, "demo plug-in installed and enabled for Regione Umbria");
+    Ok(())
+}
+
 /// Deletes the SQLite file (and its WAL) so the demo starts afresh.
 pub fn reset_sqlite_file(url: &str) -> anyhow::Result<()> {
     let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
@@ -168,6 +221,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         insert_operator(&store, office, user, name, "administrative", now).await?;
     }
     insert_operator(&store, roma, "coord.roma", "Coordinamento Roma Capitale", "ambito_coordinator", now).await?;
+    insert_operator(&store, umbria, "plugins.umbria", "Amministratore plug-in Umbria", "plugin_admin", now).await?;
 
     // National catalogue.
     let mut entries = Vec::new();

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod plugin_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use siso_app::App;
-use siso_app::hooks::NoHooks;
+use siso_app::plugins::Plugins;
 use siso_store::Store;
 
 use crate::config::Config;
@@ -37,8 +38,16 @@ enum Command {
     Serve,
     /// Applies the database migrations and exits.
     Migrate,
-    /// Creates or refreshes a SQLite file with demo data, then serves it.
+    /// Creates or refreshes a SQLite file with demo data and the example plug-in (signed with
+    /// a demo publisher key), then serves it.
     Demo {
+        /// The example plug-in's component (built by `cargo xtask demo`); without it the demo
+        /// runs without plug-ins.
+        #[arg(long)]
+        plugin_component: Option<PathBuf>,
+        /// Its manifest.
+        #[arg(long, default_value = "plugins/template/siso-plugin.toml")]
+        plugin_manifest: PathBuf,
         /// Only load the data, do not serve.
         #[arg(long)]
         no_serve: bool,
@@ -56,6 +65,21 @@ enum Command {
     ExportSchema,
     /// Prints the effective configuration with secrets redacted.
     CheckConfig,
+    /// Plug-ins: keys and signing for authors, the registry for administrators.
+    Plugin {
+        #[command(subcommand)]
+        command: plugin_cli::PluginCommand,
+    },
+}
+
+/// Connects, migrates and builds the application with its plug-ins loaded.
+async fn build_app(cfg: &Config) -> anyhow::Result<App> {
+    let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
+    store.migrate().await.context("migration failed")?;
+    let clock = cfg.clock.clock()?;
+    let plugins = Arc::new(Plugins::new(store.clone(), clock.clone(), cfg.plugins.to_app()?)?);
+    plugins.reload().await.context("cannot load the plug-in registry")?;
+    Ok(App::new(store, clock, plugins))
 }
 
 #[tokio::main]
@@ -79,24 +103,29 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(cfg).await,
+        Command::Plugin { command } => plugin_cli::run(&cfg, command, build_app(&cfg)).await,
         Command::SeedDemo { scale } => {
-            let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
-            store.migrate().await.context("migration failed")?;
-            let app = App::new(store, cfg.clock.clock()?, Arc::new(NoHooks));
+            let app = build_app(&cfg).await?;
             demo::load(&app).await.context("demo data")?;
             demo::generate(&app, scale).await?;
             tracing::info!("demo data loaded");
             Ok(())
         }
-        Command::Demo { no_serve, scale } => {
+        Command::Demo { no_serve, scale, plugin_component, plugin_manifest } => {
             if !cfg.database.url.starts_with("sqlite:") {
                 anyhow::bail!("the demo runs on a SQLite file; set database.url to sqlite://...");
             }
             demo::reset_sqlite_file(&cfg.database.url)?;
-            let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
-            store.migrate().await.context("migration failed")?;
-            let app = App::new(store, cfg.clock.clock()?, Arc::new(NoHooks));
+            if plugin_component.is_some() {
+                // The demo publisher's key signs the example plug-in and is trusted for the run.
+                let trusted = demo::demo_publisher(&plugin_manifest)?;
+                cfg.plugins.trusted.push(trusted);
+            }
+            let app = build_app(&cfg).await?;
             demo::load(&app).await.context("demo data")?;
+            if let Some(component) = &plugin_component {
+                demo::install_plugin(&app, &plugin_manifest, component).await.context("demo plug-in")?;
+            }
             demo::generate(&app, scale).await?;
             tracing::info!("demo data loaded");
             if no_serve {
@@ -109,9 +138,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(cfg: Config) -> anyhow::Result<()> {
-    let store = Store::connect(&cfg.database).await.context("cannot connect to the database")?;
-    store.migrate().await.context("migration failed")?;
-    let app = App::new(store, cfg.clock.clock()?, Arc::new(NoHooks));
+    let app = build_app(&cfg).await?;
+    let _watcher = app.plugins().spawn_watcher();
     let router = siso_api::router(app, &cfg.api);
     let addr: SocketAddr = cfg.server.listen.parse().context("server.listen is not an address")?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;

@@ -9,6 +9,7 @@ pub mod interventions;
 pub mod org;
 pub mod persons;
 pub mod plans;
+pub mod plugins;
 pub mod providers;
 
 pub use crate::conn::Conn;

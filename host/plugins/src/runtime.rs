@@ -1,0 +1,802 @@
+//! The sandbox: one shared wasmtime [`Engine`] with the pooling allocator; components compiled
+//! once (at install) into an on-disk cache keyed by their SHA-256 and the engine; an
+//! [`InstancePre`] per plug-in; a fresh [`Store`] and instance for every call, with a deadline,
+//! fuel, a memory cap and input/output caps; WASI linked with a context that grants nothing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use siso_domain::catalogue::CatalogueEntry;
+use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::{self, WireSize, contribute, decide, host_api, report, validate, wit};
+use crate::model::{self, CallContext, Hook};
+use crate::package::{Capability, Manifest};
+
+/// How often the epoch advances: the granularity of deadlines.
+const TICK: Duration = Duration::from_millis(1);
+/// Bytes of a guest's stderr kept for a fault report.
+const STDERR_BYTES: usize = 4096;
+
+/// Per-call limits, set globally and overridable per plug-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock deadline of one call (instantiation included).
+    pub timeout: Duration,
+    /// Fuel (roughly, WebAssembly instructions) of one call.
+    pub fuel: u64,
+    /// Linear memory cap.
+    pub memory_bytes: usize,
+    /// Cap on the encoded size of a call's arguments.
+    pub max_input_bytes: usize,
+    /// Cap on the encoded size of a call's result.
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_millis(200),
+            fuel: 200_000_000,
+            memory_bytes: 64 << 20,
+            max_input_bytes: 4 << 20,
+            max_output_bytes: 256 << 10,
+        }
+    }
+}
+
+/// Runtime settings.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where precompiled artifacts are kept.
+    pub cache_dir: PathBuf,
+    /// Default limits.
+    pub limits: Limits,
+    /// Largest memory any plug-in may be given (sizes the pool's slots).
+    pub max_memory_bytes: usize,
+    /// Instances that may run at once (pool size).
+    pub max_instances: u32,
+}
+
+impl RuntimeConfig {
+    /// Defaults with the given cache directory.
+    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
+        RuntimeConfig {
+            cache_dir: cache_dir.into(),
+            limits: Limits::default(),
+            max_memory_bytes: 256 << 20,
+            max_instances: 128,
+        }
+    }
+}
+
+/// Why a plug-in could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// Not a valid component for this engine.
+    #[error("not a valid WebAssembly component: {0}")]
+    Invalid(String),
+    /// It imports something the host does not provide.
+    #[error("the component needs imports the host does not provide: {0}")]
+    Imports(String),
+    /// It targets a contract version this host does not serve.
+    #[error("the component targets siso:plugin@{found}, this host serves {served}")]
+    Version {
+        /// Found in the component.
+        found: String,
+        /// Served here.
+        served: String,
+    },
+    /// Its manifest and its exports disagree.
+    #[error("{0}")]
+    Mismatch(String),
+    /// The cache could not be written.
+    #[error("compile cache: {0}")]
+    Cache(String),
+}
+
+/// What kind of fault a plug-in made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FaultKind {
+    /// Ran past its deadline.
+    Timeout,
+    /// Ran out of fuel.
+    FuelExhausted,
+    /// Tried to grow memory past its cap.
+    MemoryLimit,
+    /// Overflowed its stack.
+    StackOverflow,
+    /// Panicked.
+    Panic,
+    /// Trapped.
+    Trap,
+    /// Its input was larger than allowed (the plug-in was not run).
+    InputTooLarge,
+    /// Returned more than allowed.
+    OutputTooLarge,
+    /// Returned something the host does not accept.
+    InvalidOutput,
+    /// Called a host function it was not granted.
+    CapabilityDenied,
+    /// The host had no free instance slot (not the plug-in's fault).
+    Unavailable,
+}
+
+impl FaultKind {
+    /// Stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            FaultKind::Timeout => "TIMEOUT",
+            FaultKind::FuelExhausted => "FUEL_EXHAUSTED",
+            FaultKind::MemoryLimit => "MEMORY_LIMIT",
+            FaultKind::StackOverflow => "STACK_OVERFLOW",
+            FaultKind::Panic => "PANIC",
+            FaultKind::Trap => "TRAP",
+            FaultKind::InputTooLarge => "INPUT_TOO_LARGE",
+            FaultKind::OutputTooLarge => "OUTPUT_TOO_LARGE",
+            FaultKind::InvalidOutput => "INVALID_OUTPUT",
+            FaultKind::CapabilityDenied => "CAPABILITY_DENIED",
+            FaultKind::Unavailable => "UNAVAILABLE",
+        }
+    }
+
+    /// Whether the fault is the plug-in's (counts towards quarantine).
+    pub fn is_plugins_fault(self) -> bool {
+        !matches!(self, FaultKind::Unavailable | FaultKind::InputTooLarge)
+    }
+}
+
+/// A plug-in fault: a typed error naming the plug-in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("plug-in {plugin} failed ({}): {detail}", kind.code())]
+pub struct Fault {
+    /// `id@version`.
+    pub plugin: String,
+    /// What happened.
+    pub kind: FaultKind,
+    /// Details (bounded; a panic's message, the trap).
+    pub detail: String,
+}
+
+/// What a call may use: limits, granted capabilities and the data behind host lookups
+/// (already restricted to the request's organisation).
+#[derive(Debug, Clone, Default)]
+pub struct CallEnv {
+    /// Limits of this call.
+    pub limits: Limits,
+    /// Capabilities the administrator granted.
+    pub capabilities: BTreeSet<Capability>,
+    /// The catalogue visible to the organisation (for `find-catalogue-entry`).
+    pub catalogue: Arc<Vec<CatalogueEntry>>,
+}
+
+/// A loaded plug-in version, ready to instantiate.
+pub struct LoadedPlugin {
+    manifest: Manifest,
+    digest: String,
+    label: String,
+    pre: InstancePre<State>,
+    validate: Option<validate::GuestIndices>,
+    decide: Option<decide::GuestIndices>,
+    contribute: Option<contribute::GuestIndices>,
+    report: Option<report::GuestIndices>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin").field("label", &self.label).field("digest", &self.digest).finish()
+    }
+}
+
+impl LoadedPlugin {
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// SHA-256 of the component.
+    pub fn component_digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// `id@version`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Whether the plug-in implements a hook.
+    pub fn implements(&self, hook: Hook) -> bool {
+        self.manifest.hooks.contains(&hook)
+    }
+}
+
+/// Counters of one plug-in version, for `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PluginStats {
+    /// Calls.
+    pub invocations: u64,
+    /// Faults, by kind code.
+    pub faults: BTreeMap<&'static str, u64>,
+    /// Time spent in calls, nanoseconds.
+    pub nanos: u64,
+    /// Fuel used.
+    pub fuel: u64,
+}
+
+/// The per-call host state.
+pub struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: Limiter,
+    stderr: MemoryOutputPipe,
+    ticks_left: u64,
+    timed_out: bool,
+    denied: Option<Capability>,
+    logs: u32,
+    label: Arc<str>,
+    capabilities: BTreeSet<Capability>,
+    catalogue: Arc<Vec<CatalogueEntry>>,
+}
+
+struct Limiter {
+    memory_bytes: usize,
+    memory_denied: bool,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_denied = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl wit::Host for State {}
+
+impl host_api::Host for State {
+    fn log(&mut self, level: host_api::Level, message: String) -> wasmtime::Result<()> {
+        // Bounded: a chatty plug-in cannot flood the log.
+        self.logs += 1;
+        if self.logs > 50 {
+            return Ok(());
+        }
+        let message: String = message.chars().take(500).collect();
+        let plugin = &*self.label;
+        match level {
+            host_api::Level::Debug => tracing::debug!(plugin, "{message}"),
+            host_api::Level::Info => tracing::info!(plugin, "{message}"),
+            host_api::Level::Warn => tracing::warn!(plugin, "{message}"),
+            host_api::Level::Error => tracing::error!(plugin, "{message}"),
+        }
+        Ok(())
+    }
+
+    fn find_catalogue_entry(
+        &mut self,
+        inps_code: String,
+    ) -> wasmtime::Result<Result<Option<wit::CatalogueEntry>, String>> {
+        if !self.capabilities.contains(&Capability::CatalogueRead) {
+            self.denied = Some(Capability::CatalogueRead);
+            return Err(wasmtime::format_err!("capability catalogue:read was not granted"));
+        }
+        Ok(Ok(self.catalogue.iter().find(|e| e.inps_code == inps_code).map(bindings::catalogue_entry)))
+    }
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<State>,
+    config: RuntimeConfig,
+    engine_hash: u64,
+    stats: Mutex<HashMap<String, PluginStats>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The plug-in runtime. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("cache_dir", &self.inner.config.cache_dir).finish()
+    }
+}
+
+/// A call in progress.
+struct Call {
+    store: Store<State>,
+    instance: Instance,
+    started: Instant,
+}
+
+impl Runtime {
+    /// Builds the engine, the linker and the epoch ticker.
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Runtime> {
+        let mut cfg = Config::new();
+        cfg.wasm_component_model(true);
+        cfg.epoch_interruption(true);
+        cfg.consume_fuel(true);
+        cfg.parallel_compilation(true);
+        let mut pool = PoolingAllocationConfig::default();
+        let n = config.max_instances.max(1);
+        pool.total_component_instances(n)
+            .total_core_instances(n * 4)
+            .total_memories(n * 2)
+            .total_tables(n * 4)
+            .total_stacks(n)
+            .max_memory_size(config.max_memory_bytes);
+        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&cfg).map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e}"))?;
+
+        let mut linker = Linker::<State>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("{e}"))?;
+        bindings::Plugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        let engine_hash = h.finish();
+
+        std::fs::create_dir_all(&config.cache_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create the plug-in cache {}: {e}", config.cache_dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&config.cache_dir, std::fs::Permissions::from_mode(0o700));
+        }
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.clone();
+        let ticker_stop = stop.clone();
+        std::thread::Builder::new()
+            .name("siso-plugin-epoch".into())
+            .spawn(move || {
+                while !ticker_stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| anyhow::anyhow!("cannot start the epoch ticker: {e}"))?;
+
+        Ok(Runtime {
+            inner: Arc::new(Inner { engine, linker, config, engine_hash, stats: Mutex::new(HashMap::new()), stop }),
+        })
+    }
+
+    /// Default limits.
+    pub fn default_limits(&self) -> Limits {
+        self.inner.config.limits
+    }
+
+    /// The artifact path of a component in the cache.
+    fn artifact_path(&self, digest: &str) -> PathBuf {
+        self.inner.config.cache_dir.join(format!("{digest}-{:016x}.cwasm", self.inner.engine_hash))
+    }
+
+    /// Whether a component is already compiled in the cache.
+    pub fn is_cached(&self, component: &[u8]) -> bool {
+        self.artifact_path(&crate::package::sha256_hex(component)).exists()
+    }
+
+    /// Compiles (or takes from the cache) and links a component. CPU-heavy on a cache miss:
+    /// call it off the async executor.
+    pub fn load(&self, manifest: &Manifest, component: &[u8]) -> Result<LoadedPlugin, LoadError> {
+        let digest = crate::package::sha256_hex(component);
+        let path = self.artifact_path(&digest);
+        let compiled = match load_artifact(&self.inner.engine, &path) {
+            Some(c) => c,
+            None => {
+                let c =
+                    Component::new(&self.inner.engine, component).map_err(|e| LoadError::Invalid(format!("{e}")))?;
+                store_artifact(&path, &c)?;
+                c
+            }
+        };
+        self.link(manifest, digest, &compiled)
+    }
+
+    fn link(&self, manifest: &Manifest, digest: String, component: &Component) -> Result<LoadedPlugin, LoadError> {
+        let engine = &self.inner.engine;
+        let mut versions = BTreeSet::new();
+        for (name, _) in component.component_type().exports(engine) {
+            if let Some(rest) = name.strip_prefix("siso:plugin/")
+                && let Some((_, v)) = rest.split_once('@')
+            {
+                versions.insert(v.to_string());
+            }
+        }
+        let found = match versions.len() {
+            0 => return Err(LoadError::Mismatch("the component exports no siso:plugin interface".into())),
+            1 => versions.into_iter().next().unwrap_or_default(),
+            _ => return Err(LoadError::Mismatch("the component mixes siso:plugin versions".into())),
+        };
+        if found != bindings::WIT_VERSION {
+            return Err(LoadError::Version { found, served: bindings::WIT_VERSION.into() });
+        }
+        if manifest.wit != found {
+            return Err(LoadError::Mismatch(format!(
+                "the manifest says wit {} but the component targets {found}",
+                manifest.wit
+            )));
+        }
+        let pre = self.inner.linker.instantiate_pre(component).map_err(|e| LoadError::Imports(format!("{e}")))?;
+        let plugin = LoadedPlugin {
+            manifest: manifest.clone(),
+            digest,
+            label: format!("{}@{}", manifest.id, manifest.version),
+            validate: validate::GuestIndices::new(&pre).ok(),
+            decide: decide::GuestIndices::new(&pre).ok(),
+            contribute: contribute::GuestIndices::new(&pre).ok(),
+            report: report::GuestIndices::new(&pre).ok(),
+            pre,
+        };
+        for hook in &manifest.hooks {
+            let exported = match hook.interface() {
+                "validate" => plugin.validate.is_some(),
+                "decide" => plugin.decide.is_some(),
+                "contribute" => plugin.contribute.is_some(),
+                _ => plugin.report.is_some(),
+            };
+            if !exported {
+                return Err(LoadError::Mismatch(format!(
+                    "the manifest declares {hook} but the component does not export siso:plugin/{}",
+                    hook.interface()
+                )));
+            }
+        }
+        Ok(plugin)
+    }
+
+    /// Counters per plug-in version (`id@version`).
+    pub fn stats(&self) -> BTreeMap<String, PluginStats> {
+        self.inner.stats.lock().map(|s| s.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+    }
+
+    fn fault(&self, p: &LoadedPlugin, kind: FaultKind, detail: impl Into<String>) -> Fault {
+        if let Ok(mut s) = self.inner.stats.lock() {
+            *s.entry(p.label.clone()).or_default().faults.entry(kind.code()).or_default() += 1;
+        }
+        Fault { plugin: p.label.clone(), kind, detail: detail.into() }
+    }
+
+    async fn begin(&self, p: &LoadedPlugin, env: &CallEnv, input_bytes: usize) -> Result<Call, Fault> {
+        if input_bytes > env.limits.max_input_bytes {
+            return Err(self.fault(
+                p,
+                FaultKind::InputTooLarge,
+                format!("input of {input_bytes} bytes exceeds the cap of {}", env.limits.max_input_bytes),
+            ));
+        }
+        let started = Instant::now();
+        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        let wasi = WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let ticks = u64::try_from(env.limits.timeout.as_millis() / TICK.as_millis().max(1)).unwrap_or(u64::MAX).max(1);
+        let state = State {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter { memory_bytes: env.limits.memory_bytes, memory_denied: false },
+            stderr,
+            ticks_left: ticks,
+            timed_out: false,
+            denied: None,
+            logs: 0,
+            label: Arc::from(p.label.as_str()),
+            capabilities: env.capabilities.clone(),
+            catalogue: env.catalogue.clone(),
+        };
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(env.limits.fuel).map_err(|e| self.fault(p, FaultKind::Unavailable, format!("{e}")))?;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let s = ctx.data_mut();
+            if s.ticks_left == 0 {
+                s.timed_out = true;
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            s.ticks_left -= 1;
+            Ok(UpdateDeadline::Yield(1))
+        });
+        match p.pre.instantiate_async(&mut store).await {
+            Ok(instance) => Ok(Call { store, instance, started }),
+            Err(e) => Err(self.classify(p, &store, env, started, e)),
+        }
+    }
+
+    fn classify(
+        &self,
+        p: &LoadedPlugin,
+        store: &Store<State>,
+        env: &CallEnv,
+        started: Instant,
+        e: wasmtime::Error,
+    ) -> Fault {
+        self.account(p, store, env, started);
+        let s = store.data();
+        let stderr = String::from_utf8_lossy(&s.stderr.contents()).trim().to_string();
+        let trap = e.downcast_ref::<Trap>().copied();
+        let (kind, detail) = if let Some(cap) = s.denied {
+            (FaultKind::CapabilityDenied, format!("called a host function needing {cap}, which was not granted"))
+        } else if s.timed_out || trap == Some(Trap::Interrupt) {
+            (FaultKind::Timeout, format!("ran longer than {} ms", env.limits.timeout.as_millis()))
+        } else if s.limiter.memory_denied {
+            (FaultKind::MemoryLimit, format!("tried to use more than {} MiB of memory", env.limits.memory_bytes >> 20))
+        } else if trap == Some(Trap::OutOfFuel) {
+            (FaultKind::FuelExhausted, format!("used more than {} units of fuel", env.limits.fuel))
+        } else if trap == Some(Trap::StackOverflow) {
+            (FaultKind::StackOverflow, "overflowed its stack".into())
+        } else if stderr.contains("panicked") {
+            (FaultKind::Panic, stderr.clone())
+        } else if let Some(t) = trap {
+            (FaultKind::Trap, if stderr.is_empty() { t.to_string() } else { format!("{t}: {stderr}") })
+        } else if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
+            (FaultKind::Unavailable, "no free plug-in instance slot; try again".into())
+        } else {
+            (FaultKind::Trap, format!("{e}"))
+        };
+        let detail: String = detail.chars().take(1000).collect();
+        self.fault(p, kind, detail)
+    }
+
+    fn account(&self, p: &LoadedPlugin, store: &Store<State>, env: &CallEnv, started: Instant) {
+        let fuel = env.limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        if let Ok(mut s) = self.inner.stats.lock() {
+            let e = s.entry(p.label.clone()).or_default();
+            e.invocations += 1;
+            e.nanos += u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            e.fuel += fuel;
+        }
+    }
+
+    /// Ends a call: accounts for it and turns a trap into a fault, an oversized or malformed
+    /// answer into a fault.
+    fn end<W: WireSize, T>(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+        call: Call,
+        r: wasmtime::Result<Result<W, wit::PluginError>>,
+        convert: impl FnOnce(W) -> Result<T, String>,
+    ) -> Result<Result<T, model::PluginError>, Fault> {
+        match r {
+            Err(e) => Err(self.classify(p, &call.store, env, call.started, e)),
+            Ok(r) => {
+                self.account(p, &call.store, env, call.started);
+                match r {
+                    Err(e) => Ok(Err(bindings::plugin_error(e))),
+                    Ok(w) => {
+                        let size = w.wire_size();
+                        if size > env.limits.max_output_bytes {
+                            return Err(self.fault(
+                                p,
+                                FaultKind::OutputTooLarge,
+                                format!("answer of {size} bytes exceeds the cap of {}", env.limits.max_output_bytes),
+                            ));
+                        }
+                        convert(w).map(Ok).map_err(|m| self.fault(p, FaultKind::InvalidOutput, m))
+                    }
+                }
+            }
+        }
+    }
+
+    fn missing(&self, p: &LoadedPlugin, what: &str) -> Fault {
+        Fault { plugin: p.label.clone(), kind: FaultKind::InvalidOutput, detail: format!("does not export {what}") }
+    }
+
+    /// Runs a validate hook.
+    pub async fn validate(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+        ctx: &CallContext,
+        change: &model::Change,
+    ) -> Result<Result<model::Verdict, model::PluginError>, Fault> {
+        let idx = p.validate.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/validate"))?;
+        let (c, ch) = (bindings::context(ctx), bindings::change(change));
+        let mut call = self.begin(p, env, c.wire_size() + ch.wire_size()).await?;
+        let r = match idx.load(&mut call.store, &call.instance) {
+            Ok(g) => g.call_validate(&mut call.store, &c, &ch).await,
+            Err(e) => Err(e),
+        };
+        self.end(p, env, call, r, bindings::verdict)
+    }
+
+    /// Runs the eligibility decision.
+    pub async fn eligibility(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+        ctx: &CallContext,
+        subject: &model::Subject,
+    ) -> Result<Result<model::Eligibility, model::PluginError>, Fault> {
+        let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
+        let (c, s) = (bindings::context(ctx), bindings::subject(subject));
+        let mut call = self.begin(p, env, c.wire_size() + s.wire_size()).await?;
+        let r = match idx.load(&mut call.store, &call.instance) {
+            Ok(g) => g.call_eligibility(&mut call.store, &c, &s).await,
+            Err(e) => Err(e),
+        };
+        self.end(p, env, call, r, bindings::eligibility)
+    }
+
+    /// Runs the co-payment decision.
+    pub async fn co_payment(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+        ctx: &CallContext,
+        subject: &model::Subject,
+    ) -> Result<Result<model::CoPayment, model::PluginError>, Fault> {
+        let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
+        let (c, s) = (bindings::context(ctx), bindings::subject(subject));
+        let mut call = self.begin(p, env, c.wire_size() + s.wire_size()).await?;
+        let r = match idx.load(&mut call.store, &call.instance) {
+            Ok(g) => g.call_co_payment(&mut call.store, &c, &s).await,
+            Err(e) => Err(e),
+        };
+        self.end(p, env, call, r, bindings::co_payment)
+    }
+
+    /// Evaluates eligibility of many subjects in one instantiation (bulk work).
+    pub async fn eligibility_batch(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+        ctx: &CallContext,
+        subjects: &[model::Subject],
+    ) -> Result<Vec<Result<model::Eligibility, model::PluginError>>, Fault> {
+        let subjects: Vec<wit::Subject> = subjects.iter().map(bindings::subject).collect();
+        self.eligibility_batch_wit(p, env, ctx, &subjects).await
+    }
+
+    /// [`Runtime::eligibility_batch`] on subjects already converted (benchmarks, bulk loops
+    /// that reuse their inputs).
+    pub async fn eligibility_batch_wit(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+        ctx: &CallContext,
+        subjects: &[wit::Subject],
+    ) -> Result<Vec<Result<model::Eligibility, model::PluginError>>, Fault> {
+        let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
+        let c = bindings::context(ctx);
+        let input = c.wire_size() + subjects.iter().map(WireSize::wire_size).sum::<usize>();
+        let mut call = self.begin(p, env, input).await?;
+        let r = match idx.load(&mut call.store, &call.instance) {
+            Ok(g) => g.call_eligibility_batch(&mut call.store, &c, subjects).await,
+            Err(e) => Err(e),
+        };
+        let r = r.and_then(|list| {
+            if list.len() == subjects.len() {
+                Ok(list)
+            } else {
+                Err(wasmtime::format_err!("returned {} results for {} subjects", list.len(), subjects.len()))
+            }
+        });
+        let list = match r {
+            Ok(list) => list,
+            Err(e) => {
+                let invalid = e.to_string().starts_with("returned ");
+                let f = self.classify(p, &call.store, env, call.started, e);
+                return Err(if invalid { Fault { kind: FaultKind::InvalidOutput, ..f } } else { f });
+            }
+        };
+        self.account(p, &call.store, env, call.started);
+        let size: usize = list.iter().map(|r| r.as_ref().map_or(64, WireSize::wire_size)).sum();
+        if size > env.limits.max_output_bytes.saturating_mul(subjects.len().max(1)) {
+            return Err(self.fault(p, FaultKind::OutputTooLarge, format!("answer of {size} bytes")));
+        }
+        list.into_iter()
+            .map(|r| match r {
+                Ok(d) => bindings::eligibility(d).map(Ok).map_err(|m| self.fault(p, FaultKind::InvalidOutput, m)),
+                Err(e) => Ok(Err(bindings::plugin_error(e))),
+            })
+            .collect()
+    }
+
+    /// The plug-in's settings schema as it reports it (the manifest's is authoritative).
+    pub async fn contributed_catalogue(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+    ) -> Result<Vec<(String, String, String)>, Fault> {
+        let idx = p.contribute.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/contribute"))?;
+        let mut call = self.begin(p, env, 0).await?;
+        let r = match idx.load(&mut call.store, &call.instance) {
+            Ok(g) => g.call_catalogue(&mut call.store).await.map(Ok),
+            Err(e) => Err(e),
+        };
+        self.end(p, env, call, r, |list: Vec<wit::CatalogueEntry>| {
+            Ok(list.into_iter().map(|e| (e.local_code, e.name, e.inps_code)).collect())
+        })
+        .map(|r| r.unwrap_or_default())
+    }
+
+    /// Produces a report file.
+    pub async fn report(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+        ctx: &CallContext,
+        name: &str,
+        rows: Vec<Vec<(String, String)>>,
+    ) -> Result<Result<model::ReportFile, model::PluginError>, Fault> {
+        let idx = p.report.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/report"))?;
+        let c = bindings::context(ctx);
+        let rows: Vec<Vec<report::Column>> = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|(name, value)| report::Column { name, value }).collect())
+            .collect();
+        let input = c.wire_size()
+            + rows.iter().map(|r| r.iter().map(|c| 16 + c.name.len() + c.value.len()).sum::<usize>()).sum::<usize>();
+        let mut call = self.begin(p, env, input).await?;
+        let r = match idx.load(&mut call.store, &call.instance) {
+            Ok(g) => g.call_generate(&mut call.store, &c, name, &rows).await,
+            Err(e) => Err(e),
+        };
+        self.end(p, env, call, r, bindings::report_file)
+    }
+}
+
+/// Loads a precompiled artifact from the host's own cache. Artifacts are native code: only
+/// files this host wrote (named by the component's SHA-256 and the engine's compatibility
+/// hash, in a directory created with owner-only permissions) are ever loaded; a package
+/// carries the component, never an artifact.
+#[allow(unsafe_code)]
+fn load_artifact(engine: &Engine, path: &Path) -> Option<Component> {
+    if !path.exists() {
+        return None;
+    }
+    // SAFETY: the file was produced by `Component::serialize` of this engine configuration
+    // (its name carries the engine's compatibility hash) into the host's private cache, and
+    // wasmtime checks the header's engine compatibility before using it.
+    match unsafe { Component::deserialize_file(engine, path) } {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "discarding an unusable precompiled plug-in: {e}");
+            let _ = std::fs::remove_file(path);
+            None
+        }
+    }
+}
+
+fn store_artifact(path: &Path, component: &Component) -> Result<(), LoadError> {
+    let bytes = component.serialize().map_err(|e| LoadError::Cache(format!("{e}")))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| LoadError::Cache(format!("cannot write {}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| LoadError::Cache(format!("cannot write {}: {e}", path.display())))?;
+    Ok(())
+}

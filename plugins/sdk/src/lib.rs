@@ -1,0 +1,605 @@
+//! # SISO plug-in SDK
+//!
+//! The guest side of the `siso:plugin@0.1.0` contract (see `wit/siso-plugin@0.1.0/` at the
+//! root of the repository). A plug-in is a WebAssembly component, built for `wasm32-wasip2`,
+//! that the SISO host loads in a sandbox and calls at its hooks: *validate* a change before
+//! it commits, *decide* eligibility, co-payments, priorities and scores, *contribute*
+//! catalogue entries and instruments, and *report* (rows in, a file out).
+//!
+//! The SDK hides the generated bindings. A plug-in author implements [`Plugin`] (every hook
+//! has a default, so only the hooks the plug-in declares in its manifest need a body) and
+//! registers the type once:
+//!
+//! ```
+//! use siso_plugin_sdk::{Change, Context, Issue, Plugin, PluginError, Verdict};
+//!
+//! struct MyRules;
+//!
+//! impl Plugin for MyRules {
+//!     fn validate(_ctx: &Context, change: &Change) -> Result<Verdict, PluginError> {
+//!         match change {
+//!             Change::FundsCommitted(c) if c.amount > c.available_before => {
+//!                 Ok(Verdict::veto(Issue::with_field("FUNDS_EXCEEDED", "amount", "Not enough funds left")))
+//!             }
+//!             _ => Ok(Verdict::accept()),
+//!         }
+//!     }
+//! }
+//!
+//! siso_plugin_sdk::register!(MyRules);
+//! # fn main() {}
+//! ```
+//!
+//! and builds it with `cargo build --target wasm32-wasip2 --release` (the crate must be a
+//! `cdylib`; add `rlib` too to unit-test the rules natively).
+//!
+//! ## What a plug-in sees
+//!
+//! Every record of the contract is re-exported at the crate root ([`Subject`], [`Person`],
+//! [`Isee`], [`Intervention`], …). They carry no free text about a person: a plug-in decides
+//! on codes, dates, amounts and answers. Money is always integer euro cents ([`Cents`]).
+//! The per-organisation settings arrive as JSON in [`Context::settings`]; read them with
+//! [`settings`]. The host offers logging ([`log`]) and read-only lookups ([`host`]), each
+//! checked against the capabilities the administrator granted.
+//!
+//! ## Expected failures and faults
+//!
+//! Return a [`PluginError`] for an expected failure (bad input, unsupported case, unusable
+//! settings). A panic, an endless loop or running out of memory is a *fault*: the host stops
+//! the call, reports the fault and keeps running.
+//!
+//! ## Contract version
+//!
+//! [`register!`] stamps `siso:plugin@0.1.0` ([`WIT_PACKAGE`]) into a custom section named
+//! `siso-plugin` ([`WIT_SECTION`]) of the component's core module, so the host and tools can
+//! tell which contract a component was built against.
+
+/// The bindings generated from the WIT contract. Not part of the SDK's API: use the
+/// re-exports at the crate root, [`Plugin`] and [`register!`].
+#[doc(hidden)]
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "siso:plugin/plugin",
+        path: "../../wit/siso-plugin@0.1.0",
+        pub_export_macro: true,
+        export_macro_name: "__export_siso_plugin",
+        default_bindings_module: "siso_plugin_sdk::bindings",
+        additional_derives: [PartialEq, Eq],
+    });
+}
+
+use core::cmp::Ordering;
+use core::fmt;
+
+pub use bindings::exports::siso::plugin::contribute::{InstrumentDefinition, Question};
+pub use bindings::exports::siso::plugin::decide::{CoPaymentDecision, EligibilityDecision};
+pub use bindings::exports::siso::plugin::report::{Column, ReportFile};
+pub use bindings::exports::siso::plugin::validate::{Change, Commitment, Verdict};
+pub use bindings::siso::plugin::host::Level;
+pub use bindings::siso::plugin::types::{
+    Answer, Assessment, Attainment, BenefitCharacter, Case, CaseState, CatalogueEntry, Cents, Context, Date,
+    Disbursement, Household, HouseholdMember, InpsArea, Instrument, Intervention, InterventionState, Isee, IseeKind,
+    Issue, IstatType, MeansTest, Need, Objective, OrgKind, Organisation, Person, Plan, PlanKind, PluginError, Relation,
+    Sex, Sina, Subject, Term, UserArea,
+};
+
+/// The version of the WIT contract this SDK implements.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// The WIT package (with version) this SDK implements, as stamped into every component.
+pub const WIT_PACKAGE: &str = "siso:plugin@0.1.0";
+
+/// The name of the custom section that carries [`WIT_PACKAGE`] in every component built with
+/// [`register!`].
+pub const WIT_SECTION: &str = "siso-plugin";
+
+/// The bytes [`register!`] stamps into the [`WIT_SECTION`] custom section.
+#[doc(hidden)]
+pub const WIT_STAMP: [u8; WIT_PACKAGE.len()] = {
+    let src = WIT_PACKAGE.as_bytes();
+    let mut out = [0u8; WIT_PACKAGE.len()];
+    let mut i = 0;
+    while i < src.len() {
+        out[i] = src[i];
+        i += 1;
+    }
+    out
+};
+
+/// The rules of a plug-in: one associated function per hook of the contract.
+///
+/// Every function has a default, so a plug-in implements only the hooks it declares in its
+/// manifest (`siso-plugin.toml`). The host calls only the hooks a manifest declares; the
+/// defaults accept (validate), answer [`PluginError::Unsupported`] (decide, report) or
+/// contribute nothing.
+///
+/// The functions take no `self`: a plug-in keeps no state between calls (each call may run in
+/// a fresh instance). Everything a decision may look at arrives in its arguments.
+pub trait Plugin {
+    /// Validates a change about to be committed. Vetoes stop the change (the transaction rolls
+    /// back and the operator sees the reasons); warnings let it through and are shown.
+    ///
+    /// Default: accepts every change, with no vetoes and no warnings.
+    fn validate(ctx: &Context, change: &Change) -> Result<Verdict, PluginError> {
+        let _ = (ctx, change);
+        Ok(Verdict::accept())
+    }
+
+    /// Decides whether the person is eligible for the intervention, and for how much.
+    ///
+    /// Default: [`PluginError::Unsupported`].
+    fn eligibility(ctx: &Context, subject: &Subject) -> Result<EligibilityDecision, PluginError> {
+        let _ = (ctx, subject);
+        Err(unsupported("decide.eligibility"))
+    }
+
+    /// Computes the user's monthly co-payment (*compartecipazione*).
+    ///
+    /// Default: [`PluginError::Unsupported`].
+    fn co_payment(ctx: &Context, subject: &Subject) -> Result<CoPaymentDecision, PluginError> {
+        let _ = (ctx, subject);
+        Err(unsupported("decide.co-payment"))
+    }
+
+    /// Computes the waiting-list priority: higher comes first.
+    ///
+    /// Default: [`PluginError::Unsupported`].
+    fn priority(ctx: &Context, subject: &Subject) -> Result<i32, PluginError> {
+        let _ = (ctx, subject);
+        Err(unsupported("decide.priority"))
+    }
+
+    /// Scores an assessment made with one of the plug-in's instruments (`None`: no score).
+    ///
+    /// Default: [`PluginError::Unsupported`].
+    fn assessment_score(ctx: &Context, assessment: &Assessment) -> Result<Option<i32>, PluginError> {
+        let _ = (ctx, assessment);
+        Err(unsupported("decide.assessment-score"))
+    }
+
+    /// Decides eligibility for many subjects in one call: one result per subject, in order.
+    ///
+    /// Default: calls [`Plugin::eligibility`] for each subject.
+    fn eligibility_batch(ctx: &Context, subjects: Vec<Subject>) -> Vec<Result<EligibilityDecision, PluginError>> {
+        subjects.iter().map(|subject| Self::eligibility(ctx, subject)).collect()
+    }
+
+    /// Local catalogue entries, mapped to INPS codes and ISTAT areas.
+    ///
+    /// Default: none.
+    fn catalogue() -> Vec<CatalogueEntry> {
+        Vec::new()
+    }
+
+    /// Assessment instruments with their questions.
+    ///
+    /// Default: none.
+    fn instruments() -> Vec<InstrumentDefinition> {
+        Vec::new()
+    }
+
+    /// The JSON Schema of the per-organisation settings (usually
+    /// `include_str!("../settings.schema.json")`, the file the manifest names).
+    ///
+    /// Default: `{"type":"object"}`.
+    fn settings_schema() -> String {
+        String::from(r#"{"type":"object"}"#)
+    }
+
+    /// Produces the report file `report` from its rows.
+    ///
+    /// Default: [`PluginError::Unsupported`].
+    fn generate(ctx: &Context, report: &str, rows: Vec<Vec<Column>>) -> Result<ReportFile, PluginError> {
+        let _ = (ctx, rows);
+        Err(PluginError::Unsupported(format!("report `{report}` is not produced by this plug-in")))
+    }
+}
+
+fn unsupported(hook: &str) -> PluginError {
+    PluginError::Unsupported(format!("hook `{hook}` is not implemented by this plug-in"))
+}
+
+/// Registers the type implementing [`Plugin`] as the component's exports.
+///
+/// Write it once per plug-in crate, at the top level of the crate:
+///
+/// ```
+/// struct MyRules;
+/// impl siso_plugin_sdk::Plugin for MyRules {}
+/// siso_plugin_sdk::register!(MyRules);
+/// # fn main() {}
+/// ```
+///
+/// It exports the `validate`, `decide`, `contribute` and `report` interfaces of the world
+/// `siso:plugin/plugin@0.1.0`, each delegating to `<MyRules as Plugin>`, and stamps the
+/// contract version ([`WIT_PACKAGE`]) into the custom section [`WIT_SECTION`].
+#[macro_export]
+macro_rules! register {
+    ($t:ty) => {
+        const _: () = {
+            #[allow(dead_code)]
+            struct __SisoPluginExports;
+
+            impl $crate::bindings::exports::siso::plugin::validate::Guest for __SisoPluginExports {
+                fn validate(
+                    ctx: $crate::Context,
+                    change: $crate::Change,
+                ) -> ::core::result::Result<$crate::Verdict, $crate::PluginError> {
+                    <$t as $crate::Plugin>::validate(&ctx, &change)
+                }
+            }
+
+            impl $crate::bindings::exports::siso::plugin::decide::Guest for __SisoPluginExports {
+                fn eligibility(
+                    ctx: $crate::Context,
+                    subject: $crate::Subject,
+                ) -> ::core::result::Result<$crate::EligibilityDecision, $crate::PluginError> {
+                    <$t as $crate::Plugin>::eligibility(&ctx, &subject)
+                }
+
+                fn co_payment(
+                    ctx: $crate::Context,
+                    subject: $crate::Subject,
+                ) -> ::core::result::Result<$crate::CoPaymentDecision, $crate::PluginError> {
+                    <$t as $crate::Plugin>::co_payment(&ctx, &subject)
+                }
+
+                fn priority(
+                    ctx: $crate::Context,
+                    subject: $crate::Subject,
+                ) -> ::core::result::Result<i32, $crate::PluginError> {
+                    <$t as $crate::Plugin>::priority(&ctx, &subject)
+                }
+
+                fn assessment_score(
+                    ctx: $crate::Context,
+                    assessment: $crate::Assessment,
+                ) -> ::core::result::Result<::core::option::Option<i32>, $crate::PluginError> {
+                    <$t as $crate::Plugin>::assessment_score(&ctx, &assessment)
+                }
+
+                fn eligibility_batch(
+                    ctx: $crate::Context,
+                    subjects: ::std::vec::Vec<$crate::Subject>,
+                ) -> ::std::vec::Vec<::core::result::Result<$crate::EligibilityDecision, $crate::PluginError>> {
+                    <$t as $crate::Plugin>::eligibility_batch(&ctx, subjects)
+                }
+            }
+
+            impl $crate::bindings::exports::siso::plugin::contribute::Guest for __SisoPluginExports {
+                fn catalogue() -> ::std::vec::Vec<$crate::CatalogueEntry> {
+                    <$t as $crate::Plugin>::catalogue()
+                }
+
+                fn instruments() -> ::std::vec::Vec<$crate::InstrumentDefinition> {
+                    <$t as $crate::Plugin>::instruments()
+                }
+
+                fn settings_schema() -> ::std::string::String {
+                    <$t as $crate::Plugin>::settings_schema()
+                }
+            }
+
+            impl $crate::bindings::exports::siso::plugin::report::Guest for __SisoPluginExports {
+                fn generate(
+                    ctx: $crate::Context,
+                    report: ::std::string::String,
+                    rows: ::std::vec::Vec<::std::vec::Vec<$crate::Column>>,
+                ) -> ::core::result::Result<$crate::ReportFile, $crate::PluginError> {
+                    <$t as $crate::Plugin>::generate(&ctx, &report, rows)
+                }
+            }
+
+            // The component's exports exist only in the WebAssembly build. Natively (unit
+            // tests, `cargo clippy --workspace`) the crate still type-checks the delegation
+            // above, but exports nothing: the export names (`siso:plugin/validate@0.1.0#…`)
+            // are not valid symbol names for a native shared library's version script.
+            #[cfg(target_arch = "wasm32")]
+    $crate::bindings::__export_siso_plugin!(__SisoPluginExports with_types_in $crate::bindings);
+
+            // Natively, a static keeps the delegation (and so the plug-in's own functions)
+            // alive for the dead-code lint, as the exports do in the WebAssembly build.
+            #[cfg(not(target_arch = "wasm32"))]
+            #[used]
+            static __SISO_PLUGIN_HOOKS: (
+                fn($crate::Context, $crate::Change) -> ::core::result::Result<$crate::Verdict, $crate::PluginError>,
+                fn(
+                    $crate::Context,
+                    $crate::Subject,
+                ) -> ::core::result::Result<$crate::EligibilityDecision, $crate::PluginError>,
+                fn(
+                    $crate::Context,
+                    $crate::Subject,
+                ) -> ::core::result::Result<$crate::CoPaymentDecision, $crate::PluginError>,
+                fn($crate::Context, $crate::Subject) -> ::core::result::Result<i32, $crate::PluginError>,
+                fn(
+                    $crate::Context,
+                    $crate::Assessment,
+                ) -> ::core::result::Result<::core::option::Option<i32>, $crate::PluginError>,
+                fn(
+                    $crate::Context,
+                    ::std::vec::Vec<$crate::Subject>,
+                )
+                    -> ::std::vec::Vec<::core::result::Result<$crate::EligibilityDecision, $crate::PluginError>>,
+                fn() -> ::std::vec::Vec<$crate::CatalogueEntry>,
+                fn() -> ::std::vec::Vec<$crate::InstrumentDefinition>,
+                fn() -> ::std::string::String,
+                fn(
+                    $crate::Context,
+                    ::std::string::String,
+                    ::std::vec::Vec<::std::vec::Vec<$crate::Column>>,
+                ) -> ::core::result::Result<$crate::ReportFile, $crate::PluginError>,
+            ) = (
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::validate::Guest>::validate,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::decide::Guest>::eligibility,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::decide::Guest>::co_payment,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::decide::Guest>::priority,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::decide::Guest>::assessment_score,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::decide::Guest>::eligibility_batch,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::contribute::Guest>::catalogue,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::contribute::Guest>::instruments,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::contribute::Guest>::settings_schema,
+                <__SisoPluginExports as $crate::bindings::exports::siso::plugin::report::Guest>::generate,
+            );
+
+            /// The contract version this component was built against.
+            #[cfg(target_arch = "wasm32")]
+            #[used]
+            #[unsafe(link_section = "siso-plugin")]
+            static __SISO_PLUGIN_WIT: [u8; $crate::WIT_STAMP.len()] = $crate::WIT_STAMP;
+        };
+    };
+}
+
+/// Reads the plug-in's settings for the request's organisation from [`Context::settings`].
+///
+/// The host has already checked the JSON against the plug-in's settings schema; an empty
+/// string reads as `{}`. Any deserialisation failure becomes [`PluginError::BadSettings`].
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Settings {
+///     ceiling_cents: i64,
+/// }
+///
+/// fn ceiling(ctx: &siso_plugin_sdk::Context) -> Result<i64, siso_plugin_sdk::PluginError> {
+///     Ok(siso_plugin_sdk::settings::<Settings>(ctx)?.ceiling_cents)
+/// }
+/// ```
+pub fn settings<T: serde::de::DeserializeOwned>(ctx: &Context) -> Result<T, PluginError> {
+    let json = if ctx.settings.trim().is_empty() { "{}" } else { ctx.settings.as_str() };
+    serde_json::from_str(json).map_err(|e| PluginError::BadSettings(e.to_string()))
+}
+
+/// Writes to the host's log, tagged with the plug-in's id.
+///
+/// Never log personal data. Outside a component (native unit tests) these functions must not
+/// be called: there is no host to write to.
+pub mod log {
+    use crate::Level;
+    use crate::bindings::siso::plugin::host;
+
+    /// Writes a message at the given level.
+    pub fn log(level: Level, message: &str) {
+        host::log(level, message);
+    }
+
+    /// Writes a debug message.
+    pub fn debug(message: &str) {
+        log(Level::Debug, message);
+    }
+
+    /// Writes an informational message.
+    pub fn info(message: &str) {
+        log(Level::Info, message);
+    }
+
+    /// Writes a warning.
+    pub fn warn(message: &str) {
+        log(Level::Warn, message);
+    }
+
+    /// Writes an error.
+    pub fn error(message: &str) {
+        log(Level::Error, message);
+    }
+}
+
+/// Read-only lookups the host offers. Each checks a capability the administrator granted to
+/// the plug-in (a lookup without it is a fault: the host stops the call) and stays within the
+/// request's organisation.
+///
+/// Outside a component (native unit tests) these functions must not be called.
+pub mod host {
+    use crate::CatalogueEntry;
+    use crate::bindings::siso::plugin::host;
+
+    /// A catalogue entry by INPS code, e.g. `A1.04` (capability `catalogue:read`).
+    ///
+    /// `Ok(None)` when the organisation's catalogue has no entry with that code; `Err` with
+    /// the host's explanation when the lookup failed.
+    pub fn find_catalogue_entry(inps_code: &str) -> Result<Option<CatalogueEntry>, String> {
+        host::find_catalogue_entry(inps_code)
+    }
+}
+
+impl Issue {
+    /// An issue about no particular input field.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Issue { code: code.into(), field: None, message: message.into() }
+    }
+
+    /// An issue about one input field.
+    pub fn with_field(code: impl Into<String>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Issue { code: code.into(), field: Some(field.into()), message: message.into() }
+    }
+}
+
+impl Verdict {
+    /// Lets the change through, with no vetoes and no warnings.
+    pub fn accept() -> Self {
+        Verdict { vetoes: Vec::new(), warnings: Vec::new() }
+    }
+
+    /// Stops the change with one veto.
+    pub fn veto(issue: Issue) -> Self {
+        Verdict { vetoes: vec![issue], warnings: Vec::new() }
+    }
+
+    /// Lets the change through with one warning.
+    pub fn warn(issue: Issue) -> Self {
+        Verdict { vetoes: Vec::new(), warnings: vec![issue] }
+    }
+
+    /// Adds a veto.
+    pub fn and_veto(mut self, issue: Issue) -> Self {
+        self.vetoes.push(issue);
+        self
+    }
+
+    /// Adds a warning.
+    pub fn and_warn(mut self, issue: Issue) -> Self {
+        self.warnings.push(issue);
+        self
+    }
+
+    /// True when there is no veto (the change goes through).
+    pub fn is_accepted(&self) -> bool {
+        self.vetoes.is_empty()
+    }
+}
+
+impl Default for Verdict {
+    fn default() -> Self {
+        Verdict::accept()
+    }
+}
+
+impl EligibilityDecision {
+    /// Eligible, for `amount` when the rules give one.
+    pub fn eligible(amount: Option<Cents>, reasons: Vec<Issue>) -> Self {
+        EligibilityDecision { eligible: true, reasons, amount }
+    }
+
+    /// Not eligible, for the given reasons.
+    pub fn ineligible(reasons: Vec<Issue>) -> Self {
+        EligibilityDecision { eligible: false, reasons, amount: None }
+    }
+}
+
+impl CoPaymentDecision {
+    /// A monthly co-payment, with its reasons.
+    pub fn new(monthly: Cents, reasons: Vec<Issue>) -> Self {
+        CoPaymentDecision { monthly, reasons }
+    }
+}
+
+impl Date {
+    /// A calendar date (not checked).
+    pub const fn new(year: i32, month: u8, day: u8) -> Self {
+        Date { year, month, day }
+    }
+}
+
+impl Ord for Date {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.year, self.month, self.day).cmp(&(other.year, other.month, other.day))
+    }
+}
+
+impl PartialOrd for Date {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Date {
+    /// ISO 8601: `2025-01-31`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Isee {
+    /// True when the attestation is valid on `day` (both ends included).
+    pub fn is_valid_on(&self, day: Date) -> bool {
+        self.valid_from <= day && day <= self.valid_until
+    }
+}
+
+impl Subject {
+    /// The newest ISEE attestation valid on `day` (of any kind): the one valid on `day` with
+    /// the latest `valid-from`; among equals, the first in the list (the host sends newest
+    /// first).
+    pub fn current_isee(&self, day: Date) -> Option<&Isee> {
+        self.isee.iter().filter(|isee| isee.is_valid_on(day)).fold(None, |best: Option<&Isee>, isee| match best {
+            Some(b) if b.valid_from >= isee.valid_from => Some(b),
+            _ => Some(isee),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn isee(value: Cents, from: Date, until: Date) -> Isee {
+        Isee { kind: IseeKind::Ordinary, value, dsu_year: from.year, valid_from: from, valid_until: until }
+    }
+
+    #[test]
+    fn stamp_is_the_package() {
+        assert_eq!(&WIT_STAMP, WIT_PACKAGE.as_bytes());
+        assert!(WIT_PACKAGE.ends_with(WIT_VERSION));
+    }
+
+    #[test]
+    fn dates_order_by_year_month_day() {
+        assert!(Date::new(2024, 12, 31) < Date::new(2025, 1, 1));
+        assert!(Date::new(2025, 2, 1) > Date::new(2025, 1, 31));
+        assert_eq!(Date::new(2025, 3, 4).to_string(), "2025-03-04");
+    }
+
+    #[test]
+    fn isee_validity_includes_both_ends() {
+        let a = isee(1, Date::new(2025, 1, 1), Date::new(2025, 12, 31));
+        assert!(a.is_valid_on(Date::new(2025, 1, 1)));
+        assert!(a.is_valid_on(Date::new(2025, 12, 31)));
+        assert!(!a.is_valid_on(Date::new(2026, 1, 1)));
+    }
+
+    #[test]
+    fn settings_read_json_and_report_bad_settings() {
+        #[derive(serde::Deserialize)]
+        struct S {
+            n: i64,
+        }
+        let mut ctx = Context {
+            organisation: Organisation {
+                id: 1,
+                kind: OrgKind::Comune,
+                name: String::from("Test"),
+                istat_code: None,
+                cadastral_code: None,
+                ancestors: Vec::new(),
+            },
+            today: Date::new(2025, 1, 1),
+            settings: String::from(r#"{"n": 3}"#),
+        };
+        assert_eq!(settings::<S>(&ctx).map(|s| s.n), Ok(3));
+        ctx.settings = String::from(r#"{"n": "x"}"#);
+        assert!(matches!(settings::<S>(&ctx), Err(PluginError::BadSettings(_))));
+        ctx.settings = String::new();
+        assert!(matches!(settings::<S>(&ctx), Err(PluginError::BadSettings(_))));
+    }
+
+    #[test]
+    fn verdict_helpers() {
+        assert!(Verdict::accept().is_accepted());
+        assert!(Verdict::warn(Issue::new("W", "w")).is_accepted());
+        let v = Verdict::veto(Issue::with_field("V", "amount", "v"));
+        assert!(!v.is_accepted());
+        assert_eq!(v.vetoes[0].field.as_deref(), Some("amount"));
+    }
+}

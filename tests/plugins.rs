@@ -1,0 +1,459 @@
+//! Plug-ins end to end: real components built by the test suite, signed, installed over
+//! GraphQL into a running server, run in the lifecycle's transactions; faults contained,
+//! quarantine, upgrades without restart, refused packages, two processes on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::plugins::{b64, built, key, package, stranger, trusted};
+use common::{Db, Server, s};
+use serde_json::{Value, json};
+
+const ADMIN: &str = "plugins.umbria";
+const OP: &str = "op.perugia";
+
+const OPEN_CASE: &str = r#"mutation($p: ID!, $o: ID!) { openCase(input: { personId: $p, orgUnitId: $o, area: "elderly", openedOn: "2026-11-20" }) { case { id } errors { code field message plugin } } }"#;
+
+const INSTALL: &str = r#"mutation($p: String!) { installPlugin(package: $p) { plugin { id version loaded quarantined } errors { code field message } } }"#;
+
+const ENABLE: &str = r#"mutation($i: EnablePluginInput!) { enablePlugin(input: $i) { plugin { id enablements { orgUnitId settings capabilities failurePolicy } } errors { code field message } } }"#;
+
+const PLUGINS: &str = r#"{ plugins { id version loaded quarantined quarantineReason stats { invocations faults } enablements { orgUnitId settings } } }"#;
+
+/// Ids the tests work with, all in Perugia (Regione Umbria).
+struct Ids {
+    umbria: String,
+    office: String,
+    person: String,
+    case: String,
+    means_tested_entry: String,
+}
+
+async fn ids(server: &Server) -> Ids {
+    let d = server
+        .data(OP, r#"{ orgUnits { id name } catalogue { id localCode meansTest } cases(filter: { states: ["open"] }) { edges { node { id person { id } orgUnit { name } } } } }"#, json!({}))
+        .await;
+    let unit =
+        |name: &str| d["orgUnits"].as_array().unwrap().iter().find(|u| u["name"] == name).map(|u| s(&u["id"])).unwrap();
+    let case = d["cases"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["orgUnit"]["name"] == "Perugia - Segretariato sociale")
+        .unwrap();
+    let entry = d["catalogue"].as_array().unwrap().iter().find(|e| e["meansTest"] == "isee").unwrap();
+    Ids {
+        umbria: unit("Regione Umbria"),
+        office: unit("Perugia - Segretariato sociale"),
+        person: s(&case["node"]["person"]["id"]),
+        case: s(&case["node"]["id"]),
+        means_tested_entry: s(&entry["id"]),
+    }
+}
+
+async fn install(server: &Server, pkg: &[u8]) -> Value {
+    server.data(ADMIN, INSTALL, json!({ "p": b64(pkg) })).await["installPlugin"].clone()
+}
+
+async fn enable(server: &Server, plugin: &str, org: &str, settings: Value, caps: &[&str], fail_open: bool) {
+    let d = server
+        .data(
+            ADMIN,
+            ENABLE,
+            json!({ "i": { "plugin": plugin, "orgUnitId": org, "settings": settings.to_string(), "capabilities": caps, "failOpen": fail_open } }),
+        )
+        .await;
+    assert_eq!(d["enablePlugin"]["errors"], json!([]), "{d}");
+}
+
+async fn open_case(server: &Server, ids: &Ids) -> Value {
+    server.data(OP, OPEN_CASE, json!({ "p": ids.person, "o": ids.office })).await["openCase"].clone()
+}
+
+/// Runs `mutation` and a read at the same time; the read must be served while the plug-in
+/// runs. Returns the mutation's payload.
+async fn while_serving(server: &Server, ids: &Ids) -> Value {
+    let (payload, read) = tokio::join!(open_case(server, ids), async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        server.gql(Some(OP), "{ me { username } }", json!({})).await
+    });
+    assert_eq!(read["data"]["me"]["username"], OP, "a read was not served while a plug-in ran: {read}");
+    payload
+}
+
+async fn result_rows(server: &Server, record_kind: &str) -> Vec<(String, String, String, String)> {
+    use sea_orm::ConnectionTrait;
+    let db = server.db().await;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT plugin_key, plugin_version, outcome, reasons FROM plugin_results WHERE record_kind = '{record_kind}' ORDER BY id"),
+        ))
+        .await
+        .unwrap();
+    db.close().await.ok();
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get_by_index::<String>(0).unwrap(),
+                r.try_get_by_index::<String>(1).unwrap(),
+                r.try_get_by_index::<String>(2).unwrap(),
+                r.try_get_by_index::<String>(3).unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn metrics(server: &Server) -> String {
+    server.http().get(format!("{}/metrics", server.url)).send().await.unwrap().text().await.unwrap()
+}
+
+fn env<'a>(trusted: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![("SISO__PLUGINS__TRUSTED", trusted)];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_is_contained_named_and_rolled_back() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    // Fuel high enough that an endless loop meets the deadline first; quarantine out of the way.
+    let server = Server::start_with(
+        Db::Sqlite,
+        &env(&t, &[("SISO__PLUGINS__FUEL", "100000000000"), ("SISO__PLUGINS__QUARANTINE_AFTER", "1000")]),
+    )
+    .await;
+    let ids = ids(&server).await;
+    let i = install(&server, &package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()))).await;
+    assert_eq!(i["errors"], json!([]), "{i}");
+    assert_eq!(i["plugin"]["version"], "1.0.0");
+
+    // A well-behaved call: the case opens and the plug-in's verdict is stored with its version.
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
+    let ok = open_case(&server, &ids).await;
+    assert_eq!(ok["errors"], json!([]), "{ok}");
+    let rows = result_rows(&server, "case").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str(), rows[0].2.as_str()), ("test.faulty", "1.0.0", "accepted"));
+
+    for (mode, kind) in [
+        ("loop", "TIMEOUT"),
+        ("oom", "MEMORY_LIMIT"),
+        ("stack", "STACK_OVERFLOW"),
+        ("trap", "TRAP"),
+        ("panic", "PANIC"),
+        ("oversized", "OUTPUT_TOO_LARGE"),
+        ("invalid", "INVALID_OUTPUT"),
+        ("ungranted", "CAPABILITY_DENIED"),
+    ] {
+        enable(&server, "test.faulty", &ids.umbria, json!({ "mode": mode }), &[], false).await;
+        let before = server.fingerprint().await;
+        let started = Instant::now();
+        let p = while_serving(&server, &ids).await;
+        let errors = p["errors"].as_array().unwrap();
+        assert_eq!(p["case"], Value::Null, "{mode}: {p}");
+        assert_eq!(errors.len(), 1, "{mode}: {p}");
+        assert_eq!(errors[0]["code"], "PLUGIN_FAULT", "{mode}: {p}");
+        assert_eq!(errors[0]["plugin"], "test.faulty@1.0.0", "{mode}: {p}");
+        assert!(errors[0]["message"].as_str().unwrap().contains(kind), "{mode}: expected {kind} in {p}");
+        assert_eq!(server.fingerprint().await, before, "{mode}: the database changed");
+        assert!(started.elapsed() < Duration::from_secs(10), "{mode}: took {:?}", started.elapsed());
+    }
+    // The panic's own message reached the host's fault report (the metrics count it).
+    let m = metrics(&server).await;
+    for kind in [
+        "TIMEOUT",
+        "MEMORY_LIMIT",
+        "STACK_OVERFLOW",
+        "TRAP",
+        "PANIC",
+        "OUTPUT_TOO_LARGE",
+        "INVALID_OUTPUT",
+        "CAPABILITY_DENIED",
+    ] {
+        assert!(
+            m.contains(&format!("siso_plugin_faults_total{{plugin=\"test.faulty@1.0.0\",kind=\"{kind}\"}} 1")),
+            "{kind} not in metrics:\n{m}"
+        );
+    }
+
+    // Fuel: the same loop, stopped by fuel when the plug-in's fuel is lowered.
+    let d = server
+        .data(
+            ADMIN,
+            r#"mutation { setPluginLimits(plugin: "test.faulty", fuel: 1000000) { plugin { id } errors { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["setPluginLimits"]["errors"], json!([]), "{d}");
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "loop" }), &[], false).await;
+    let p = open_case(&server, &ids).await;
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("FUEL_EXHAUSTED"), "{p}");
+
+    // Granted, the same host call works.
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "granted" }), &["catalogue:read"], false).await;
+    let p = open_case(&server, &ids).await;
+    assert_eq!(p["errors"], json!([]), "{p}");
+    let rows = result_rows(&server, "case").await;
+    let last = rows.last().unwrap();
+    assert_eq!(last.2, "warned");
+    assert!(last.3.contains("FOUND"), "{last:?}");
+
+    // Fail open: a faulting plug-in is skipped and the change goes through.
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "trap" }), &[], true).await;
+    let p = open_case(&server, &ids).await;
+    assert_eq!(p["errors"], json!([]), "{p}");
+
+    // After it all, the server still serves.
+    let me = server.gql(Some(OP), "{ me { username } }", json!({})).await;
+    assert_eq!(me["data"]["me"]["username"], OP);
+    let health = server.http().get(format!("{}/health", server.url)).send().await.unwrap();
+    assert!(health.status().is_success());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_faults_quarantine_the_plugin() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let server = Server::start_with(Db::Sqlite, &env(&t, &[("SISO__PLUGINS__QUARANTINE_AFTER", "2")])).await;
+    let ids = ids(&server).await;
+    let i = install(&server, &package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()))).await;
+    assert_eq!(i["errors"], json!([]), "{i}");
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "trap" }), &[], false).await;
+    for _ in 0..2 {
+        let p = open_case(&server, &ids).await;
+        assert_eq!(p["errors"][0]["code"], "PLUGIN_FAULT", "{p}");
+    }
+    // Quarantined: skipped by its failure policy (fail closed), without running it.
+    let before = server.fingerprint().await;
+    let p = open_case(&server, &ids).await;
+    assert_eq!(p["errors"][0]["code"], "PLUGIN_QUARANTINED", "{p}");
+    assert_eq!(p["errors"][0]["plugin"], "test.faulty@1.0.0", "{p}");
+    // The quarantine is recorded by a task of its own; wait for it, then nothing else changed.
+    let start = Instant::now();
+    let listed = loop {
+        let d = server.data(ADMIN, PLUGINS, json!({})).await;
+        if d["plugins"][0]["quarantined"] == true || start.elapsed() > Duration::from_secs(5) {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(listed["plugins"][0]["quarantined"], true, "{listed}");
+    assert!(listed["plugins"][0]["quarantineReason"].as_str().unwrap().contains("TRAP"), "{listed}");
+    assert_eq!(listed["plugins"][0]["stats"]["invocations"], 2, "{listed}");
+    let after = server.fingerprint().await;
+    let differing: Vec<&str> = before.iter().zip(&after).filter(|(a, b)| a != b).map(|(a, _)| a.0.as_str()).collect();
+    assert!(differing.iter().all(|t| *t == "plugins" || *t == "plugin_registry_state"), "{differing:?}");
+    assert!(metrics(&server).await.contains("siso_plugin_quarantined{plugin=\"test.faulty@1.0.0\"} 1"));
+
+    // Released and fixed, it serves again.
+    let d = server
+        .data(
+            ADMIN,
+            r#"mutation { releasePlugin(plugin: "test.faulty") { plugin { quarantined } errors { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["releasePlugin"]["plugin"]["quarantined"], false, "{d}");
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
+    let p = open_case(&server, &ids).await;
+    assert_eq!(p["errors"], json!([]), "{p}");
+    server.stop().await;
+}
+
+async fn vetoes_and_decisions(server: &Server) {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let ids = ids(server).await;
+    let i = install(server, &package("plugins/template/siso-plugin.toml", &b.template, Some(&key()))).await;
+    assert_eq!(i["errors"], json!([]), "{i}");
+    let settings = json!({
+        "isee_ceiling_cents": 1_000_000,
+        "co_payment_bands": [{ "up_to_cents": 500_000, "monthly_cents": 0 }, { "up_to_cents": null, "monthly_cents": 2_500 }]
+    });
+    enable(server, "it.siso.template", &ids.umbria, settings, &[], false).await;
+    // Settings are checked against the plug-in's schema.
+    let bad = server
+        .data(ADMIN, ENABLE, json!({ "i": { "plugin": "it.siso.template", "orgUnitId": ids.umbria, "settings": "{\"isee_ceiling_cents\": \"lots\"}" } }))
+        .await;
+    assert_eq!(bad["enablePlugin"]["errors"][0]["code"], "INVALID_SETTINGS", "{bad}");
+
+    // An ISEE of 12,000 € is above the 10,000 € ceiling.
+    let d = server
+        .data(OP, r#"mutation($p: ID!) { recordIsee(input: { personId: $p, kind: "ordinary", dsuProtocol: "INPS-ISEE-2026-T1", dsuYear: 2026, dsuDate: "2026-11-01", value: "12000", validFrom: "2026-11-01", validUntil: "2026-12-31" }) { errors { code } } }"#, json!({ "p": ids.person }))
+        .await;
+    assert_eq!(d["recordIsee"]["errors"], json!([]), "{d}");
+
+    // Requesting runs the decide hooks: eligibility and co-payment, stored with id and version.
+    let d = server
+        .data(OP, r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "1200", startsOn: "2026-12-01" }) { intervention { id coPaymentMonthly pluginResults { plugin version hook outcome amount reasons { code } } } errors { code } } }"#, json!({ "c": ids.case, "e": ids.means_tested_entry }))
+        .await;
+    let p = &d["requestIntervention"];
+    assert_eq!(p["errors"], json!([]), "{d}");
+    let results = p["intervention"]["pluginResults"].as_array().unwrap();
+    let eligibility = results.iter().find(|r| r["hook"] == "decide.eligibility").expect("eligibility stored");
+    assert_eq!(eligibility["plugin"], "it.siso.template");
+    assert_eq!(eligibility["version"], "0.1.0");
+    assert_eq!(eligibility["outcome"], "not_eligible", "{d}");
+    let co_payment = results.iter().find(|r| r["hook"] == "decide.co-payment").expect("co-payment stored");
+    assert_eq!(co_payment["amount"], "25.00", "{d}");
+    assert_eq!(p["intervention"]["coPaymentMonthly"], "25.00", "{d}");
+    let intervention = s(&p["intervention"]["id"]);
+
+    // Authorising is vetoed with the plug-in's reason; nothing is written.
+    let before = server.fingerprint().await;
+    let v = server
+        .data("amm.perugia", r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "1200") { intervention { id } errors { code field message plugin } } }"#, json!({ "i": intervention }))
+        .await;
+    let errors = &v["authoriseIntervention"]["errors"];
+    assert_eq!(errors[0]["code"], "ISEE_ABOVE_CEILING", "{v}");
+    assert_eq!(errors[0]["plugin"], "it.siso.template@0.1.0", "{v}");
+    assert_eq!(v["authoriseIntervention"]["intervention"], Value::Null);
+    assert_eq!(server.fingerprint().await, before, "a vetoed authorisation wrote something");
+
+    // Only plug-ins enabled for the record's organisation run: a Roma case is not checked.
+    let d = server
+        .data("op.roma1", r#"{ cases(filter: { states: ["open"] }) { edges { node { id } } } }"#, json!({}))
+        .await;
+    assert!(!d["cases"]["edges"].as_array().unwrap().is_empty());
+    let rows_before = result_rows(server, "intervention").await.len();
+    let d = server
+        .data("op.roma1", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "100", startsOn: "2026-12-01" }) { intervention { pluginResults { plugin } } errors { code } } }"#, json!({ "c": s(&d["cases"]["edges"][0]["node"]["id"]), "e": ids.means_tested_entry }))
+        .await;
+    assert_eq!(d["requestIntervention"]["errors"], json!([]), "{d}");
+    assert_eq!(d["requestIntervention"]["intervention"]["pluginResults"], json!([]), "{d}");
+    assert_eq!(result_rows(server, "intervention").await.len(), rows_before);
+}
+
+mod vetoes_and_decisions {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let t = trusted();
+        let server = Server::start_with(Db::Sqlite, &env(&t, &[])).await;
+        vetoes_and_decisions(&server).await;
+        server.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let t = trusted();
+        let server = Server::start_with(Db::Postgres, &env(&t, &[])).await;
+        vetoes_and_decisions(&server).await;
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrades_take_over_without_a_restart() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let server = Server::start_with(Db::Sqlite, &env(&t, &[])).await;
+    let ids = ids(&server).await;
+    let v1 = package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()));
+    assert_eq!(install(&server, &v1).await["errors"], json!([]));
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
+    assert_eq!(open_case(&server, &ids).await["errors"], json!([]));
+
+    let v2 = package("plugins/testing/faulty/siso-plugin.v2.toml", &b.faulty_v2, Some(&key()));
+    let i = install(&server, &v2).await;
+    assert_eq!(i["errors"], json!([]), "{i}");
+    assert_eq!(i["plugin"]["version"], "2.0.0");
+    // The enablement and its settings carry over; the next call runs version 2.
+    assert_eq!(open_case(&server, &ids).await["errors"], json!([]));
+    let rows = result_rows(&server, "case").await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].1.as_str(), rows[0].2.as_str()), ("1.0.0", "accepted"));
+    assert_eq!((rows[1].1.as_str(), rows[1].2.as_str()), ("2.0.0", "warned"));
+    assert!(rows[1].3.contains("TEST_V2"));
+
+    // Installing the same or an older version again is refused and changes nothing.
+    let before = server.fingerprint().await;
+    assert_eq!(install(&server, &v2).await["errors"][0]["code"], "VERSION_EXISTS");
+    assert_eq!(install(&server, &v1).await["errors"][0]["code"], "VERSION_EXISTS");
+    let older = common::plugins::package_as("plugins/testing/faulty/siso-plugin.toml", "1.5.0", &b.faulty, &key());
+    assert_eq!(install(&server, &older).await["errors"][0]["code"], "DOWNGRADE");
+    assert_eq!(server.fingerprint().await, before);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_altered_untrusted_and_unauthorised_installs_are_refused() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let server = Server::start_with(Db::Sqlite, &env(&t, &[])).await;
+    let manifest = "plugins/testing/faulty/siso-plugin.toml";
+    let before = server.fingerprint().await;
+
+    let unsigned = package(manifest, &b.faulty, None);
+    let e = install(&server, &unsigned).await;
+    assert_eq!(e["errors"][0]["code"], "UNTRUSTED_PACKAGE", "{e}");
+    assert!(e["errors"][0]["message"].as_str().unwrap().contains("not signed"), "{e}");
+
+    let e = install(&server, &package(manifest, &b.faulty, Some(&stranger()))).await;
+    assert_eq!(e["errors"][0]["code"], "UNTRUSTED_PACKAGE", "{e}");
+
+    let mut altered = package(manifest, &b.faulty, Some(&key()));
+    let at = altered.len() / 2; // inside the component
+    altered[at] ^= 0x20;
+    let e = install(&server, &altered).await;
+    assert_eq!(e["errors"][0]["code"], "UNTRUSTED_PACKAGE", "{e}");
+    assert!(e["errors"][0]["message"].as_str().unwrap().contains("altered"), "{e}");
+
+    let e = install(&server, b"not a package").await;
+    assert_eq!(e["errors"][0]["code"], "INVALID_PACKAGE", "{e}");
+
+    // Installing is a permission of its own: a social worker may not.
+    let v = server.gql(Some(OP), INSTALL, json!({ "p": b64(&package(manifest, &b.faulty, Some(&key()))) })).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN", "{v}");
+    let v = server.gql(Some(OP), PLUGINS, json!({})).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN", "{v}");
+
+    assert_eq!(server.fingerprint().await, before);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_postgres_sees_installs_enables_and_upgrades_within_two_seconds() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let a = Server::start_with(Db::Postgres, &env(&t, &[])).await;
+    let second = Server::attach(&a, &env(&t, &[])).await;
+    let ids = ids(&a).await;
+
+    async fn seen_by(server: &Server, check: impl Fn(&Value) -> bool) -> Duration {
+        let start = Instant::now();
+        loop {
+            let d = server.data(ADMIN, PLUGINS, json!({})).await;
+            if check(&d["plugins"]) {
+                return start.elapsed();
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "never seen: {d}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    let v1 = package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()));
+    assert_eq!(install(&a, &v1).await["errors"], json!([]));
+    let took = seen_by(&second, |p| p[0]["version"] == "1.0.0" && p[0]["loaded"] == true).await;
+    assert!(took < Duration::from_secs(2), "install seen after {took:?}");
+
+    enable(&a, "test.faulty", &ids.umbria, json!({ "mode": "veto" }), &[], false).await;
+    let took = seen_by(&second, |p| p[0]["enablements"].as_array().is_some_and(|e| !e.is_empty())).await;
+    assert!(took < Duration::from_secs(2), "enable seen after {took:?}");
+    // ... and enforced there: the second process vetoes a case in Perugia.
+    let p = open_case(&second, &ids).await;
+    assert_eq!(p["errors"][0]["code"], "TEST_VETO", "{p}");
+
+    let v2 = package("plugins/testing/faulty/siso-plugin.v2.toml", &b.faulty_v2, Some(&key()));
+    assert_eq!(install(&a, &v2).await["errors"], json!([]));
+    let took = seen_by(&second, |p| p[0]["version"] == "2.0.0").await;
+    assert!(took < Duration::from_secs(2), "upgrade seen after {took:?}");
+
+    second.stop().await;
+    a.stop().await;
+}
