@@ -75,3 +75,70 @@ fn components_carry_the_sdk_stamp() {
         assert!(siso_plugins::inspect::sdk_stamp(&bytes).as_deref() == Some("siso:plugin@0.1.0"), "{}", wasm.display());
     }
 }
+
+/// The authors' and administrators' command line, as docs/plugins.md describes it: keygen,
+/// sign, inspect, install (refused until the key is trusted), enable, list.
+#[test]
+fn the_command_line_signs_installs_and_enables_a_plugin() {
+    let b = built();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_siso");
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let siso = |args: &[&str], trusted: &str| {
+        std::process::Command::new(bin)
+            .args(args)
+            .env("SISO__DATABASE__URL", &db)
+            .env("SISO__LOG__FILTER", "warn")
+            .env("SISO__PLUGINS__TRUSTED", trusted)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    ok(siso(&["seed-demo"], ""));
+    ok(siso(&["plugin", "keygen", "--out", "publisher.key"], ""));
+    let public = std::fs::read_to_string(dir.path().join("publisher.key.pub")).unwrap();
+    let manifest = root().join("plugins/template/siso-plugin.toml");
+    let out = ok(siso(
+        &[
+            "plugin",
+            "sign",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--component",
+            b.template.to_str().unwrap(),
+            "--key",
+            "publisher.key",
+            "--out",
+            "template.sisoplugin",
+        ],
+        "",
+    ));
+    assert!(out.contains("it.siso.template 0.1.0 signed"), "{out}");
+    let out = ok(siso(&["plugin", "inspect", "template.sisoplugin"], ""));
+    assert!(out.contains("sdk stamp: siso:plugin@0.1.0"), "{out}");
+    assert!(out.contains(&format!("signed by: {}", public.trim())), "{out}");
+
+    // Not trusted yet: refused.
+    let refused = siso(&["plugin", "install", "template.sisoplugin"], "");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not trusted"), "{refused:?}");
+
+    let trusted = format!("SISO project={}", public.trim());
+    let out = ok(siso(&["plugin", "install", "template.sisoplugin"], &trusted));
+    assert!(out.contains("it.siso.template installed 0.1.0"), "{out}");
+    let bad = siso(
+        &["plugin", "enable", "it.siso.template", "--org", "1", "--settings", "{\"isee_ceiling_cents\": -1}"],
+        &trusted,
+    );
+    assert!(!bad.status.success(), "settings against the schema");
+    ok(siso(
+        &["plugin", "enable", "it.siso.template", "--org", "1", "--settings", "{\"isee_ceiling_cents\": 100}"],
+        &trusted,
+    ));
+    let out = ok(siso(&["plugin", "list"], &trusted));
+    assert!(out.contains("it.siso.template 0.1.0 [loaded] enabled for units [1]"), "{out}");
+}

@@ -131,13 +131,17 @@ async fn every_fault_is_contained_named_and_rolled_back() {
     assert_eq!(i["errors"], json!([]), "{i}");
     assert_eq!(i["plugin"]["version"], "1.0.0");
 
-    // A well-behaved call: the case opens and the plug-in's verdict is stored with its version.
+    // A well-behaved call: the case opens; a warning is stored with the plug-in's id and version.
     enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
     let ok = open_case(&server, &ids).await;
     assert_eq!(ok["errors"], json!([]), "{ok}");
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "warn" }), &[], false).await;
+    let warned = open_case(&server, &ids).await;
+    assert_eq!(warned["errors"], json!([]), "{warned}");
     let rows = result_rows(&server, "case").await;
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str(), rows[0].2.as_str()), ("test.faulty", "1.0.0", "accepted"));
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str(), rows[0].2.as_str()), ("test.faulty", "1.0.0", "warned"));
+    assert!(rows[0].3.contains("TEST_WARNING"), "{rows:?}");
 
     for (mode, kind) in [
         ("loop", "TIMEOUT"),
@@ -356,8 +360,9 @@ async fn upgrades_take_over_without_a_restart() {
     let ids = ids(&server).await;
     let v1 = package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()));
     assert_eq!(install(&server, &v1).await["errors"], json!([]));
-    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "warn" }), &[], false).await;
     assert_eq!(open_case(&server, &ids).await["errors"], json!([]));
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
 
     let v2 = package("plugins/testing/faulty/siso-plugin.v2.toml", &b.faulty_v2, Some(&key()));
     let i = install(&server, &v2).await;
@@ -367,7 +372,8 @@ async fn upgrades_take_over_without_a_restart() {
     assert_eq!(open_case(&server, &ids).await["errors"], json!([]));
     let rows = result_rows(&server, "case").await;
     assert_eq!(rows.len(), 2);
-    assert_eq!((rows[0].1.as_str(), rows[0].2.as_str()), ("1.0.0", "accepted"));
+    assert_eq!((rows[0].1.as_str(), rows[0].2.as_str()), ("1.0.0", "warned"));
+    assert!(!rows[0].3.contains("TEST_V2"));
     assert_eq!((rows[1].1.as_str(), rows[1].2.as_str()), ("2.0.0", "warned"));
     assert!(rows[1].3.contains("TEST_V2"));
 

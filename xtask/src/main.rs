@@ -44,13 +44,34 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
     run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]))
 }
 
+/// Where plug-in components are built: a target directory of their own (as the test
+/// harness does), so their build never waits for the host's.
+fn plugin_target_dir() -> PathBuf {
+    let base = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target"));
+    base.join("siso-plugins")
+}
+
+/// Builds the example plug-in for wasm32-wasip2 and returns its component.
+fn build_example_plugin() -> anyhow::Result<PathBuf> {
+    let target = plugin_target_dir();
+    run(cargo()
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path", "plugins/template/Cargo.toml"])
+        .arg("--target-dir")
+        .arg(&target)
+        .args(["--config", "profile.release.debug=false", "--config", "profile.release.strip=\"debuginfo\""])
+        .args(["--config", "profile.release.lto=true", "--config", "profile.release.codegen-units=1"]))?;
+    Ok(target.join("wasm32-wasip2/release/siso_plugin_template.wasm"))
+}
+
 fn demo() -> anyhow::Result<()> {
     ensure_wasm_target()?;
+    let plugin = build_example_plugin()?;
     run(cargo().args(["build", "--release", "-p", "siso"]))?;
     let listen = std::env::var("SISO__SERVER__LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
     eprintln!("xtask: demo server on http://{listen}/graphql (GraphiQL), data in data/demo.db");
     run(cargo()
-        .args(["run", "--release", "-p", "siso", "--", "demo"])
+        .args(["run", "--release", "-p", "siso", "--", "demo", "--plugin-component"])
+        .arg(&plugin)
         .env("SISO__DATABASE__URL", "sqlite://data/demo.db"))
 }
 

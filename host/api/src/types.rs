@@ -856,7 +856,7 @@ pub struct PluginResultNode {
     pub version: String,
     /// The hook (`decide.eligibility`, `validate.intervention-authorised`...).
     pub hook: String,
-    /// `accepted`, `warned`, `eligible`, `not_eligible` or `co_payment`.
+    /// `warned`, `eligible`, `not_eligible` or `co_payment`.
     pub outcome: String,
     /// The amount decided (eligibility amount, monthly co-payment).
     pub amount: Option<Euro>,

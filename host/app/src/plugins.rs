@@ -151,7 +151,7 @@ pub struct Outcome {
     pub version: String,
     /// The hook.
     pub hook: Hook,
-    /// `accepted`, `warned`, `eligible`, `not_eligible`, `co_payment`.
+    /// `warned`, `eligible`, `not_eligible`, `co_payment`.
     pub outcome: &'static str,
     /// An amount, when the outcome has one.
     pub amount: Option<siso_domain::money::Money>,
@@ -481,16 +481,20 @@ impl Plugins {
                     if !v.vetoes.is_empty() {
                         return Err(AppError::Vetoed { plugin: label, issues: v.vetoes });
                     }
-                    let m = t.active.plugin.manifest();
-                    let outcome = if v.warnings.is_empty() { "accepted" } else { "warned" };
-                    out.push(Outcome {
-                        plugin: m.id.clone(),
-                        version: m.version.clone(),
-                        hook,
-                        outcome,
-                        amount: None,
-                        reasons: v.warnings,
-                    });
+                    // Warnings are stored with the record; a plain acceptance is only counted
+                    // (metrics): a row per plug-in per change would multiply the writes of
+                    // every mutation for no information.
+                    if !v.warnings.is_empty() {
+                        let m = t.active.plugin.manifest();
+                        out.push(Outcome {
+                            plugin: m.id.clone(),
+                            version: m.version.clone(),
+                            hook,
+                            outcome: "warned",
+                            amount: None,
+                            reasons: v.warnings,
+                        });
+                    }
                 }
                 Ok(Err(e)) => {
                     self.succeeded(t);

@@ -61,6 +61,7 @@ pub fn build_component_with(crate_dir: impl AsRef<Path>, features: &[&str]) -> a
         .arg(&target)
         // Components carry no debug info: smaller, and faster to compile at install.
         .args(["--config", "profile.release.debug=false", "--config", "profile.release.strip=\"debuginfo\""])
+        .args(["--config", "profile.release.lto=true", "--config", "profile.release.codegen-units=1"])
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
     if !features.is_empty() {

@@ -113,7 +113,7 @@ impl PluginsConfig {
     /// The application's plug-in configuration.
     pub fn to_app(&self) -> anyhow::Result<siso_app::plugins::PluginConfig> {
         let mut trusted = Vec::new();
-        for t in &self.trusted {
+        for t in self.trusted.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
             // A base64 ed25519 key is 44 characters (it ends with `=`): the key is the tail.
             let split = t.len().checked_sub(45).filter(|&i| t.is_char_boundary(i) && t.as_bytes()[i] == b'=');
             let Some(i) = split else {

@@ -108,6 +108,17 @@ impl Plugin for TemplateRules {
         eligibility_decision(&settings, &subject.intervention, subject.current_isee(ctx.today))
     }
 
+    /// Bulk evaluation: the settings are read once for the whole batch.
+    fn eligibility_batch(ctx: &Context, subjects: Vec<Subject>) -> Vec<Result<EligibilityDecision, PluginError>> {
+        match read_settings(ctx) {
+            Ok(settings) => subjects
+                .iter()
+                .map(|s| eligibility_decision(&settings, &s.intervention, s.current_isee(ctx.today)))
+                .collect(),
+            Err(e) => subjects.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+
     fn co_payment(ctx: &Context, subject: &Subject) -> Result<CoPaymentDecision, PluginError> {
         let settings = read_settings(ctx)?;
         co_payment_decision(&settings, &subject.intervention, subject.current_isee(ctx.today))

@@ -91,7 +91,7 @@ pub struct ResultRow {
     pub plugin_key: String,
     /// Its version.
     pub plugin_version: String,
-    /// `accepted`, `warned`, `eligible`, `not_eligible`, `co_payment`.
+    /// `warned`, `eligible`, `not_eligible`, `co_payment`.
     pub outcome: String,
     /// An amount, when the result has one.
     pub amount_cents: Option<i64>,
