@@ -145,6 +145,7 @@ async fn every_fault_is_contained_named_and_rolled_back() {
 
     for (mode, kind) in [
         ("loop", "TIMEOUT"),
+        ("sleep", "TIMEOUT"),
         ("oom", "MEMORY_LIMIT"),
         ("stack", "STACK_OVERFLOW"),
         ("trap", "TRAP"),
@@ -168,19 +169,19 @@ async fn every_fault_is_contained_named_and_rolled_back() {
     }
     // The panic's own message reached the host's fault report (the metrics count it).
     let m = metrics(&server).await;
-    for kind in [
-        "TIMEOUT",
-        "MEMORY_LIMIT",
-        "STACK_OVERFLOW",
-        "TRAP",
-        "PANIC",
-        "OUTPUT_TOO_LARGE",
-        "INVALID_OUTPUT",
-        "CAPABILITY_DENIED",
+    for (kind, n) in [
+        ("TIMEOUT", 2),
+        ("MEMORY_LIMIT", 1),
+        ("STACK_OVERFLOW", 1),
+        ("TRAP", 1),
+        ("PANIC", 1),
+        ("OUTPUT_TOO_LARGE", 1),
+        ("INVALID_OUTPUT", 1),
+        ("CAPABILITY_DENIED", 1),
     ] {
         assert!(
-            m.contains(&format!("siso_plugin_faults_total{{plugin=\"test.faulty@1.0.0\",kind=\"{kind}\"}} 1")),
-            "{kind} not in metrics:\n{m}"
+            m.contains(&format!("siso_plugin_faults_total{{plugin=\"test.faulty@1.0.0\",kind=\"{kind}\"}} {n}")),
+            "{kind} not {n} in metrics:\n{m}"
         );
     }
 
@@ -377,8 +378,18 @@ async fn upgrades_take_over_without_a_restart() {
     assert_eq!((rows[1].1.as_str(), rows[1].2.as_str()), ("2.0.0", "warned"));
     assert!(rows[1].3.contains("TEST_V2"));
 
-    // Installing the same or an older version again is refused and changes nothing.
+    // Installing the same or an older version again is refused and changes nothing; so is a
+    // newer version from another publisher (it would take over the enablements and grants).
     let before = server.fingerprint().await;
+    let mut m = siso_plugins::package::AuthorManifest::load(
+        &common::plugins::root().join("plugins/testing/faulty/siso-plugin.v2.toml"),
+    )
+    .unwrap();
+    m.version = "3.0.0".into();
+    m.publisher = "SISO project".into();
+    let mut hijack = siso_plugins::Package::new(m, std::fs::read(&b.faulty_v2).unwrap()).unwrap();
+    hijack.sign(&key());
+    assert_eq!(install(&server, &hijack.to_bytes()).await["errors"][0]["code"], "PUBLISHER_MISMATCH");
     assert_eq!(install(&server, &v2).await["errors"][0]["code"], "VERSION_EXISTS");
     assert_eq!(install(&server, &v1).await["errors"][0]["code"], "VERSION_EXISTS");
     let older = common::plugins::package_as("plugins/testing/faulty/siso-plugin.toml", "1.5.0", &b.faulty, &key());

@@ -108,6 +108,8 @@ pub struct Active {
     pub plugin_id: i64,
     /// Version row id.
     pub version_id: i64,
+    /// The package digest pinned at install.
+    pub digest: String,
     /// The loaded component.
     pub plugin: Arc<LoadedPlugin>,
     /// Its limits.
@@ -125,6 +127,21 @@ pub struct Snapshot {
     pub active: Vec<Arc<Active>>,
     /// Plug-ins that could not be loaded (key, reason).
     pub broken: Vec<(String, String)>,
+    /// Where those are enabled, with the hooks they declare: a rule that cannot run is not
+    /// skipped silently, its failure policy applies.
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// An enabled plug-in that could not be loaded in this process.
+#[derive(Debug, Clone)]
+pub struct Unavailable {
+    /// `id@version`.
+    pub label: String,
+    /// Hooks its manifest declares (empty when even the manifest is unreadable: then every
+    /// hook counts).
+    pub hooks: BTreeSet<Hook>,
+    /// Where it is enabled.
+    pub enablements: Vec<Enablement>,
 }
 
 /// A plug-in to run for one record.
@@ -239,23 +256,54 @@ impl Plugins {
         let old = self.snapshot();
         let mut active = Vec::new();
         let mut broken = Vec::new();
+        let mut unavailable = Vec::new();
         let mut quarantined = HashMap::new();
         for row in rows {
             if let Some(reason) = &row.quarantine_reason {
                 quarantined.insert(row.id, reason.clone());
             }
             let Some(version_id) = row.current_version_id else { continue };
-            let plugin = match old.active.iter().find(|a| a.version_id == version_id) {
+            let row_enablements: Vec<Enablement> = enablements
+                .iter()
+                .filter(|e| e.plugin_id == row.id)
+                .map(|e| Enablement {
+                    org_unit_id: e.org_unit_id,
+                    settings: e.settings.clone(),
+                    capabilities: e.capabilities.iter().filter_map(|c| Capability::parse(c)).collect(),
+                    policy: FailurePolicy::parse(&e.failure_policy).unwrap_or(FailurePolicy::FailClosed),
+                })
+                .collect();
+            let head = repo::version_by_id(&self.store, version_id).await?;
+            let digest = head.as_ref().map(|h| h.digest.clone()).unwrap_or_default();
+            let reused = old.active.iter().find(|a| a.version_id == version_id && a.digest == digest);
+            let plugin = match reused {
                 Some(a) => a.plugin.clone(),
                 None => match self.load_version(version_id).await {
                     Ok(p) => Arc::new(p),
                     Err(e) => {
                         tracing::error!(plugin = %row.key, "plug-in not loaded: {e}");
+                        let hooks = head
+                            .as_ref()
+                            .and_then(|h| serde_json::from_str::<Manifest>(&h.manifest).ok())
+                            .map(|m| m.hooks)
+                            .unwrap_or_default();
+                        let version = head.as_ref().map(|h| h.version.clone()).unwrap_or_default();
+                        unavailable.push(Unavailable {
+                            label: format!("{}@{version}", row.key),
+                            hooks,
+                            enablements: row_enablements,
+                        });
                         broken.push((row.key.clone(), e.to_string()));
                         continue;
                     }
                 },
             };
+            if !old.active.iter().any(|a| a.plugin_id == row.id && a.version_id == version_id) {
+                // A new version starts with a clean record.
+                if let Ok(mut s) = self.streaks.lock() {
+                    s.remove(&row.id);
+                }
+            }
             let mut limits = self.config.limits;
             if let Some(ms) = row.timeout_ms.and_then(|v| u64::try_from(v).ok()) {
                 limits.timeout = Duration::from_millis(ms);
@@ -266,22 +314,24 @@ impl Plugins {
             if let Some(m) = row.memory_mib.and_then(|v| usize::try_from(v).ok()) {
                 limits.memory_bytes = m << 20;
             }
-            let enablements = enablements
-                .iter()
-                .filter(|e| e.plugin_id == row.id)
-                .map(|e| Enablement {
-                    org_unit_id: e.org_unit_id,
-                    settings: e.settings.clone(),
-                    capabilities: e.capabilities.iter().filter_map(|c| Capability::parse(c)).collect(),
-                    policy: FailurePolicy::parse(&e.failure_policy).unwrap_or(FailurePolicy::FailClosed),
+            // Grants never exceed what the version in service asks for.
+            let asked = &plugin.manifest().capabilities;
+            let enablements = row_enablements
+                .into_iter()
+                .map(|mut e| {
+                    e.capabilities.retain(|c| asked.contains(c));
+                    e
                 })
                 .collect();
-            active.push(Arc::new(Active { plugin_id: row.id, version_id, plugin, limits, enablements }));
+            active.push(Arc::new(Active { plugin_id: row.id, version_id, digest, plugin, limits, enablements }));
         }
         if let Ok(mut q) = self.quarantined.lock() {
             *q = quarantined;
         }
-        let next = Arc::new(Snapshot { generation, active, broken });
+        let next = Arc::new(Snapshot { generation, active, broken, unavailable });
+        if let Ok(mut o) = self.orgs.lock() {
+            o.clear();
+        }
         if let Ok(mut s) = self.snapshot.write() {
             *s = next;
         }
@@ -353,10 +403,23 @@ impl Plugins {
     /// when no plug-in implements the hook.
     pub async fn targets(&self, c: &impl Conn, org: OrgUnitId, hook: Hook) -> AppResult<Vec<Target>> {
         let snap = self.snapshot();
-        if !snap.active.iter().any(|a| a.plugin.implements(hook) && !a.enablements.is_empty()) {
+        let unavailable = snap.unavailable.iter().any(|u| u.hooks.is_empty() || u.hooks.contains(&hook));
+        if !unavailable && !snap.active.iter().any(|a| a.plugin.implements(hook) && !a.enablements.is_empty()) {
             return Ok(Vec::new());
         }
         let path = self.org_path(c, org).await?;
+        let units: Vec<OrgUnitId> = std::iter::once(path.unit.id).chain(path.ancestors.iter().copied()).collect();
+        for u in snap.unavailable.iter().filter(|u| u.hooks.is_empty() || u.hooks.contains(&hook)) {
+            let nearest = units.iter().find_map(|id| u.enablements.iter().find(|e| e.org_unit_id == *id));
+            if let Some(e) = nearest
+                && e.policy == FailurePolicy::FailClosed
+            {
+                return Err(AppError::PluginRefused {
+                    plugin: u.label.clone(),
+                    message: "the plug-in could not be loaded on this server".into(),
+                });
+            }
+        }
         let today = self.clock.today();
         let mut out = Vec::new();
         for a in snap.active.iter().filter(|a| a.plugin.implements(hook)) {
@@ -411,6 +474,8 @@ impl Plugins {
     /// Counts a fault; at the threshold the plug-in is quarantined here at once and in the
     /// registry by a task of its own (the faulting transaction is rolled back).
     fn faulted(&self, t: &Target, fault: &Fault) {
+        // The fault's detail (a panic message, the guest's stderr) may quote the data it was
+        // given: it goes to the client that caused it, not to the log.
         tracing::warn!(plugin = %fault.plugin, kind = fault.kind.code(), "plug-in fault");
         if !fault.kind.is_plugins_fault() {
             return;
@@ -427,7 +492,7 @@ impl Plugins {
         if streak < self.config.quarantine_after {
             return;
         }
-        let reason = format!("{streak} consecutive faults, the last: {fault}");
+        let reason = format!("{streak} consecutive faults, the last: {}", fault.kind.code());
         let newly = self
             .quarantined
             .lock()
@@ -458,7 +523,12 @@ impl Plugins {
         match t.enablement.policy {
             FailurePolicy::FailClosed => Err(err),
             FailurePolicy::FailOpen => {
-                tracing::warn!(plugin = t.active.plugin.label(), "plug-in skipped (fail open): {err}");
+                let kind = match &err {
+                    AppError::PluginFault(f) => f.kind.code(),
+                    AppError::PluginQuarantined { .. } => "QUARANTINED",
+                    _ => "ERROR",
+                };
+                tracing::warn!(plugin = t.active.plugin.label(), kind, "plug-in skipped (fail open)");
                 Ok(())
             }
         }
@@ -632,7 +702,36 @@ impl Plugins {
                 format!("{} {} is already installed", manifest.id, manifest.version),
             ));
         }
-        if let Some(current) = versions.iter().find(|v| Some(v.id) == plugin.current_version_id)
+        let current = versions.iter().find(|v| Some(v.id) == plugin.current_version_id);
+        if let Some(current) = current
+            && current.publisher != manifest.publisher
+        {
+            return Err(user(
+                "PUBLISHER_MISMATCH",
+                "package",
+                format!(
+                    "{} is published by {:?}; a package from {:?} cannot replace it",
+                    manifest.id, current.publisher, manifest.publisher
+                ),
+            ));
+        }
+        if current.is_some() {
+            // An upgrade keeps the enablements: their settings must suit the new schema.
+            for e in repo::enablements(&tx).await?.iter().filter(|e| e.plugin_id == plugin.id) {
+                let settings: serde_json::Value = serde_json::from_str(&e.settings).unwrap_or_default();
+                if let Err(why) = manifest.check_settings(&settings) {
+                    return Err(user(
+                        "INCOMPATIBLE_SETTINGS",
+                        "package",
+                        format!(
+                            "the settings of unit {} do not suit version {}: {why}",
+                            e.org_unit_id.0, manifest.version
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(current) = current
             && semver::Version::parse(&current.version).is_ok_and(|c| c >= manifest.semver())
         {
             return Err(user(

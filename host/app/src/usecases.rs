@@ -1211,15 +1211,16 @@ impl App {
         check(actor, Action::ManageBudget, line.org_unit_id)?;
         let committed = budget::commit(line.amount, line.committed, amount)?;
         let targets = self.plugins.targets(tx, line.org_unit_id, Hook::FundsCommitted).await?;
-        if !targets.is_empty() {
+        let outcomes = if targets.is_empty() {
+            Vec::new()
+        } else {
             let change = Change::FundsCommitted {
                 funding_line_id: line_id,
                 amount,
                 available_before: line.amount.checked_sub(line.committed).unwrap_or(Money::ZERO),
             };
-            let outcomes = self.plugins.validate(tx, &targets, &change).await?;
-            self.plugins.record(tx, "funding_line", line_id.0, &outcomes).await?;
-        }
+            self.plugins.validate(tx, &targets, &change).await?
+        };
         budget_repo::set_committed(tx, line_id, committed).await?;
         let k = Commitment {
             id: CommitmentId(0),
@@ -1231,6 +1232,8 @@ impl App {
             description,
             created_by: actor.operator_id,
         };
-        Ok(budget_repo::insert_commitment(tx, &k, self.clock().now()).await?)
+        let k = budget_repo::insert_commitment(tx, &k, self.clock().now()).await?;
+        self.plugins.record(tx, "commitment", k.id.0, &outcomes).await?;
+        Ok(k)
     }
 }

@@ -279,14 +279,17 @@ impl host_api::Host for State {
         if self.logs > 50 {
             return Ok(());
         }
+        // A plug-in's text is not trusted to be free of personal data: it goes to the debug
+        // level of its own target (`siso_plugin_guest`), off unless an operator turns it on.
         let message: String = message.chars().take(500).collect();
         let plugin = &*self.label;
-        match level {
-            host_api::Level::Debug => tracing::debug!(plugin, "{message}"),
-            host_api::Level::Info => tracing::info!(plugin, "{message}"),
-            host_api::Level::Warn => tracing::warn!(plugin, "{message}"),
-            host_api::Level::Error => tracing::error!(plugin, "{message}"),
-        }
+        let level = match level {
+            host_api::Level::Debug => "debug",
+            host_api::Level::Info => "info",
+            host_api::Level::Warn => "warn",
+            host_api::Level::Error => "error",
+        };
+        tracing::debug!(target: "siso_plugin_guest", plugin, level, "{message}");
         Ok(())
     }
 
@@ -373,11 +376,7 @@ impl Runtime {
 
         std::fs::create_dir_all(&config.cache_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the plug-in cache {}: {e}", config.cache_dir.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&config.cache_dir, std::fs::Permissions::from_mode(0o700));
-        }
+        check_cache_dir(&config.cache_dir)?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.clone();
@@ -619,6 +618,26 @@ impl Runtime {
         }
     }
 
+    /// Bounds a whole call by wall-clock time. The epoch deadline stops guest code that runs;
+    /// this also stops a guest blocked in the host (a WASI sleep or poll burns no fuel and
+    /// runs no guest code). Dropping the call drops its store.
+    async fn guarded<T>(
+        &self,
+        p: &LoadedPlugin,
+        env: &CallEnv,
+        call: impl std::future::Future<Output = Result<T, Fault>>,
+    ) -> Result<T, Fault> {
+        let limit = env.limits.timeout + Duration::from_millis(20);
+        match tokio::time::timeout(limit, call).await {
+            Ok(r) => r,
+            Err(_) => Err(self.fault(
+                p,
+                FaultKind::Timeout,
+                format!("did not return within {} ms (blocked in the host)", env.limits.timeout.as_millis()),
+            )),
+        }
+    }
+
     fn missing(&self, p: &LoadedPlugin, what: &str) -> Fault {
         Fault { plugin: p.label.clone(), kind: FaultKind::InvalidOutput, detail: format!("does not export {what}") }
     }
@@ -633,12 +652,15 @@ impl Runtime {
     ) -> Result<Result<model::Verdict, model::PluginError>, Fault> {
         let idx = p.validate.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/validate"))?;
         let (c, ch) = (bindings::context(ctx), bindings::change(change));
-        let mut call = self.begin(p, env, c.wire_size() + ch.wire_size()).await?;
-        let r = match idx.load(&mut call.store, &call.instance) {
-            Ok(g) => g.call_validate(&mut call.store, &c, &ch).await,
-            Err(e) => Err(e),
-        };
-        self.end(p, env, call, r, bindings::verdict)
+        self.guarded(p, env, async {
+            let mut call = self.begin(p, env, c.wire_size() + ch.wire_size()).await?;
+            let r = match idx.load(&mut call.store, &call.instance) {
+                Ok(g) => g.call_validate(&mut call.store, &c, &ch).await,
+                Err(e) => Err(e),
+            };
+            self.end(p, env, call, r, bindings::verdict)
+        })
+        .await
     }
 
     /// Runs the eligibility decision.
@@ -651,12 +673,15 @@ impl Runtime {
     ) -> Result<Result<model::Eligibility, model::PluginError>, Fault> {
         let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
         let (c, s) = (bindings::context(ctx), bindings::subject(subject));
-        let mut call = self.begin(p, env, c.wire_size() + s.wire_size()).await?;
-        let r = match idx.load(&mut call.store, &call.instance) {
-            Ok(g) => g.call_eligibility(&mut call.store, &c, &s).await,
-            Err(e) => Err(e),
-        };
-        self.end(p, env, call, r, bindings::eligibility)
+        self.guarded(p, env, async {
+            let mut call = self.begin(p, env, c.wire_size() + s.wire_size()).await?;
+            let r = match idx.load(&mut call.store, &call.instance) {
+                Ok(g) => g.call_eligibility(&mut call.store, &c, &s).await,
+                Err(e) => Err(e),
+            };
+            self.end(p, env, call, r, bindings::eligibility)
+        })
+        .await
     }
 
     /// Runs the co-payment decision.
@@ -669,12 +694,15 @@ impl Runtime {
     ) -> Result<Result<model::CoPayment, model::PluginError>, Fault> {
         let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
         let (c, s) = (bindings::context(ctx), bindings::subject(subject));
-        let mut call = self.begin(p, env, c.wire_size() + s.wire_size()).await?;
-        let r = match idx.load(&mut call.store, &call.instance) {
-            Ok(g) => g.call_co_payment(&mut call.store, &c, &s).await,
-            Err(e) => Err(e),
-        };
-        self.end(p, env, call, r, bindings::co_payment)
+        self.guarded(p, env, async {
+            let mut call = self.begin(p, env, c.wire_size() + s.wire_size()).await?;
+            let r = match idx.load(&mut call.store, &call.instance) {
+                Ok(g) => g.call_co_payment(&mut call.store, &c, &s).await,
+                Err(e) => Err(e),
+            };
+            self.end(p, env, call, r, bindings::co_payment)
+        })
+        .await
     }
 
     /// Evaluates eligibility of many subjects in one instantiation (bulk work).
@@ -701,37 +729,40 @@ impl Runtime {
         let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
         let c = bindings::context(ctx);
         let input = c.wire_size() + subjects.iter().map(WireSize::wire_size).sum::<usize>();
-        let mut call = self.begin(p, env, input).await?;
-        let r = match idx.load(&mut call.store, &call.instance) {
-            Ok(g) => g.call_eligibility_batch(&mut call.store, &c, subjects).await,
-            Err(e) => Err(e),
-        };
-        let r = r.and_then(|list| {
-            if list.len() == subjects.len() {
-                Ok(list)
-            } else {
-                Err(wasmtime::format_err!("returned {} results for {} subjects", list.len(), subjects.len()))
+        self.guarded(p, env, async {
+            let mut call = self.begin(p, env, input).await?;
+            let r = match idx.load(&mut call.store, &call.instance) {
+                Ok(g) => g.call_eligibility_batch(&mut call.store, &c, subjects).await,
+                Err(e) => Err(e),
+            };
+            let r = r.and_then(|list| {
+                if list.len() == subjects.len() {
+                    Ok(list)
+                } else {
+                    Err(wasmtime::format_err!("returned {} results for {} subjects", list.len(), subjects.len()))
+                }
+            });
+            let list = match r {
+                Ok(list) => list,
+                Err(e) => {
+                    let invalid = e.to_string().starts_with("returned ");
+                    let f = self.classify(p, &call.store, env, call.started, e);
+                    return Err(if invalid { Fault { kind: FaultKind::InvalidOutput, ..f } } else { f });
+                }
+            };
+            self.account(p, &call.store, env, call.started);
+            let size: usize = list.iter().map(|r| r.as_ref().map_or(64, WireSize::wire_size)).sum();
+            if size > env.limits.max_output_bytes.saturating_mul(subjects.len().max(1)) {
+                return Err(self.fault(p, FaultKind::OutputTooLarge, format!("answer of {size} bytes")));
             }
-        });
-        let list = match r {
-            Ok(list) => list,
-            Err(e) => {
-                let invalid = e.to_string().starts_with("returned ");
-                let f = self.classify(p, &call.store, env, call.started, e);
-                return Err(if invalid { Fault { kind: FaultKind::InvalidOutput, ..f } } else { f });
-            }
-        };
-        self.account(p, &call.store, env, call.started);
-        let size: usize = list.iter().map(|r| r.as_ref().map_or(64, WireSize::wire_size)).sum();
-        if size > env.limits.max_output_bytes.saturating_mul(subjects.len().max(1)) {
-            return Err(self.fault(p, FaultKind::OutputTooLarge, format!("answer of {size} bytes")));
-        }
-        list.into_iter()
-            .map(|r| match r {
-                Ok(d) => bindings::eligibility(d).map(Ok).map_err(|m| self.fault(p, FaultKind::InvalidOutput, m)),
-                Err(e) => Ok(Err(bindings::plugin_error(e))),
-            })
-            .collect()
+            list.into_iter()
+                .map(|r| match r {
+                    Ok(d) => bindings::eligibility(d).map(Ok).map_err(|m| self.fault(p, FaultKind::InvalidOutput, m)),
+                    Err(e) => Ok(Err(bindings::plugin_error(e))),
+                })
+                .collect()
+        })
+        .await
     }
 
     /// The plug-in's settings schema as it reports it (the manifest's is authoritative).
@@ -741,15 +772,18 @@ impl Runtime {
         env: &CallEnv,
     ) -> Result<Vec<(String, String, String)>, Fault> {
         let idx = p.contribute.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/contribute"))?;
-        let mut call = self.begin(p, env, 0).await?;
-        let r = match idx.load(&mut call.store, &call.instance) {
-            Ok(g) => g.call_catalogue(&mut call.store).await.map(Ok),
-            Err(e) => Err(e),
-        };
-        self.end(p, env, call, r, |list: Vec<wit::CatalogueEntry>| {
-            Ok(list.into_iter().map(|e| (e.local_code, e.name, e.inps_code)).collect())
+        self.guarded(p, env, async {
+            let mut call = self.begin(p, env, 0).await?;
+            let r = match idx.load(&mut call.store, &call.instance) {
+                Ok(g) => g.call_catalogue(&mut call.store).await.map(Ok),
+                Err(e) => Err(e),
+            };
+            self.end(p, env, call, r, |list: Vec<wit::CatalogueEntry>| {
+                Ok(list.into_iter().map(|e| (e.local_code, e.name, e.inps_code)).collect())
+            })
+            .map(|r| r.unwrap_or_default())
         })
-        .map(|r| r.unwrap_or_default())
+        .await
     }
 
     /// Produces a report file.
@@ -769,12 +803,15 @@ impl Runtime {
             .collect();
         let input = c.wire_size()
             + rows.iter().map(|r| r.iter().map(|c| 16 + c.name.len() + c.value.len()).sum::<usize>()).sum::<usize>();
-        let mut call = self.begin(p, env, input).await?;
-        let r = match idx.load(&mut call.store, &call.instance) {
-            Ok(g) => g.call_generate(&mut call.store, &c, name, &rows).await,
-            Err(e) => Err(e),
-        };
-        self.end(p, env, call, r, bindings::report_file)
+        self.guarded(p, env, async {
+            let mut call = self.begin(p, env, input).await?;
+            let r = match idx.load(&mut call.store, &call.instance) {
+                Ok(g) => g.call_generate(&mut call.store, &c, name, &rows).await,
+                Err(e) => Err(e),
+            };
+            self.end(p, env, call, r, bindings::report_file)
+        })
+        .await
     }
 }
 
@@ -801,9 +838,30 @@ fn load_artifact(engine: &Engine, path: &Path) -> Option<Component> {
 }
 
 fn store_artifact(path: &Path, component: &Component) -> Result<(), LoadError> {
+    use std::io::Write as _;
     let bytes = component.serialize().map_err(|e| LoadError::Cache(format!("{e}")))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| LoadError::Cache(format!("cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| LoadError::Cache(format!("cannot write {}: {e}", path.display())))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| LoadError::Cache(format!("{e}")))?;
+    tmp.write_all(&bytes).map_err(|e| LoadError::Cache(format!("{e}")))?;
+    tmp.persist(path).map_err(|e| LoadError::Cache(format!("cannot write {}: {e}", path.display())))?;
+    Ok(())
+}
+
+/// The cache holds native code: it must be a directory of this user's that nobody else can
+/// write or read.
+fn check_cache_dir(dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| anyhow::anyhow!("cannot restrict the plug-in cache {}: {e}", dir.display()))?;
+        let meta = std::fs::metadata(dir)?;
+        let probe = tempfile::NamedTempFile::new_in(dir)
+            .map_err(|e| anyhow::anyhow!("the plug-in cache {} is not writable: {e}", dir.display()))?;
+        let me = probe.as_file().metadata()?.uid();
+        if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o077 != 0 {
+            anyhow::bail!("the plug-in cache {} must be a directory owned by this user with mode 0700", dir.display());
+        }
+    }
     Ok(())
 }

@@ -34,7 +34,7 @@ pub fn demo_publisher(manifest: &std::path::Path) -> anyhow::Result<String> {
             std::fs::create_dir_all(dir)?;
         }
         let key = siso_plugins::package::generate_key()?;
-        std::fs::write(path, siso_plugins::package::encode_secret_key(&key))?;
+        crate::plugin_cli::write_secret(path, &siso_plugins::package::encode_secret_key(&key))?;
     }
     let key = siso_plugins::package::decode_secret_key(&std::fs::read_to_string(path)?)?;
     Ok(format!("{}={}", m.publisher, siso_plugins::package::public_key(&key)))

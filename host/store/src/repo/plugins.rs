@@ -312,12 +312,17 @@ pub async fn set_quarantine(
         Some((at, r)) => (Some(at), Some(r)),
         None => (None, None),
     };
-    plugins::Entity::update_many()
+    let setting = at.is_some();
+    let mut q = plugins::Entity::update_many()
         .col_expr(plugins::Column::QuarantinedAt, Expr::value(at))
         .col_expr(plugins::Column::QuarantineReason, Expr::value(reason))
-        .filter(plugins::Column::Id.eq(plugin_id))
-        .exec(c.db())
-        .await?;
+        .filter(plugins::Column::Id.eq(plugin_id));
+    if setting {
+        // Never overwrite a quarantine (nor undo a release that raced with it: a release
+        // clears the flag, and a quarantine only lands on a plug-in not quarantined).
+        q = q.filter(plugins::Column::QuarantinedAt.is_null());
+    }
+    q.exec(c.db()).await?;
     Ok(())
 }
 

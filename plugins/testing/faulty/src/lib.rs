@@ -13,6 +13,7 @@
 //! | `warn`      | one warning `TEST_WARNING` / eligible with that reason |
 //! | `loop`      | loops forever (fuel or epoch limit) |
 //! | `oom`       | allocates 1 MiB chunks forever (memory limit) |
+//! | `sleep`     | sleeps an hour in the host (WASI clocks): only a wall-clock deadline stops it |
 //! | `stack`     | recurses forever (stack overflow) |
 //! | `trap`      | executes `unreachable` |
 //! | `panic`     | panics (a trap on `wasm32-wasip2`) |
@@ -39,6 +40,7 @@ enum Mode {
     Veto,
     Warn,
     Loop,
+    Sleep,
     Oom,
     Stack,
     Trap,
@@ -123,6 +125,11 @@ fn outcome(mode: Mode) -> Outcome {
         Mode::Veto => Outcome::Veto(vec![Issue::with_field("TEST_VETO", "amount", "vetoed by the test plug-in")]),
         Mode::Warn => Outcome::Warn(vec![Issue::new("TEST_WARNING", "a warning from the test plug-in")]),
         Mode::Loop => spin(),
+        Mode::Sleep => {
+            // Blocks in the host (WASI poll), burning no fuel and running no guest code.
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            Outcome::Ok(Vec::new())
+        }
         Mode::Oom => exhaust_memory(),
         Mode::Stack => {
             let depth = recurse(black_box(0));
@@ -217,7 +224,7 @@ mod tests {
         let schema: serde_json::Value =
             serde_json::from_str(include_str!("../settings.schema.json")).expect("schema is JSON");
         let modes = schema["properties"]["mode"]["enum"].as_array().expect("mode enum");
-        assert_eq!(modes.len(), 12);
+        assert_eq!(modes.len(), 13);
         for m in modes {
             let json = serde_json::json!({ "mode": m });
             assert!(serde_json::from_value::<Settings>(json).is_ok(), "{m}");
