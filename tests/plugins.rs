@@ -474,3 +474,37 @@ async fn a_second_process_on_postgres_sees_installs_enables_and_upgrades_within_
     second.stop().await;
     a.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nearest_enablement_applies() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let server = Server::start_with(Db::Sqlite, &env(&t, &[])).await;
+    let ids = ids(&server).await;
+    let units = server.data(OP, "{ orgUnits { id name } }", json!({})).await;
+    let unit = |name: &str| {
+        units["orgUnits"].as_array().unwrap().iter().find(|u| u["name"] == name).map(|u| s(&u["id"])).unwrap()
+    };
+    assert_eq!(
+        install(&server, &package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()))).await["errors"],
+        json!([])
+    );
+    // The Region vetoes; the Comune di Perugia, below it, overrides with its own settings.
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "veto" }), &[], false).await;
+    enable(&server, "test.faulty", &unit("Comune di Perugia"), json!({ "mode": "ok" }), &[], false).await;
+    let perugia = open_case(&server, &ids).await;
+    assert_eq!(perugia["errors"], json!([]), "{perugia}");
+    let terni = server.data(OP, OPEN_CASE, json!({ "p": ids.person, "o": unit("Terni - Servizio sociale") })).await;
+    assert_eq!(terni["openCase"]["errors"][0]["code"], "TEST_VETO", "{terni}");
+    // Disabled at the comune, the Region's settings apply there too.
+    let d = server
+        .data(
+            ADMIN,
+            r#"mutation($o: ID!) { disablePlugin(plugin: "test.faulty", orgUnitId: $o) { errors { code } } }"#,
+            json!({ "o": unit("Comune di Perugia") }),
+        )
+        .await;
+    assert_eq!(d["disablePlugin"]["errors"], json!([]), "{d}");
+    assert_eq!(open_case(&server, &ids).await["errors"][0]["code"], "TEST_VETO");
+    server.stop().await;
+}
