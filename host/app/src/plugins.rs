@@ -13,14 +13,15 @@ use std::time::Duration;
 use siso_domain::DomainError;
 use siso_domain::clock::Clock;
 use siso_domain::ids::OrgUnitId;
+use siso_domain::money::Money;
 use siso_domain::org::OrgUnit;
-use siso_plugins::model::{CallContext, Change, Issue, Subject};
+use siso_plugins::model::{CallContext, Change, Issue, PluginError, Subject};
 use siso_plugins::{
     Capability, Fault, Hook, Limits, LoadedPlugin, Manifest, Package, Runtime, RuntimeConfig, TrustedKey,
 };
-use siso_store::Store;
-use siso_store::repo::plugins::{self as repo, EnablementRow, NewVersion, ResultRow};
+use siso_store::repo::plugins::{self as repo, EnablementRow, NewVersion, ResultRow, VersionRow};
 use siso_store::repo::{Conn, catalogue as catalogue_repo, org as org_repo};
+use siso_store::{Store, Tx};
 
 use crate::authz::{Action, check};
 use crate::error::{AppError, AppResult};
@@ -101,6 +102,17 @@ pub struct Enablement {
     pub policy: FailurePolicy,
 }
 
+impl Enablement {
+    fn from_row(e: &EnablementRow) -> Enablement {
+        Enablement {
+            org_unit_id: e.org_unit_id,
+            settings: e.settings.clone(),
+            capabilities: e.capabilities.iter().filter_map(|c| Capability::parse(c)).collect(),
+            policy: FailurePolicy::parse(&e.failure_policy).unwrap_or(FailurePolicy::FailClosed),
+        }
+    }
+}
+
 /// A plug-in version in service.
 #[derive(Debug)]
 pub struct Active {
@@ -174,6 +186,23 @@ pub struct Outcome {
     pub amount: Option<siso_domain::money::Money>,
     /// Reasons or warnings.
     pub reasons: Vec<Issue>,
+}
+
+/// What became of one hook call, after the failure policy.
+enum Answer<T> {
+    /// The plug-in answered.
+    Given(T),
+    /// It could not decide (its own error), and its policy let the change go on.
+    Refused,
+    /// It faulted, and its policy let the change go on.
+    Faulted,
+}
+
+impl Target {
+    fn outcome(&self, hook: Hook, outcome: &'static str, amount: Option<Money>, reasons: Vec<Issue>) -> Outcome {
+        let m = self.active.plugin.manifest();
+        Outcome { plugin: m.id.clone(), version: m.version.clone(), hook, outcome, amount, reasons }
+    }
 }
 
 #[derive(Debug)]
@@ -263,22 +292,14 @@ impl Plugins {
                 quarantined.insert(row.id, reason.clone());
             }
             let Some(version_id) = row.current_version_id else { continue };
-            let row_enablements: Vec<Enablement> = enablements
-                .iter()
-                .filter(|e| e.plugin_id == row.id)
-                .map(|e| Enablement {
-                    org_unit_id: e.org_unit_id,
-                    settings: e.settings.clone(),
-                    capabilities: e.capabilities.iter().filter_map(|c| Capability::parse(c)).collect(),
-                    policy: FailurePolicy::parse(&e.failure_policy).unwrap_or(FailurePolicy::FailClosed),
-                })
-                .collect();
+            let row_enablements: Vec<Enablement> =
+                enablements.iter().filter(|e| e.plugin_id == row.id).map(Enablement::from_row).collect();
             let head = repo::version_by_id(&self.store, version_id).await?;
             let digest = head.as_ref().map(|h| h.digest.clone()).unwrap_or_default();
             let reused = old.active.iter().find(|a| a.version_id == version_id && a.digest == digest);
             let plugin = match reused {
                 Some(a) => a.plugin.clone(),
-                None => match self.load_version(version_id).await {
+                None => match self.load_version(head.as_ref()).await {
                     Ok(p) => Arc::new(p),
                     Err(e) => {
                         tracing::error!(plugin = %row.key, "plug-in not loaded: {e}");
@@ -338,9 +359,9 @@ impl Plugins {
         Ok(())
     }
 
-    async fn load_version(&self, version_id: i64) -> AppResult<LoadedPlugin> {
-        let head = repo::version_by_id(&self.store, version_id).await?.ok_or_else(|| internal("missing version"))?;
-        let component = repo::component(&self.store, version_id).await?.ok_or_else(|| internal("missing component"))?;
+    async fn load_version(&self, head: Option<&VersionRow>) -> AppResult<LoadedPlugin> {
+        let head = head.ok_or_else(|| internal("missing version"))?;
+        let component = repo::component(&self.store, head.id).await?.ok_or_else(|| internal("missing component"))?;
         if siso_plugins::package::digest_of(head.manifest.as_bytes(), &component) != head.digest {
             return Err(internal("the stored package does not match the digest pinned at install"));
         }
@@ -534,6 +555,27 @@ impl Plugins {
         }
     }
 
+    /// Counts a hook call's result and applies the failure policy to an error or a fault.
+    fn settle<T>(&self, t: &Target, r: Result<Result<T, PluginError>, Fault>) -> AppResult<Answer<T>> {
+        match r {
+            Ok(Ok(v)) => {
+                self.succeeded(t);
+                Ok(Answer::Given(v))
+            }
+            Ok(Err(e)) => {
+                self.succeeded(t);
+                let plugin = t.active.plugin.label().to_string();
+                self.on_failure(t, AppError::PluginRefused { plugin, message: e.to_string() })?;
+                Ok(Answer::Refused)
+            }
+            Err(fault) => {
+                self.faulted(t, &fault);
+                self.on_failure(t, AppError::PluginFault(fault))?;
+                Ok(Answer::Faulted)
+            }
+        }
+    }
+
     /// Runs validate hooks; a veto or (fail closed) a fault refuses the change.
     pub async fn validate(&self, c: &impl Conn, targets: &[Target], change: &Change) -> AppResult<Vec<Outcome>> {
         let hook = change.hook();
@@ -545,34 +587,17 @@ impl Plugins {
                 continue;
             }
             let env = self.env(c, t).await?;
-            match self.runtime.validate(&t.active.plugin, &env, &t.ctx, change).await {
-                Ok(Ok(v)) => {
-                    self.succeeded(t);
-                    if !v.vetoes.is_empty() {
-                        return Err(AppError::Vetoed { plugin: label, issues: v.vetoes });
-                    }
-                    // Warnings are stored with the record; a plain acceptance is only counted
-                    // (metrics): a row per plug-in per change would multiply the writes of
-                    // every mutation for no information.
-                    if !v.warnings.is_empty() {
-                        let m = t.active.plugin.manifest();
-                        out.push(Outcome {
-                            plugin: m.id.clone(),
-                            version: m.version.clone(),
-                            hook,
-                            outcome: "warned",
-                            amount: None,
-                            reasons: v.warnings,
-                        });
-                    }
+            if let Answer::Given(v) =
+                self.settle(t, self.runtime.validate(&t.active.plugin, &env, &t.ctx, change).await)?
+            {
+                if !v.vetoes.is_empty() {
+                    return Err(AppError::Vetoed { plugin: label, issues: v.vetoes });
                 }
-                Ok(Err(e)) => {
-                    self.succeeded(t);
-                    self.on_failure(t, AppError::PluginRefused { plugin: label, message: e.to_string() })?;
-                }
-                Err(fault) => {
-                    self.faulted(t, &fault);
-                    self.on_failure(t, AppError::PluginFault(fault))?;
+                // Warnings are stored with the record; a plain acceptance is only counted
+                // (metrics): a row per plug-in per change would multiply the writes of
+                // every mutation for no information.
+                if !v.warnings.is_empty() {
+                    out.push(t.outcome(hook, "warned", None, v.warnings));
                 }
             }
         }
@@ -589,54 +614,22 @@ impl Plugins {
                 continue;
             }
             let env = self.env(c, t).await?;
-            let m = t.active.plugin.manifest();
             let plugin = &t.active.plugin;
             if plugin.implements(Hook::Eligibility) {
-                match self.runtime.eligibility(plugin, &env, &t.ctx, subject).await {
-                    Ok(Ok(d)) => {
-                        self.succeeded(t);
-                        out.push(Outcome {
-                            plugin: m.id.clone(),
-                            version: m.version.clone(),
-                            hook: Hook::Eligibility,
-                            outcome: if d.eligible { "eligible" } else { "not_eligible" },
-                            amount: d.amount,
-                            reasons: d.reasons,
-                        });
+                match self.settle(t, self.runtime.eligibility(plugin, &env, &t.ctx, subject).await)? {
+                    Answer::Given(d) => {
+                        let outcome = if d.eligible { "eligible" } else { "not_eligible" };
+                        out.push(t.outcome(Hook::Eligibility, outcome, d.amount, d.reasons));
                     }
-                    Ok(Err(e)) => {
-                        self.succeeded(t);
-                        self.on_failure(t, AppError::PluginRefused { plugin: label.clone(), message: e.to_string() })?;
-                    }
-                    Err(fault) => {
-                        self.faulted(t, &fault);
-                        self.on_failure(t, AppError::PluginFault(fault))?;
-                        continue;
-                    }
+                    Answer::Refused => {}
+                    Answer::Faulted => continue,
                 }
             }
-            if plugin.implements(Hook::CoPayment) {
-                match self.runtime.co_payment(plugin, &env, &t.ctx, subject).await {
-                    Ok(Ok(d)) => {
-                        self.succeeded(t);
-                        out.push(Outcome {
-                            plugin: m.id.clone(),
-                            version: m.version.clone(),
-                            hook: Hook::CoPayment,
-                            outcome: "co_payment",
-                            amount: Some(d.monthly),
-                            reasons: d.reasons,
-                        });
-                    }
-                    Ok(Err(e)) => {
-                        self.succeeded(t);
-                        self.on_failure(t, AppError::PluginRefused { plugin: label, message: e.to_string() })?;
-                    }
-                    Err(fault) => {
-                        self.faulted(t, &fault);
-                        self.on_failure(t, AppError::PluginFault(fault))?;
-                    }
-                }
+            if plugin.implements(Hook::CoPayment)
+                && let Answer::Given(d) =
+                    self.settle(t, self.runtime.co_payment(plugin, &env, &t.ctx, subject).await)?
+            {
+                out.push(t.outcome(Hook::CoPayment, "co_payment", Some(d.monthly), d.reasons));
             }
         }
         Ok(out)
@@ -665,6 +658,15 @@ impl Plugins {
     /// Stored results about a record (the caller has authorised the record).
     pub async fn results(&self, kind: &str, id: i64) -> AppResult<Vec<ResultRow>> {
         Ok(repo::results_of(&self.store, kind, &[id]).await?)
+    }
+
+    /// Ends an administration change: tells other processes, logs who did it, commits and
+    /// reloads this process's set.
+    async fn publish(&self, tx: Tx, actor: &Actor, action: &str, plugin_id: i64) -> AppResult<()> {
+        repo::bump_generation(&tx).await?;
+        audit::record(&tx, self.clock.as_ref(), actor, action, "plugin", plugin_id, None).await?;
+        tx.commit().await?;
+        self.reload().await
     }
 
     // ---- administration ------------------------------------------------------------------
@@ -757,10 +759,7 @@ impl Plugins {
         )
         .await?;
         repo::set_current(&tx, plugin.id, version_id).await?;
-        repo::bump_generation(&tx).await?;
-        audit::record(&tx, self.clock.as_ref(), actor, "plugin.install", "plugin", plugin.id, None).await?;
-        tx.commit().await?;
-        self.reload().await?;
+        self.publish(tx, actor, "plugin.install", plugin.id).await?;
         Ok(Installed {
             plugin_id: plugin.id,
             key: manifest.id,
@@ -814,10 +813,7 @@ impl Plugins {
             },
         )
         .await?;
-        repo::bump_generation(&tx).await?;
-        audit::record(&tx, self.clock.as_ref(), actor, "plugin.enable", "plugin", plugin.id, None).await?;
-        tx.commit().await?;
-        self.reload().await
+        self.publish(tx, actor, "plugin.enable", plugin.id).await
     }
 
     /// Disables a plug-in for a subtree.
@@ -828,10 +824,7 @@ impl Plugins {
         if !repo::disable(&tx, p.id, org).await? {
             return Err(user("NOT_ENABLED", "orgUnitId", "the plug-in is not enabled for this unit"));
         }
-        repo::bump_generation(&tx).await?;
-        audit::record(&tx, self.clock.as_ref(), actor, "plugin.disable", "plugin", p.id, None).await?;
-        tx.commit().await?;
-        self.reload().await
+        self.publish(tx, actor, "plugin.disable", p.id).await
     }
 
     /// Removes a plug-in everywhere (its stored results stay).
@@ -840,10 +833,7 @@ impl Plugins {
         let tx = self.store.begin().await?;
         let p = repo::by_key(&tx, plugin, true).await?.ok_or(AppError::not_found("plug-in", "plugin"))?;
         repo::delete(&tx, p.id).await?;
-        repo::bump_generation(&tx).await?;
-        audit::record(&tx, self.clock.as_ref(), actor, "plugin.remove", "plugin", p.id, None).await?;
-        tx.commit().await?;
-        self.reload().await
+        self.publish(tx, actor, "plugin.remove", p.id).await
     }
 
     /// Puts a quarantined plug-in back in service.
@@ -852,13 +842,10 @@ impl Plugins {
         let tx = self.store.begin().await?;
         let p = repo::by_key(&tx, plugin, true).await?.ok_or(AppError::not_found("plug-in", "plugin"))?;
         repo::set_quarantine(&tx, p.id, None).await?;
-        repo::bump_generation(&tx).await?;
-        audit::record(&tx, self.clock.as_ref(), actor, "plugin.release", "plugin", p.id, None).await?;
-        tx.commit().await?;
         if let Ok(mut s) = self.streaks.lock() {
             s.remove(&p.id);
         }
-        self.reload().await
+        self.publish(tx, actor, "plugin.release", p.id).await
     }
 
     /// Sets per-plug-in limits (`None` = the global default).
@@ -883,10 +870,7 @@ impl Plugins {
         let tx = self.store.begin().await?;
         let p = repo::by_key(&tx, plugin, true).await?.ok_or(AppError::not_found("plug-in", "plugin"))?;
         repo::set_limits(&tx, p.id, timeout_ms, fuel, memory_mib).await?;
-        repo::bump_generation(&tx).await?;
-        audit::record(&tx, self.clock.as_ref(), actor, "plugin.limits", "plugin", p.id, None).await?;
-        tx.commit().await?;
-        self.reload().await
+        self.publish(tx, actor, "plugin.limits", p.id).await
     }
 
     /// The registry, for the admin query and the CLI.
@@ -913,16 +897,7 @@ impl Plugins {
                 enablements: match active {
                     // What this process enforces.
                     Some(a) => a.enablements.clone(),
-                    None => enablements
-                        .iter()
-                        .filter(|e| e.plugin_id == p.id)
-                        .map(|e| Enablement {
-                            org_unit_id: e.org_unit_id,
-                            settings: e.settings.clone(),
-                            capabilities: e.capabilities.iter().filter_map(|c| Capability::parse(c)).collect(),
-                            policy: FailurePolicy::parse(&e.failure_policy).unwrap_or(FailurePolicy::FailClosed),
-                        })
-                        .collect(),
+                    None => enablements.iter().filter(|e| e.plugin_id == p.id).map(Enablement::from_row).collect(),
                 },
                 manifest,
                 current,
