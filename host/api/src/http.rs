@@ -163,11 +163,15 @@ fn plugin_metrics(app: &App) -> String {
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    let statements = s.app.store().sql_counter().get();
+    let counter = s.app.store().sql_counter();
+    let (statements, background) = (counter.get(), counter.background());
     let text = format!(
-        "# HELP siso_sql_statements_total SQL statements executed since start.\n\
+        "# HELP siso_sql_statements_total SQL statements executed since start for requests and commands.\n\
          # TYPE siso_sql_statements_total counter\n\
-         siso_sql_statements_total {statements}\n"
+         siso_sql_statements_total {statements}\n\
+         # HELP siso_sql_background_statements_total SQL statements executed since start by background polls.\n\
+         # TYPE siso_sql_background_statements_total counter\n\
+         siso_sql_background_statements_total {background}\n"
     );
     let text = text + &plugin_metrics(&s.app);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()

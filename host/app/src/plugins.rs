@@ -385,9 +385,9 @@ impl Plugins {
             loop {
                 tokio::time::sleep(interval).await;
                 let Some(p) = me.upgrade() else { return };
-                match repo::generation(&p.store).await {
+                match siso_store::background(repo::generation(&p.store)).await {
                     Ok(g) if g != p.snapshot().generation => {
-                        if let Err(e) = p.reload().await {
+                        if let Err(e) = siso_store::background(p.reload()).await {
                             tracing::warn!("plug-in registry reload failed: {e}");
                         }
                     }

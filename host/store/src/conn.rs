@@ -48,14 +48,30 @@ pub enum Backend {
 }
 
 /// Counts SQL statements (exported as a metric and used by tests to bound N+1 queries).
+/// Statements of background work (see [`background`]) are counted apart, so a poll that
+/// happens to run during a request never shows up in that request's figure.
 #[derive(Debug, Clone, Default)]
-pub struct SqlCounter(Arc<AtomicU64>);
+pub struct SqlCounter(Arc<AtomicU64>, Arc<AtomicU64>);
 
 impl SqlCounter {
-    /// Statements executed since start.
+    /// Statements executed since start on behalf of requests and commands.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+
+    /// Statements executed since start by background tasks (registry and policy polls).
+    pub fn background(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
+    }
+}
+
+tokio::task_local! {
+    static BACKGROUND: ();
+}
+
+/// Runs `fut` as background work: its statements count in [`SqlCounter::background`].
+pub async fn background<F: std::future::Future>(fut: F) -> F::Output {
+    BACKGROUND.scope((), fut).await
 }
 
 /// A pooled connection to the database.
@@ -140,9 +156,13 @@ impl Store {
         });
         let mut db = Database::connect(opts).await?;
         let counter = SqlCounter::default();
-        let c = counter.0.clone();
+        let (c, bg) = (counter.0.clone(), counter.1.clone());
         db.set_metric_callback(move |info| {
-            c.fetch_add(1, Ordering::Relaxed);
+            if BACKGROUND.try_with(|_| ()).is_ok() {
+                bg.fetch_add(1, Ordering::Relaxed);
+            } else {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
             // The SQL text has placeholders only: parameter values (personal data) never reach logs.
             tracing::trace!(target: "siso_store::sql", elapsed_us = info.elapsed.as_micros() as u64, sql = %info.statement.sql);
         });

@@ -14,6 +14,6 @@ pub mod generate;
 pub mod page;
 pub mod repo;
 
-pub use conn::{Backend, DbConfig, SqlCounter, Store, Tx};
+pub use conn::{Backend, DbConfig, SqlCounter, Store, Tx, background};
 pub use error::StoreError;
 pub use page::{Page, PageRequest};
