@@ -93,6 +93,9 @@ async fn concurrency(server: &Server) {
         .await;
     assert_eq!(d["intervention"]["disbursedAmount"], "1000.00");
     assert_eq!(d["intervention"]["disbursements"].as_array().unwrap().len(), 10);
+    // Concurrent writers append to the access log's hash chain without forking it.
+    let (intact, text) = server.audit(&["verify"]);
+    assert!(intact && text.contains("access log intact"), "{text}");
 }
 
 on_both!(parallel_requests_never_overspend, concurrency);

@@ -52,6 +52,7 @@ pub const TABLES: &[&str] = &[
     "placements",
     "monthly_presences",
     "audit_events",
+    "audit_chain_head",
     "plugins",
     "plugin_versions",
     "plugin_enablements",
@@ -251,6 +252,20 @@ impl Server {
         }
         db.close().await.ok();
         out
+    }
+
+    /// Runs `siso audit <args>` on this server's database: (success, stdout + stderr).
+    pub fn audit(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_siso"))
+            .arg("audit")
+            .args(args)
+            .env("SISO__DATABASE__URL", &self.db_url)
+            .env("SISO__LOG__FILTER", "warn")
+            .current_dir(self._dir.path())
+            .output()
+            .expect("run siso audit");
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
     }
 
     /// Stops the server and drops a PostgreSQL database.

@@ -1,5 +1,6 @@
 //! `siso`: the server and command-line tool.
 
+mod audit_cli;
 mod config;
 mod demo;
 mod plugin_cli;
@@ -65,6 +66,11 @@ enum Command {
     ExportSchema,
     /// Prints the effective configuration with secrets redacted.
     CheckConfig,
+    /// The access log: verify its hash chain, list who accessed a person's data.
+    Audit {
+        #[command(subcommand)]
+        command: audit_cli::AuditCommand,
+    },
     /// Plug-ins: keys and signing for authors, the registry for administrators.
     Plugin {
         #[command(subcommand)]
@@ -103,6 +109,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(cfg).await,
+        Command::Audit { command } => audit_cli::run(&cfg, command).await,
         Command::Plugin { command } => plugin_cli::run(&cfg, command, build_app(&cfg)).await,
         Command::SeedDemo { scale } => {
             let app = build_app(&cfg).await?;

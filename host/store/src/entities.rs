@@ -637,6 +637,26 @@ pub mod audit_events {
         pub record_id: Option<i64>,
         pub person_id: Option<i64>,
         pub purpose: Option<String>,
+        pub prev_hash: Option<String>,
+        pub hash: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_chain_head {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_chain_head")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub last_hash: String,
+        pub events: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,11 +1,12 @@
 //! The access log: who read or changed which person's data, and why.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sha2::{Digest, Sha256};
 use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
 
 use super::Conn;
-use crate::entities::audit_events;
+use crate::entities::{audit_chain_head, audit_events};
 use crate::error::StoreError;
 
 /// One access-log event.
@@ -31,8 +32,44 @@ pub struct AuditEvent {
     pub purpose: Option<String>,
 }
 
-/// Appends an event (in the caller's transaction).
+/// The hash before the first event of the chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hash of an event chained after `prev`: SHA-256 over the previous hash and every field,
+/// each length-prefixed so no two different events serialise alike. The time enters in whole
+/// microseconds, the precision both databases keep.
+pub fn chain_hash(prev: &str, e: &AuditEvent) -> String {
+    let mut h = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(bytes);
+    };
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    field(prev.as_bytes());
+    field(e.at.timestamp_micros().to_string().as_bytes());
+    field(opt(e.actor.map(|o| o.0)).as_bytes());
+    field(e.actor_label.as_bytes());
+    field(opt(e.org_unit_id.map(|o| o.0)).as_bytes());
+    field(e.action.as_bytes());
+    field(e.record_kind.as_bytes());
+    field(opt(e.record_id).as_bytes());
+    field(opt(e.person_id.map(|p| p.0)).as_bytes());
+    field(e.purpose.as_deref().unwrap_or("\u{0}none").as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Appends an event to the chain (in the caller's transaction, so it commits or rolls back
+/// with the change it records). The chain's head row is locked until the transaction ends.
 pub async fn append(c: &impl Conn, e: &AuditEvent) -> Result<(), StoreError> {
+    let head = audit_chain_head::Entity::find_by_id(1)
+        .lock_exclusive()
+        .one(c.db())
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("the access log's chain head is missing".into()))?;
+    let mut e = e.clone();
+    // Stored as hashed: whole microseconds.
+    e.at = DateTime::from_timestamp_micros(e.at.timestamp_micros()).unwrap_or(e.at);
+    let hash = chain_hash(&head.last_hash, &e);
     let m = audit_events::ActiveModel {
         occurred_at: Set(e.at),
         actor_operator_id: Set(e.actor.map(|o| o.0)),
@@ -43,10 +80,104 @@ pub async fn append(c: &impl Conn, e: &AuditEvent) -> Result<(), StoreError> {
         record_id: Set(e.record_id),
         person_id: Set(e.person_id.map(|p| p.0)),
         purpose: Set(e.purpose.clone()),
+        prev_hash: Set(Some(head.last_hash.clone())),
+        hash: Set(Some(hash.clone())),
         ..Default::default()
     };
     audit_events::Entity::insert(m).exec_without_returning(c.db()).await?;
+    audit_chain_head::Entity::update(audit_chain_head::ActiveModel {
+        id: Set(1),
+        last_hash: Set(hash),
+        events: Set(head.events + 1),
+    })
+    .exec(c.db())
+    .await?;
     Ok(())
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChainReport {
+    /// Events checked on the chain.
+    pub checked: u64,
+    /// Events written before the chain existed (no hash).
+    pub unchained: u64,
+    /// Every break found: the event id (or none for the head) and what is wrong.
+    pub breaks: Vec<(Option<i64>, String)>,
+}
+
+impl ChainReport {
+    /// True when the chain is intact.
+    pub fn intact(&self) -> bool {
+        self.breaks.is_empty()
+    }
+}
+
+/// Checks the whole chain, oldest first, in pages: every event's hash over its fields, every
+/// link to the event before, and the head (so events cut off the end are found too).
+pub async fn verify(c: &impl Conn) -> Result<ChainReport, StoreError> {
+    let mut report = ChainReport::default();
+    let mut prev: Option<String> = None;
+    let mut after = i64::MIN;
+    loop {
+        let rows = audit_events::Entity::find()
+            .filter(audit_events::Column::Id.gt(after))
+            .order_by_asc(audit_events::Column::Id)
+            .limit(1000)
+            .all(c.db())
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        for m in rows {
+            let (Some(stored_prev), Some(stored_hash)) = (m.prev_hash.clone(), m.hash.clone()) else {
+                if prev.is_some() {
+                    report.breaks.push((Some(m.id), "event without a hash inside the chain".into()));
+                } else {
+                    report.unchained += 1;
+                }
+                continue;
+            };
+            let expected_prev = prev.clone().unwrap_or_else(|| GENESIS.to_string());
+            if stored_prev != expected_prev {
+                report
+                    .breaks
+                    .push((Some(m.id), "does not follow the event before it (one removed or reordered)".into()));
+            }
+            let id = m.id;
+            let event = to_event(m);
+            if chain_hash(&stored_prev, &event) != stored_hash {
+                report.breaks.push((Some(id), "its fields do not match its hash (edited)".into()));
+            }
+            report.checked += 1;
+            prev = Some(stored_hash);
+        }
+    }
+    let head = audit_chain_head::Entity::find_by_id(1).one(c.db()).await?;
+    match head {
+        None => report.breaks.push((None, "the chain head is missing".into())),
+        Some(h) => {
+            if h.last_hash != prev.unwrap_or_else(|| GENESIS.to_string()) || h.events as u64 != report.checked {
+                report
+                    .breaks
+                    .push((None, "the newest events do not match the chain head (events removed from the end)".into()));
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn to_event(m: audit_events::Model) -> AuditEvent {
+    AuditEvent {
+        at: m.occurred_at,
+        actor: m.actor_operator_id.map(OperatorId),
+        actor_label: m.actor_label,
+        org_unit_id: m.org_unit_id.map(OrgUnitId),
+        action: m.action,
+        record_kind: m.record_kind,
+        record_id: m.record_id,
+        person_id: m.person_id.map(PersonId),
+        purpose: m.purpose,
+    }
 }
 
 /// Events about a person, oldest first.
@@ -56,18 +187,5 @@ pub async fn of_person(c: &impl Conn, person: PersonId) -> Result<Vec<AuditEvent
         .order_by_asc(audit_events::Column::Id)
         .all(c.db())
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| AuditEvent {
-            at: m.occurred_at,
-            actor: m.actor_operator_id.map(OperatorId),
-            actor_label: m.actor_label,
-            org_unit_id: m.org_unit_id.map(OrgUnitId),
-            action: m.action,
-            record_kind: m.record_kind,
-            record_id: m.record_id,
-            person_id: m.person_id.map(PersonId),
-            purpose: m.purpose,
-        })
-        .collect())
+    Ok(rows.into_iter().map(to_event).collect())
 }
