@@ -13,7 +13,13 @@ use anyhow::{Context, bail};
 
 fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    // The checkout this run belongs to: `cargo run` sets CARGO_MANIFEST_DIR at run time. The
+    // compile-time value would point at whichever clone first built this binary into a shared
+    // CARGO_TARGET_DIR (cargo reuses the binary across clones).
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..");
     std::env::set_current_dir(&root).context("cannot enter the workspace root")?;
     match task.as_str() {
         "demo" => demo(),
