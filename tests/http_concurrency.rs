@@ -79,7 +79,7 @@ async fn concurrency(server: &Server) {
         )
         .await;
     let tasks = (0..25).map(|_| {
-        server.gql(Some("amm.perugia"), r#"mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: "100", paidOn: "2026-07-01", periodFrom: "2026-06-01", periodTo: "2026-06-30" }) { disbursement { id } errors { code } } }"#, json!({ "i": i }))
+        server.gql(Some("pay.perugia"), r#"mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: "100", paidOn: "2026-07-01", periodFrom: "2026-06-01", periodTo: "2026-06-30" }) { disbursement { id } errors { code } } }"#, json!({ "i": i }))
     });
     let answers = futures::future::join_all(tasks).await;
     let ok = answers.iter().filter(|a| a["data"]["recordDisbursement"]["disbursement"]["id"].is_string()).count();

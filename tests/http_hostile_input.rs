@@ -59,6 +59,8 @@ async fn ids(server: &Server) -> (String, String, String, String) {
 
 async fn hostile(server: &Server) {
     let op = Some("op.perugia");
+    // Recording a payment is the paymaster's permission, not the social worker's.
+    let pay = Some("pay.perugia");
     let (office, entry, case, active) = ids(server).await;
 
     // Malformed codice fiscale (wrong check character), absurd dates.
@@ -74,26 +76,26 @@ async fn hostile(server: &Server) {
     // Negative, zero, imprecise and absurd amounts.
     let disb = r#"mutation($i: ID!, $a: Money!) { recordDisbursement(input: { interventionId: $i, amount: $a, paidOn: "2026-07-01", periodFrom: "2026-06-01", periodTo: "2026-06-30" }) { disbursement { id } errors { code field message } } }"#;
     for amount in ["-300", "0"] {
-        let v = unchanged(server, op, disb, json!({ "i": active, "a": amount })).await;
+        let v = unchanged(server, pay, disb, json!({ "i": active, "a": amount })).await;
         user_error(&v, "recordDisbursement", "INVALID_AMOUNT");
     }
     for amount in ["1.005", "99999999999999999", "1e9", "NaN"] {
-        let v = unchanged(server, op, disb, json!({ "i": active, "a": amount })).await;
+        let v = unchanged(server, pay, disb, json!({ "i": active, "a": amount })).await;
         top_level_error(&v);
     }
-    let v = unchanged(server, op, disb, json!({ "i": active, "a": 1.5 })).await;
+    let v = unchanged(server, pay, disb, json!({ "i": active, "a": 1.5 })).await;
     top_level_error(&v);
     // A whole number of euro so large that ×100 would overflow.
-    let v = unchanged(server, op, disb, json!({ "i": active, "a": 4_611_686_018_427_387_908_i64 })).await;
+    let v = unchanged(server, pay, disb, json!({ "i": active, "a": 4_611_686_018_427_387_908_i64 })).await;
     top_level_error(&v);
     // More than what is left of the authorised amount.
-    let v = unchanged(server, op, disb, json!({ "i": active, "a": "5000" })).await;
+    let v = unchanged(server, pay, disb, json!({ "i": active, "a": "5000" })).await;
     user_error(&v, "recordDisbursement", "OVER_AUTHORISED");
 
     // Unknown ids.
-    let v = unchanged(server, op, disb, json!({ "i": "987654", "a": "10" })).await;
+    let v = unchanged(server, pay, disb, json!({ "i": "987654", "a": "10" })).await;
     user_error(&v, "recordDisbursement", "NOT_FOUND");
-    let v = unchanged(server, op, disb, json!({ "i": "not-a-number", "a": "10" })).await;
+    let v = unchanged(server, pay, disb, json!({ "i": "not-a-number", "a": "10" })).await;
     user_error(&v, "recordDisbursement", "INVALID_ID");
     let v = unchanged(
         server,
@@ -107,8 +109,11 @@ async fn hostile(server: &Server) {
     assert_eq!(v["data"]["case"], Value::Null);
 
     // Forbidden state transitions.
-    let v = unchanged(server, op, r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "10") { intervention { id } errors { code field message } } }"#, json!({ "i": active })).await;
+    let v = unchanged(server, Some("amm.perugia"), r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "10") { intervention { id } errors { code field message } } }"#, json!({ "i": active })).await;
     user_error(&v, "authoriseIntervention", "INVALID_TRANSITION");
+    // A social worker may not authorise at all: a typed denial, nothing written.
+    let v = unchanged(server, op, r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "10") { intervention { id } errors { code field message } } }"#, json!({ "i": active })).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN", "{v}");
     let v = unchanged(
         server,
         op,

@@ -129,7 +129,7 @@ async fn lifecycle(server: &Server) {
     assert_eq!(ok(&d, "activateIntervention")["intervention"]["state"], "active");
     for (month, from, to) in [("03", "2026-03-01", "2026-03-31"), ("04", "2026-04-01", "2026-04-30")] {
         let d = server
-            .data(amm, r#"mutation($i: ID!, $f: NaiveDate!, $t: NaiveDate!) { recordDisbursement(input: { interventionId: $i, amount: "300", paidOn: $t, periodFrom: $f, periodTo: $t }) { disbursement { amount enteShare userShare } errors { code field message } } }"#, json!({ "i": intervention, "f": from, "t": to }))
+            .data("pay.perugia", r#"mutation($i: ID!, $f: NaiveDate!, $t: NaiveDate!) { recordDisbursement(input: { interventionId: $i, amount: "300", paidOn: $t, periodFrom: $f, periodTo: $t }) { disbursement { amount enteShare userShare } errors { code field message } } }"#, json!({ "i": intervention, "f": from, "t": to }))
             .await;
         let p = ok(&d, "recordDisbursement");
         assert_eq!(p["disbursement"]["enteShare"], "300.00", "month {month}");

@@ -33,7 +33,7 @@ async fn seed_cases(server: &Server, n: usize) -> String {
             .data("op.roma7", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "600", startsOn: "2026-01-10" }) { intervention { id } errors { code } } }"#, json!({ "c": c, "e": entry }))
             .await;
         let i = s(&d["requestIntervention"]["intervention"]["id"]);
-        server.data("amm.roma1", r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "600") { errors { code } } }"#, json!({ "i": i })).await;
+        server.data("amm.roma7", r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "600") { errors { code } } }"#, json!({ "i": i })).await;
         server
             .data(
                 "op.roma7",
@@ -42,7 +42,7 @@ async fn seed_cases(server: &Server, n: usize) -> String {
             )
             .await;
         server
-            .data("amm.roma1", r#"mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: "100", paidOn: "2026-02-05", periodFrom: "2026-01-10", periodTo: "2026-01-31" }) { errors { code } } }"#, json!({ "i": i }))
+            .data("pay.roma7", r#"mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: "100", paidOn: "2026-02-05", periodFrom: "2026-01-10", periodTo: "2026-01-31" }) { errors { code } } }"#, json!({ "i": i }))
             .await;
     }
     office
@@ -67,7 +67,9 @@ async fn queries(server: &Server) {
         cost.push(after - before);
     }
     assert_eq!(cost[0], cost[1], "statements must not grow with the page size: {cost:?}");
-    assert!(cost[1] <= 12, "a page of 50 cases issued {} statements", cost[1]);
+    // One statement per relation, plus the access log's constant share: the persons of the
+    // interventions read, and one multi-row append of the read events under the chain's lock.
+    assert!(cost[1] <= 13, "a page of 50 cases issued {} statements", cost[1]);
 
     // Forward and backward pagination visit every case once.
     let mut seen = Vec::new();
@@ -88,7 +90,10 @@ async fn queries(server: &Server) {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), seen.len());
-    assert!(seen.len() >= 57);
+    // Every case the operator may read, and only those: the 50 seeded here and Municipio VII's.
+    let all = server.data("op.roma7", "{ cases(first: 100) { edges { node { id } } } }", json!({})).await;
+    assert_eq!(seen.len(), all["cases"]["edges"].as_array().unwrap().len());
+    assert!(seen.len() > 50);
     let d = server
         .data(
             "op.roma7",
@@ -103,7 +108,7 @@ async fn queries(server: &Server) {
     // Filters.
     let d = server
         .data(
-            "op.roma7",
+            "op.lodi",
             r#"{ cases(first: 100, filter: { states: ["closed"] }) { edges { node { state } } } }"#,
             json!({}),
         )
@@ -111,17 +116,13 @@ async fn queries(server: &Server) {
     let closed = d["cases"]["edges"].as_array().unwrap();
     assert!(!closed.is_empty() && closed.iter().all(|e| e["node"]["state"] == "closed"));
     let d = server
-        .data(
-            "op.roma7",
-            r#"{ cases(first: 100, filter: { area: "elderly" }) { edges { node { area } } } }"#,
-            json!({}),
-        )
+        .data("op.lodi", r#"{ cases(first: 100, filter: { area: "elderly" }) { edges { node { area } } } }"#, json!({}))
         .await;
     let elderly = d["cases"]["edges"].as_array().unwrap();
     assert!(!elderly.is_empty() && elderly.iter().all(|e| e["node"]["area"] == "elderly"));
     let d = server
         .data(
-            "op.roma7",
+            "op.perugia",
             r#"{ interventions(first: 100, filter: { states: ["rejected"] }) { edges { node { state } } } }"#,
             json!({}),
         )
@@ -133,7 +134,7 @@ async fn queries(server: &Server) {
     let d = server.data("op.lodi", "{ me { id } }", json!({})).await;
     let lodi = s(&d["me"]["id"]);
     let d = server
-        .data("op.roma7", "query($o: ID!) { cases(first: 100, filter: { operatorId: $o }) { edges { node { responsibleOperator { username } } } } }", json!({ "o": lodi }))
+        .data("op.lodi", "query($o: ID!) { cases(first: 100, filter: { operatorId: $o }) { edges { node { responsibleOperator { username } } } } }", json!({ "o": lodi }))
         .await;
     let by_op = d["cases"]["edges"].as_array().unwrap();
     assert_eq!(by_op.len(), 3);
@@ -158,7 +159,7 @@ async fn queries(server: &Server) {
     assert_eq!(by_provider[0]["node"]["catalogueEntry"]["inpsCode"], "A3.02");
     let minor_case = s(&by_provider[0]["node"]["case"]["id"]);
     let d = server
-        .data("op.roma7", "query($l: ID!) { interventions(first: 100, filter: { fundingLineId: $l }) { edges { node { catalogueEntry { inpsCode } fundingLine { id } } } } }", json!({ "l": fna }))
+        .data("coord.roma", "query($l: ID!) { interventions(first: 100, filter: { fundingLineId: $l }) { edges { node { catalogueEntry { inpsCode } fundingLine { id } } } } }", json!({ "l": fna }))
         .await;
     let by_line = d["interventions"]["edges"].as_array().unwrap();
     assert_eq!(by_line.len(), 1);

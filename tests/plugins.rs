@@ -494,6 +494,12 @@ async fn the_nearest_enablement_applies() {
     enable(&server, "test.faulty", &unit("Comune di Perugia"), json!({ "mode": "ok" }), &[], false).await;
     let perugia = open_case(&server, &ids).await;
     assert_eq!(perugia["errors"], json!([]), "{perugia}");
+    // Umbria's administrator lets the Perugia operator work for Terni's office too.
+    let me = server.data(OP, "{ me { id } }", json!({})).await;
+    let d = server
+        .data("admin.umbria", "mutation($op: ID!, $u: ID!) { grantRole(operatorId: $op, role: \"operator\", orgUnitId: $u) { errors { code } } }", json!({ "op": s(&me["me"]["id"]), "u": unit("Terni - Servizio sociale") }))
+        .await;
+    assert_eq!(d["grantRole"]["errors"], json!([]), "{d}");
     let terni = server.data(OP, OPEN_CASE, json!({ "p": ids.person, "o": unit("Terni - Servizio sociale") })).await;
     assert_eq!(terni["openCase"]["errors"][0]["code"], "TEST_VETO", "{terni}");
     // Disabled at the comune, the Region's settings apply there too.

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(SqlMigration { name: "m0002_inps_fields", sql: include_str!("../sql/0002_inps_fields.sql") }),
             Box::new(SqlMigration { name: "m0003_plugins", sql: include_str!("../sql/0003_plugins.sql") }),
             Box::new(SqlMigration { name: "m0004_audit_chain", sql: include_str!("../sql/0004_audit_chain.sql") }),
+            Box::new(SqlMigration { name: "m0005_authz", sql: include_str!("../sql/0005_authz.sql") }),
         ]
     }
 }
@@ -89,6 +90,9 @@ mod tests {
             let sql = render(include_str!("../sql/0004_audit_chain.sql"), backend);
             assert!(!sql.contains('{'));
             assert_eq!(statements(&sql).count(), 4);
+            let sql = render(include_str!("../sql/0005_authz.sql"), backend);
+            assert!(!sql.contains('{'));
+            assert_eq!(statements(&sql).count(), 8);
         }
     }
 }

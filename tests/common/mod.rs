@@ -58,6 +58,9 @@ pub const TABLES: &[&str] = &[
     "plugin_enablements",
     "plugin_results",
     "plugin_registry_state",
+    "authz_rules",
+    "authz_state",
+    "api_keys",
 ];
 
 /// The instant the servers under test believe it is: the tests' dates are relative to it.
@@ -126,6 +129,8 @@ impl Server {
             .env("SISO__CLOCK__FIXED_NOW", NOW)
             .env("SISO__SERVER__LISTEN", "127.0.0.1:0")
             .env("SISO__LOG__FILTER", "warn")
+            // The suite signs operators in by name; tests/authn.rs covers tokens and keys.
+            .env("SISO__API__AUTH__DEV_LOGIN", "true")
             .current_dir(dir.path())
             .stdout(Stdio::piped())
             .stderr(match std::fs::File::create(dir.path().join("server.log")) {

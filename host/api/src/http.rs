@@ -26,24 +26,27 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Serve GraphiQL on GET /graphql.
     pub graphiql: bool,
+    /// Authentication: OpenID Connect providers and the development login.
+    pub auth: crate::auth::AuthConfig,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), max_body_bytes: 1024 * 1024, graphiql: true }
+        Self { cors_origins: Vec::new(), max_body_bytes: 1024 * 1024, graphiql: true, auth: Default::default() }
     }
 }
 
 #[derive(Clone)]
 struct AppState {
     app: App,
+    auth: std::sync::Arc<auth::Authenticator>,
     schema: SisoSchema,
     graphiql: bool,
 }
 
-/// The whole HTTP application.
-pub fn router(app: App, cfg: &ApiConfig) -> Router {
-    let state = AppState { app, schema: build_schema(), graphiql: cfg.graphiql };
+/// The whole HTTP application, with its authenticator (see [`auth::Authenticator::new`]).
+pub fn router(app: App, auth: std::sync::Arc<auth::Authenticator>, cfg: &ApiConfig) -> Router {
+    let state = AppState { app, auth, schema: build_schema(), graphiql: cfg.graphiql };
     let cors = cors(&cfg.cors_origins);
     Router::new()
         .route("/graphql", get(graphiql_page).post(graphql))
@@ -64,6 +67,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
             header::HeaderName::from_static(auth::OPERATOR_HEADER),
+            header::HeaderName::from_static("x-siso-purpose"),
         ])
         .max_age(Duration::from_secs(3600));
     if origins.iter().any(|o| o == "*") {
@@ -74,22 +78,55 @@ fn cors(origins: &[String]) -> CorsLayer {
     }
 }
 
-async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
+/// The declared purpose of a request (header `x-siso-purpose`, printable, at most 200 characters).
+fn purpose(headers: &HeaderMap) -> Option<String> {
+    let p = headers.get("x-siso-purpose")?.to_str().ok()?.trim();
+    (!p.is_empty() && p.chars().count() <= 200 && !p.chars().any(char::is_control)).then(|| p.to_string())
+}
+
+/// Refused credentials: HTTP 401 with a GraphQL error carrying `UNAUTHENTICATED` and the reason.
+fn unauthenticated(why: auth::AuthFailure) -> Response {
+    tracing::warn!(reason = why.code(), "authentication failed");
+    let body = serde_json::json!({
+        "errors": [{
+            "message": "the credentials were refused",
+            "extensions": { "code": "UNAUTHENTICATED", "reason": why.code() }
+        }]
+    });
+    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], axum::Json(body)).into_response()
+}
+
+async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequest) -> Response {
     let mut req = req.into_inner();
     let gate = std::sync::Arc::new(loaders::PollGate::default());
-    match auth::actor_from_headers(&s.app, &headers).await {
-        Ok(Some(actor)) => {
+    let mut logged = None;
+    match s.auth.authenticate(&s.app, &headers).await {
+        Ok(auth::Authenticated::Actor(actor)) => {
+            let mut actor = *actor;
+            actor.reads = Some(std::sync::Arc::new(siso_app::audit::ReadLog::default()));
+            actor.purpose = purpose(&headers);
+            logged = Some(actor.clone());
             req = req.data(loaders::loaders(s.app.clone(), actor.clone(), gate.clone())).data(actor);
         }
-        Ok(None) => {}
+        Ok(auth::Authenticated::Anonymous) => {}
+        Ok(auth::Authenticated::Refused(why)) => return unauthenticated(why),
         Err(e) => {
             let err = crate::errors::to_graphql_error(e);
-            return async_graphql::Response::from_errors(vec![err.into_server_error(async_graphql::Pos::default())])
-                .into();
+            let r = async_graphql::Response::from_errors(vec![err.into_server_error(async_graphql::Pos::default())]);
+            return GraphQLResponse::from(r).into_response();
         }
     }
     req = req.data(s.app.clone());
-    loaders::Gated::new(Box::pin(s.schema.execute(req)), gate).await.into()
+    let response = loaders::Gated::new(Box::pin(s.schema.execute(req)), gate).await;
+    // Every read of personal data is in the access log before the data leaves the server.
+    if let Some(actor) = &logged
+        && let Err(e) = s.app.log_reads(actor).await
+    {
+        let err = crate::errors::to_graphql_error(e);
+        let r = async_graphql::Response::from_errors(vec![err.into_server_error(async_graphql::Pos::default())]);
+        return GraphQLResponse::from(r).into_response();
+    }
+    GraphQLResponse::from(response).into_response()
 }
 
 async fn graphiql_page(State(s): State<AppState>) -> Response {
@@ -165,7 +202,7 @@ fn plugin_metrics(app: &App) -> String {
 async fn metrics(State(s): State<AppState>) -> Response {
     let counter = s.app.store().sql_counter();
     let (statements, background) = (counter.get(), counter.background());
-    let text = format!(
+    let mut text = format!(
         "# HELP siso_sql_statements_total SQL statements executed since start for requests and commands.\n\
          # TYPE siso_sql_statements_total counter\n\
          siso_sql_statements_total {statements}\n\
@@ -173,6 +210,6 @@ async fn metrics(State(s): State<AppState>) -> Response {
          # TYPE siso_sql_background_statements_total counter\n\
          siso_sql_background_statements_total {background}\n"
     );
-    let text = text + &plugin_metrics(&s.app);
+    text.push_str(&plugin_metrics(&s.app));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

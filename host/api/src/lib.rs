@@ -4,6 +4,7 @@
 //! result); no SQL and no business rule here; every error goes through [`errors`] so internals
 //! never reach a client.
 
+pub mod admin;
 pub mod auth;
 pub mod errors;
 pub mod graphiql;

@@ -170,7 +170,7 @@ impl<T> Future for Gated<'_, T> {
 
 impl Batch {
     fn store(&self) -> Result<&Store, async_graphql::Error> {
-        self.app.reader(&self.actor, self.actor.org_unit_id).map_err(to_graphql_error)
+        self.app.reader(&self.actor).map_err(to_graphql_error)
     }
 }
 
@@ -273,9 +273,26 @@ macro_rules! one_to_many {
             }
         }
     };
+    // Personal records under a parent: each child is authorised against its own owner too
+    // (a person's case may be held by another unit).
+    (owned $parent:ty, $value:ty, $fetch:path, $parent_of:expr) => {
+        impl Loader<Of<$value, $parent>> for Batch {
+            type Value = Vec<$value>;
+            type Error = async_graphql::Error;
+            async fn load(
+                &self,
+                keys: &[Of<$value, $parent>],
+            ) -> Result<HashMap<Of<$value, $parent>, Vec<$value>>, Self::Error> {
+                let ids: Vec<$parent> = keys.iter().map(|k| k.0).collect();
+                let rows = $fetch(self.store()?, &ids).await.map_err(err)?;
+                let grouped = group(&ids, self.app.visible(&self.actor, rows), $parent_of);
+                Ok(grouped.into_iter().map(|(k, v)| (Of::new(k), v)).collect())
+            }
+        }
+    };
 }
 
-one_to_many!(CaseId, StoredIntervention, interventions::of_cases, |i: &StoredIntervention| i.intervention.case_id);
+one_to_many!(owned CaseId, StoredIntervention, interventions::of_cases, |i: &StoredIntervention| i.intervention.case_id);
 one_to_many!(CaseId, Plan, plans::of_cases, |p: &Plan| p.case_id);
 one_to_many!(CaseId, Need, cases::needs_of, |n: &Need| n.case_id);
 one_to_many!(CaseId, Assessment, cases::assessments_of, |a: &Assessment| a.case_id);
@@ -285,6 +302,6 @@ one_to_many!(InterventionId, Placement, providers::placements_of, |p: &Placement
 one_to_many!(InterventionId, InterventionEvent, interventions::events_of, |e: &InterventionEvent| e.intervention_id);
 one_to_many!(PlanId, Objective, plans::objectives_of, |o: &Objective| o.plan_id);
 one_to_many!(PlanId, PlanReview, plans::reviews_of, |r: &PlanReview| r.plan_id);
-one_to_many!(PersonId, Case, cases::of_persons, |c: &Case| c.person_id);
+one_to_many!(owned PersonId, Case, cases::of_persons, |c: &Case| c.person_id);
 one_to_many!(PersonId, IseeAttestation, persons::isee_of, |i: &IseeAttestation| i.person_id);
 one_to_many!(PlacementId, MonthlyPresence, providers::presences_of, |p: &MonthlyPresence| p.placement_id);

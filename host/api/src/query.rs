@@ -3,6 +3,7 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields, query};
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result};
+use siso_app::authz::Action;
 use siso_app::{Actor, App};
 use siso_domain::case::{CaseState, UserArea};
 use siso_domain::ids::*;
@@ -67,12 +68,16 @@ where
     .await
 }
 
-/// The units a list is restricted to: the given unit and every unit below it.
-async fn scope(app: &App, org_unit_id: &Option<ID>) -> Result<Option<Vec<OrgUnitId>>> {
-    match opt_id(org_unit_id, "orgUnitId")? {
-        Some(o) => Ok(Some(app.subtree(OrgUnitId(o)).await.map_err(to_graphql_error)?)),
-        None => Ok(None),
-    }
+/// The units a list is restricted to: those the actor may read with `action`, within the
+/// given unit and every unit below it when the filter names one.
+async fn scope(
+    app: &App,
+    actor: &Actor,
+    action: siso_app::authz::Action,
+    org_unit_id: &Option<ID>,
+) -> Result<Option<Vec<OrgUnitId>>> {
+    let within = opt_id(org_unit_id, "orgUnitId")?.map(OrgUnitId);
+    app.read_scope(actor, action, within).await.map_err(to_graphql_error)
 }
 
 /// A record by id through the request's loader, which authorises it against its owner: a
@@ -200,9 +205,9 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, PersonNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        let store = app.reader(actor).map_err(to_graphql_error)?;
         let f = filter.unwrap_or_default();
-        let org_units = scope(app, &f.org_unit_id).await?;
+        let org_units = scope(app, actor, Action::ReadPerson, &f.org_unit_id).await?;
         let sf = persons::PersonFilter { org_units, fiscal_code: f.fiscal_code, name: f.name };
         paged(
             |items| app.visible(actor, items),
@@ -229,9 +234,9 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, CaseNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        let store = app.reader(actor).map_err(to_graphql_error)?;
         let f = filter.unwrap_or_default();
-        let org_units = scope(app, &f.org_unit_id).await?;
+        let org_units = scope(app, actor, Action::ReadCase, &f.org_unit_id).await?;
         let area = match &f.area {
             Some(a) => {
                 Some(UserArea::parse(a).ok_or_else(|| async_graphql::Error::new(format!("unknown area {a:?}")))?)
@@ -270,15 +275,16 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, InterventionNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        let store = app.reader(actor).map_err(to_graphql_error)?;
         let f = filter.unwrap_or_default();
-        let org_units = scope(app, &f.org_unit_id).await?;
+        let org_units = scope(app, actor, Action::ReadIntervention, &f.org_unit_id).await?;
         let sf = interventions::InterventionFilter {
             org_units,
             case: opt_id(&f.case_id, "caseId")?.map(CaseId),
             states: parse_states(&f.states, InterventionState::parse)?,
             provider: opt_id(&f.provider_id, "providerId")?.map(ProviderId),
             funding_line: opt_id(&f.funding_line_id, "fundingLineId")?.map(FundingLineId),
+            assigned_to: f.org_unit_id.is_none().then(|| actor.access.assigned_providers()),
         };
         paged(
             |items| app.visible(actor, items),
@@ -304,14 +310,17 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, FundingLineNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        let store = app.reader(actor).map_err(to_graphql_error)?;
+        let units = actor.access.scope_up_and_down(Action::ReadBudget);
         paged(
             |items| app.visible(actor, items),
             after,
             before,
             first,
             last,
-            |req| async move { budget::list_lines(store, None, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |req| async move {
+                budget::list_lines(store, units.as_deref(), &req).await.map_err(|e| to_graphql_error(e.into()))
+            },
             |l| l.id.0,
             FundingLineNode,
         )
@@ -329,14 +338,15 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, AccessSheetNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor, actor.org_unit_id).map_err(to_graphql_error)?;
+        let store = app.reader(actor).map_err(to_graphql_error)?;
+        let units = scope(app, actor, Action::ReadSheet, &None).await?;
         paged(
             |items| app.visible(actor, items),
             after,
             before,
             first,
             last,
-            |req| async move { access::list(store, None, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |req| async move { access::list(store, units.as_deref(), &req).await.map_err(|e| to_graphql_error(e.into())) },
             |s| s.id.0,
             AccessSheetNode,
         )

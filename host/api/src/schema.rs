@@ -2,17 +2,18 @@
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
+use crate::admin::{AdminMutation, AdminQuery, ApiKeysQuery};
 use crate::mutations::CoreMutation;
 use crate::plugins::{PluginMutation, PluginQuery};
 use crate::query::CoreQuery;
 
-/// Every read: the case lifecycle and the plug-in registry.
+/// Every read: the case lifecycle, the plug-in registry and administration.
 #[derive(MergedObject, Default)]
-pub struct Query(CoreQuery, PluginQuery);
+pub struct Query(CoreQuery, PluginQuery, AdminQuery, ApiKeysQuery);
 
-/// Every write: the case lifecycle and the plug-in registry.
+/// Every write: the case lifecycle, the plug-in registry and administration.
 #[derive(MergedObject, Default)]
-pub struct Mutation(CoreMutation, PluginMutation);
+pub struct Mutation(CoreMutation, PluginMutation, AdminMutation);
 
 /// The schema type.
 pub type SisoSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -22,6 +22,19 @@ use crate::loaders::{Loaders, Of};
 use crate::query::app;
 use crate::scalars::{Euro, id};
 
+/// Sensitive parts of a case (health answers, court measures, documents) need their own
+/// permission in the unit that holds the case.
+async fn sensitive(ctx: &Context<'_>, case: CaseId) -> Result<()> {
+    let actor = crate::query::actor(ctx)?;
+    let owner = ld(ctx)?.load_one(case).await?.map(|c| c.org_unit_id);
+    match owner {
+        Some(owner) => {
+            siso_app::authz::check(actor, siso_app::authz::Action::ReadSensitive, owner).map_err(to_graphql_error)
+        }
+        None => Err(to_graphql_error(siso_app::AppError::Forbidden)),
+    }
+}
+
 fn ld<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
     crate::loaders::from_context(ctx)
 }
@@ -413,12 +426,18 @@ impl AssessmentNode {
     async fn score(&self) -> Option<i32> {
         self.0.score
     }
-    /// The answers (health data).
-    async fn answers(&self) -> Vec<Answer> {
-        self.0.answers.iter().map(|(q, a)| Answer { question: q.clone(), answer: a.clone() }).collect()
+    /// The answers (health data): needs the permission to read sensitive parts in the case's
+    /// unit; without it the field is null with a `FORBIDDEN` error.
+    async fn answers(&self, ctx: &Context<'_>) -> Result<Option<Vec<Answer>>> {
+        sensitive(ctx, self.0.case_id).await?;
+        app(ctx)?.note_sensitive_read(crate::query::actor(ctx)?, "assessment_answers", self.0.id.0, self.0.case_id);
+        Ok(Some(self.0.answers.iter().map(|(q, a)| Answer { question: q.clone(), answer: a.clone() }).collect()))
     }
-    async fn sina(&self) -> Option<SinaNode> {
-        self.0.sina.as_ref().map(SinaNode::from)
+    /// The SINA data set (health data): the same permission as `answers`.
+    async fn sina(&self, ctx: &Context<'_>) -> Result<Option<SinaNode>> {
+        sensitive(ctx, self.0.case_id).await?;
+        app(ctx)?.note_sensitive_read(crate::query::actor(ctx)?, "assessment_sina", self.0.id.0, self.0.case_id);
+        Ok(self.0.sina.as_ref().map(SinaNode::from))
     }
 }
 

@@ -1,10 +1,14 @@
 //! Access-log events, written in the same transaction as the change they record.
 
 use siso_domain::clock::Clock;
-use siso_domain::ids::PersonId;
-use siso_store::repo::Conn;
-use siso_store::repo::audit::{AuditEvent, append};
+use std::collections::HashSet;
+use std::sync::Mutex;
 
+use siso_domain::ids::{CaseId, PersonId};
+use siso_store::repo::Conn;
+use siso_store::repo::audit::{AuditEvent, append, append_many};
+
+use crate::App;
 use crate::actor::Actor;
 use crate::error::AppResult;
 
@@ -27,8 +31,86 @@ pub async fn record(
         record_kind: record_kind.into(),
         record_id: Some(record_id),
         person_id: person,
-        purpose: None,
+        purpose: actor.purpose.clone(),
     };
     append(c, &event).await?;
     Ok(())
+}
+
+/// One personal record a request read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    /// `person`, `case`, `intervention`, `access_sheet`, `assessment`...
+    pub kind: &'static str,
+    /// Its id.
+    pub id: i64,
+    /// The person whose data it is, when the record says.
+    pub person: Option<PersonId>,
+    /// The case it belongs to, when the person must be found through it.
+    pub case: Option<CaseId>,
+}
+
+/// The personal records one request read, each once, in the order first read.
+#[derive(Debug, Default)]
+pub struct ReadLog {
+    reads: Mutex<Noted>,
+}
+
+/// The reads in order, and the (kind, id) pairs already noted.
+#[derive(Debug, Default)]
+struct Noted(Vec<Read>, HashSet<(&'static str, i64)>);
+
+impl ReadLog {
+    /// Notes a read.
+    pub fn note(&self, read: Read) {
+        if let Ok(mut r) = self.reads.lock()
+            && r.1.insert((read.kind, read.id))
+        {
+            r.0.push(read);
+        }
+    }
+
+    /// Takes what was noted.
+    pub fn take(&self) -> Vec<Read> {
+        self.reads.lock().map(|mut r| std::mem::take(&mut r.0)).unwrap_or_default()
+    }
+}
+
+impl App {
+    /// Appends the request's reads to the access log in one transaction: one event per record
+    /// read (`person.read`, `case.read`...), with the actor, the unit it acted for and the
+    /// declared purpose. Reads of interventions find their person through the case.
+    pub async fn log_reads(&self, actor: &Actor) -> AppResult<usize> {
+        let Some(log) = &actor.reads else { return Ok(0) };
+        let reads = log.take();
+        if reads.is_empty() {
+            return Ok(0);
+        }
+        let missing: Vec<CaseId> = reads.iter().filter(|r| r.person.is_none()).filter_map(|r| r.case).collect();
+        let mut person_of = std::collections::HashMap::new();
+        if !missing.is_empty() {
+            for c in siso_store::repo::cases::get_many(self.store(), &missing).await? {
+                person_of.insert(c.id, c.person_id);
+            }
+        }
+        let at = self.clock().now();
+        let events: Vec<AuditEvent> = reads
+            .iter()
+            .map(|r| AuditEvent {
+                at,
+                actor: actor.operator_id,
+                actor_label: actor.label.clone(),
+                org_unit_id: Some(actor.org_unit_id),
+                action: format!("{}.read", r.kind),
+                record_kind: r.kind.into(),
+                record_id: Some(r.id),
+                person_id: r.person.or_else(|| r.case.and_then(|c| person_of.get(&c).copied())),
+                purpose: actor.purpose.clone(),
+            })
+            .collect();
+        let tx = self.store().begin().await?;
+        append_many(&tx, &events).await?;
+        tx.commit().await?;
+        Ok(events.len())
+    }
 }

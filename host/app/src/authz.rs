@@ -1,22 +1,60 @@
 //! Authorization: the one place that decides whether an actor may act on a record.
 //!
-//! Every use case and every query calls [`check`] with the action and the organisation unit
-//! that owns the record. Today the rule is that the actor must be a known operator or the
-//! system; the organisation-scoped, role-based policy (casbin with domains) replaces the body
-//! of this function without touching its callers.
+//! The policy is casbin RBAC with domains. `p` lines give a role a permission
+//! (`p, operator, case, write`); `g` lines give a subject a role in an organisation unit
+//! (`g, op:42, operator, 17`). Both live in our own table (`authz_rules`), read by the small
+//! [`StoreAdapter`]. Rights flow down the hierarchy: a role held in a unit applies to the
+//! records of that unit and of every unit below it.
+//!
+//! Casbin decides once per subject and policy generation: [`Authorizer::access`] asks the
+//! enforcer, for each unit the subject holds a role in, which [`Action`]s it grants there, and
+//! keeps the answer as an [`Access`] on the request's [`Actor`]. The check of a record
+//! ([`check`], [`Access::allows`]) is then a walk up the record's unit's ancestors, a few hash
+//! lookups, with no lock and no database statement. Every change of policies, grants or units
+//! bumps a generation counter in the database; each process polls it
+//! ([`Authorizer::spawn_watcher`]) and reloads, and the process that made the change reloads
+//! at once.
 
-use siso_domain::ids::OrgUnitId;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use casbin::{Adapter, CoreApi, DefaultModel, Enforcer, Filter, MgmtApi, Model};
+use siso_domain::ids::{OrgUnitId, ProviderId};
+use siso_store::Store;
+use siso_store::repo::authz::{self as repo, Rule};
 
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult};
 
-/// What the actor wants to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the actor wants to do. Each action is one casbin permission (object, action).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// Read personal data.
-    Read,
-    /// Create or change case work (sheets, cases, needs, assessments, plans, requests).
+    /// Read a person's registry data.
+    ReadPerson,
+    /// Read cases and their work (needs, plans, diary).
+    ReadCase,
+    /// Read access sheets.
+    ReadSheet,
+    /// Read interventions and their payments.
+    ReadIntervention,
+    /// Read interventions assigned to one's own organisation as provider.
+    ReadAssignedIntervention,
+    /// Read the sensitive parts (health answers of assessments, court measures, documents).
+    ReadSensitive,
+    /// Read funding lines and budgets.
+    ReadBudget,
+    /// Read aggregated, pseudonymised figures only.
+    ReadAggregates,
+    /// Read the access log.
+    ReadAudit,
+    /// Create or change case work (persons, sheets, cases, needs, assessments, plans, requests).
     Write,
+    /// Change a case's responsible operator.
+    AssignCase,
+    /// Move a case from one unit to another (needed on both sides).
+    TransferCase,
     /// Authorise or reject an intervention.
     AuthorisePayment,
     /// Record a payment.
@@ -25,22 +63,487 @@ pub enum Action {
     ManageBudget,
     /// Install, enable, disable, upgrade and remove plug-ins.
     ManagePlugins,
+    /// Manage organisation units, role grants and API keys.
+    ManageOrg,
 }
 
-/// May `actor` do `action` on a record owned by `owner`?
-pub fn check(actor: &Actor, action: Action, owner: OrgUnitId) -> AppResult<()> {
-    let _ = owner;
-    if action == Action::ManagePlugins {
-        // A permission of its own: only plug-in administrators (and the system).
-        return if actor.roles.iter().any(|r| r == "plugin_admin" || r == "system") {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        };
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 17] = [
+        Action::ReadPerson,
+        Action::ReadCase,
+        Action::ReadSheet,
+        Action::ReadIntervention,
+        Action::ReadAssignedIntervention,
+        Action::ReadSensitive,
+        Action::ReadBudget,
+        Action::ReadAggregates,
+        Action::ReadAudit,
+        Action::Write,
+        Action::AssignCase,
+        Action::TransferCase,
+        Action::AuthorisePayment,
+        Action::RecordPayment,
+        Action::ManageBudget,
+        Action::ManagePlugins,
+        Action::ManageOrg,
+    ];
+
+    /// The casbin object and action.
+    pub fn permission(self) -> (&'static str, &'static str) {
+        match self {
+            Action::ReadPerson => ("person", "read"),
+            Action::ReadCase => ("case", "read"),
+            Action::ReadSheet => ("sheet", "read"),
+            Action::ReadIntervention => ("intervention", "read"),
+            Action::ReadAssignedIntervention => ("intervention", "read_assigned"),
+            Action::ReadSensitive => ("sensitive", "read"),
+            Action::ReadBudget => ("budget", "read"),
+            Action::ReadAggregates => ("aggregate", "read"),
+            Action::ReadAudit => ("audit", "read"),
+            Action::Write => ("case", "write"),
+            Action::AssignCase => ("case", "assign"),
+            Action::TransferCase => ("case", "transfer"),
+            Action::AuthorisePayment => ("intervention", "authorise"),
+            Action::RecordPayment => ("payment", "record"),
+            Action::ManageBudget => ("budget", "manage"),
+            Action::ManagePlugins => ("plugin", "manage"),
+            Action::ManageOrg => ("org", "manage"),
+        }
     }
-    if actor.operator_id.is_some() || actor.roles.iter().any(|r| r == "system") {
+}
+
+/// The roles of domain.md, as granted to operators and API keys.
+pub const ROLES: [&str; 10] = [
+    "operator",
+    "office_head",
+    "administrative",
+    "paymaster",
+    "ambito_coordinator",
+    "provider",
+    "region_analyst",
+    "auditor",
+    "plugin_admin",
+    "org_admin",
+];
+
+/// The casbin model: requests carry the unit as domain; a role's permissions hold in every
+/// unit where the subject holds the role.
+const MODEL: &str = r#"
+[request_definition]
+r = sub, dom, obj, act
+
+[policy_definition]
+p = sub, obj, act
+
+[role_definition]
+g = _, _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub, r.dom) && r.obj == p.obj && r.act == p.act
+"#;
+
+/// May `actor` do `action` on a record owned by `owner`? A denial is logged (actor label,
+/// action and unit: no personal data) and typed as [`AppError::Forbidden`].
+pub fn check(actor: &Actor, action: Action, owner: OrgUnitId) -> AppResult<()> {
+    if actor.access.allows(action, owner) {
         Ok(())
     } else {
+        tracing::warn!(actor = %actor.label, ?action, org_unit = owner.0, "denied");
         Err(AppError::Forbidden)
+    }
+}
+
+/// The organisation hierarchy, by id.
+#[derive(Debug, Default)]
+pub struct OrgTree {
+    parent: HashMap<OrgUnitId, Option<OrgUnitId>>,
+    children: HashMap<OrgUnitId, Vec<OrgUnitId>>,
+}
+
+impl OrgTree {
+    /// Builds the tree from `(unit, parent)` pairs.
+    pub fn new(units: impl IntoIterator<Item = (OrgUnitId, Option<OrgUnitId>)>) -> Self {
+        let mut t = OrgTree::default();
+        for (id, parent) in units {
+            t.parent.insert(id, parent);
+            if let Some(p) = parent {
+                t.children.entry(p).or_default().push(id);
+            }
+        }
+        t
+    }
+
+    /// Whether the unit exists.
+    pub fn contains(&self, unit: OrgUnitId) -> bool {
+        self.parent.contains_key(&unit)
+    }
+
+    /// The unit and its ancestors, nearest first (empty for an unknown unit).
+    pub fn ancestors(&self, unit: OrgUnitId) -> impl Iterator<Item = OrgUnitId> + '_ {
+        let mut next = self.contains(unit).then_some(unit);
+        let mut steps = 0;
+        std::iter::from_fn(move || {
+            let current = next?;
+            steps += 1;
+            // A cycle cannot be written through the API; the bound makes a corrupt row harmless.
+            next = if steps > 64 { None } else { self.parent.get(&current).copied().flatten() };
+            Some(current)
+        })
+    }
+
+    /// The unit and every unit below it.
+    pub fn subtree(&self, root: OrgUnitId) -> Vec<OrgUnitId> {
+        if !self.contains(root) {
+            return Vec::new();
+        }
+        let mut out = vec![root];
+        let mut seen: HashSet<OrgUnitId> = HashSet::from([root]);
+        let mut i = 0;
+        while i < out.len() {
+            for &c in self.children.get(&out[i]).map(Vec::as_slice).unwrap_or_default() {
+                if seen.insert(c) {
+                    out.push(c);
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// Every unit.
+    pub fn all(&self) -> Vec<OrgUnitId> {
+        let mut v: Vec<OrgUnitId> = self.parent.keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.parent.len()
+    }
+
+    /// No units.
+    pub fn is_empty(&self) -> bool {
+        self.parent.is_empty()
+    }
+}
+
+/// What one subject may do where: the units in which each action is granted (rights flow
+/// down from them).
+#[derive(Debug, Default)]
+pub struct Access {
+    everything: bool,
+    grants: HashMap<Action, HashSet<OrgUnitId>>,
+    tree: Arc<OrgTree>,
+    providers: Arc<HashMap<ProviderId, OrgUnitId>>,
+}
+
+impl Access {
+    /// The system itself: every action everywhere.
+    pub fn everything() -> Self {
+        Self { everything: true, ..Default::default() }
+    }
+
+    /// Nothing at all.
+    pub fn nothing() -> Self {
+        Self::default()
+    }
+
+    /// Whether `action` is granted on records of `owner`.
+    pub fn allows(&self, action: Action, owner: OrgUnitId) -> bool {
+        if self.everything {
+            return true;
+        }
+        let Some(units) = self.grants.get(&action) else { return false };
+        self.tree.ancestors(owner).any(|u| units.contains(&u))
+    }
+
+    /// Whether `action` is granted on `owner`, or in a unit below it (for records such as
+    /// budgets that the units under their owner also read).
+    pub fn allows_up_or_down(&self, action: Action, owner: OrgUnitId) -> bool {
+        if self.allows(action, owner) {
+            return true;
+        }
+        let Some(units) = self.grants.get(&action) else { return false };
+        units.iter().any(|&g| self.tree.ancestors(g).any(|a| a == owner))
+    }
+
+    /// [`Access::scope`] plus the ancestors of the units where `action` is granted.
+    pub fn scope_up_and_down(&self, action: Action) -> Option<Vec<OrgUnitId>> {
+        let mut out = self.scope(action)?;
+        let mut seen: HashSet<OrgUnitId> = out.iter().copied().collect();
+        for g in self.granted_in(action) {
+            for a in self.tree.ancestors(g) {
+                if seen.insert(a) {
+                    out.push(a);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether an intervention assigned to `provider` is readable as the provider's staff (the
+    /// provider's own unit must be within a grant of `intervention/read_assigned`).
+    pub fn reads_assigned(&self, provider: Option<ProviderId>) -> bool {
+        let Some(unit) = provider.and_then(|p| self.providers.get(&p)) else { return false };
+        self.allows(Action::ReadAssignedIntervention, *unit)
+    }
+
+    /// The providers whose assigned interventions the actor reads as their staff.
+    pub fn assigned_providers(&self) -> Vec<ProviderId> {
+        if self.everything || !self.allows_somewhere(Action::ReadAssignedIntervention) {
+            return Vec::new();
+        }
+        let mut v: Vec<ProviderId> = self
+            .providers
+            .iter()
+            .filter(|(_, u)| self.allows(Action::ReadAssignedIntervention, **u))
+            .map(|(p, _)| *p)
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Whether `action` is granted anywhere.
+    pub fn allows_somewhere(&self, action: Action) -> bool {
+        self.everything || self.grants.get(&action).is_some_and(|u| !u.is_empty())
+    }
+
+    /// The units whose records `action` may touch: `None` for everywhere (the system), else
+    /// the subtrees of the units where it is granted (possibly empty).
+    pub fn scope(&self, action: Action) -> Option<Vec<OrgUnitId>> {
+        if self.everything {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut roots: Vec<OrgUnitId> = self.grants.get(&action).into_iter().flatten().copied().collect();
+        roots.sort();
+        for root in roots {
+            for u in self.tree.subtree(root) {
+                if seen.insert(u) {
+                    out.push(u);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The units where `action` is granted (not those below them).
+    pub fn granted_in(&self, action: Action) -> Vec<OrgUnitId> {
+        let mut v: Vec<OrgUnitId> = self.grants.get(&action).into_iter().flatten().copied().collect();
+        v.sort();
+        v
+    }
+}
+
+/// The small casbin adapter over our `authz_rules` table.
+pub struct StoreAdapter {
+    store: Store,
+}
+
+impl StoreAdapter {
+    /// An adapter over the store.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+fn casbin_err(e: impl std::fmt::Display) -> casbin::Error {
+    casbin::Error::AdapterError(casbin::error::AdapterError(Box::new(std::io::Error::other(e.to_string()))))
+}
+
+fn rule(ptype: &str, values: Vec<String>) -> casbin::Result<Rule> {
+    let [a, b, c]: [String; 3] = values.try_into().map_err(|_| casbin_err("a policy line has three values"))?;
+    Ok(Rule { ptype: ptype.into(), values: [a, b, c] })
+}
+
+#[async_trait]
+impl Adapter for StoreAdapter {
+    async fn load_policy(&mut self, m: &mut dyn Model) -> casbin::Result<()> {
+        for r in repo::all(&self.store).await.map_err(casbin_err)? {
+            let sec = if r.ptype.starts_with('g') { "g" } else { "p" };
+            m.add_policy(sec, &r.ptype, r.values.to_vec());
+        }
+        Ok(())
+    }
+
+    async fn load_filtered_policy<'a>(&mut self, m: &mut dyn Model, _f: Filter<'a>) -> casbin::Result<()> {
+        self.load_policy(m).await
+    }
+
+    async fn save_policy(&mut self, _m: &mut dyn Model) -> casbin::Result<()> {
+        Err(casbin_err("policies are saved line by line through the administration use cases"))
+    }
+
+    async fn clear_policy(&mut self) -> casbin::Result<()> {
+        Err(casbin_err("policies are removed line by line through the administration use cases"))
+    }
+
+    fn is_filtered(&self) -> bool {
+        false
+    }
+
+    async fn add_policy(&mut self, _sec: &str, ptype: &str, r: Vec<String>) -> casbin::Result<bool> {
+        repo::add(&self.store, &rule(ptype, r)?).await.map_err(casbin_err)
+    }
+
+    async fn add_policies(&mut self, sec: &str, ptype: &str, rules: Vec<Vec<String>>) -> casbin::Result<bool> {
+        let mut any = false;
+        for r in rules {
+            any |= self.add_policy(sec, ptype, r).await?;
+        }
+        Ok(any)
+    }
+
+    async fn remove_policy(&mut self, _sec: &str, ptype: &str, r: Vec<String>) -> casbin::Result<bool> {
+        repo::remove(&self.store, &rule(ptype, r)?).await.map_err(casbin_err)
+    }
+
+    async fn remove_policies(&mut self, sec: &str, ptype: &str, rules: Vec<Vec<String>>) -> casbin::Result<bool> {
+        let mut any = false;
+        for r in rules {
+            any |= self.remove_policy(sec, ptype, r).await?;
+        }
+        Ok(any)
+    }
+
+    async fn remove_filtered_policy(
+        &mut self,
+        _sec: &str,
+        ptype: &str,
+        field_index: usize,
+        field_values: Vec<String>,
+    ) -> casbin::Result<bool> {
+        match field_values.as_slice() {
+            [value] if field_index < 3 => {
+                Ok(repo::remove_where(&self.store, ptype, field_index, value).await.map_err(casbin_err)? > 0)
+            }
+            _ => Err(casbin_err("only one field can filter a removal")),
+        }
+    }
+}
+
+/// One loaded generation of the policy.
+struct Snapshot {
+    generation: i64,
+    enforcer: Enforcer,
+    tree: Arc<OrgTree>,
+    providers: Arc<HashMap<ProviderId, OrgUnitId>>,
+    cache: Mutex<HashMap<String, Arc<Access>>>,
+}
+
+/// The policy of this process: the casbin enforcer, the unit tree and the subjects' access,
+/// reloaded whenever the generation in the database moves.
+pub struct Authorizer {
+    store: Store,
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    reloading: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer").field("generation", &self.generation()).finish()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("authorization policy: {e}"))
+}
+
+impl Authorizer {
+    /// An authorizer over the store; the policy is loaded on first use.
+    pub fn new(store: Store) -> Self {
+        Self { store, snapshot: RwLock::new(None), reloading: tokio::sync::Mutex::new(()) }
+    }
+
+    /// The loaded generation (`None` before the first load).
+    pub fn generation(&self) -> Option<i64> {
+        self.current_loaded().map(|s| s.generation)
+    }
+
+    fn current_loaded(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.read().ok().and_then(|s| s.clone())
+    }
+
+    async fn current(&self) -> AppResult<Arc<Snapshot>> {
+        if let Some(s) = self.current_loaded() {
+            return Ok(s);
+        }
+        self.refresh().await?;
+        self.current_loaded().ok_or_else(|| internal("not loaded"))
+    }
+
+    /// Reloads if the database holds a newer generation; `true` if it reloaded.
+    pub async fn refresh(&self) -> AppResult<bool> {
+        let _one = self.reloading.lock().await;
+        // The generation is read before the lines: a change in between is seen by the next poll.
+        let generation = repo::generation(&self.store).await?;
+        if self.generation() == Some(generation) {
+            return Ok(false);
+        }
+        let model = DefaultModel::from_str(MODEL).await.map_err(internal)?;
+        let enforcer = Enforcer::new(model, StoreAdapter::new(self.store.clone())).await.map_err(internal)?;
+        let units = siso_store::repo::org::all_units(&self.store).await?;
+        let tree = Arc::new(OrgTree::new(units.into_iter().map(|u| (u.id, u.parent_id))));
+        let providers = siso_store::repo::providers::all(&self.store).await?;
+        let providers = Arc::new(providers.into_iter().map(|p| (p.id, p.org_unit_id)).collect());
+        let snap = Snapshot { generation, enforcer, tree, providers, cache: Mutex::new(HashMap::new()) };
+        if let Ok(mut s) = self.snapshot.write() {
+            *s = Some(Arc::new(snap));
+        }
+        tracing::debug!(generation, "authorization policy loaded");
+        Ok(true)
+    }
+
+    /// The unit tree of the loaded generation.
+    pub async fn tree(&self) -> AppResult<Arc<OrgTree>> {
+        Ok(self.current().await?.tree.clone())
+    }
+
+    /// What `subject` (`op:<id>`, `key:<id>`) may do, decided by casbin for each unit the subject
+    /// holds a role in, and kept until the policy changes.
+    pub async fn access(&self, subject: &str) -> AppResult<Arc<Access>> {
+        let snap = self.current().await?;
+        if let Some(a) = snap.cache.lock().ok().and_then(|c| c.get(subject).cloned()) {
+            return Ok(a);
+        }
+        let mut grants: HashMap<Action, HashSet<OrgUnitId>> = HashMap::new();
+        for line in snap.enforcer.get_filtered_grouping_policy(0, vec![subject.to_string()]) {
+            let Some(domain) = line.get(2) else { continue };
+            let Ok(unit) = domain.parse::<i64>() else { continue };
+            for action in Action::ALL {
+                let (obj, act) = action.permission();
+                if snap.enforcer.enforce((subject, domain.as_str(), obj, act)).map_err(internal)? {
+                    grants.entry(action).or_default().insert(OrgUnitId(unit));
+                }
+            }
+        }
+        let access =
+            Arc::new(Access { everything: false, grants, tree: snap.tree.clone(), providers: snap.providers.clone() });
+        if let Ok(mut c) = snap.cache.lock() {
+            c.insert(subject.to_string(), access.clone());
+        }
+        Ok(access)
+    }
+
+    /// Polls the generation every `interval` (as background work, apart from request
+    /// statements) and reloads when another process changed the policy.
+    pub fn spawn_watcher(self: &Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = siso_store::background(me.refresh()).await {
+                    tracing::warn!(error = %e, "cannot reload the authorization policy");
+                }
+            }
+        })
     }
 }

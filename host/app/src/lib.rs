@@ -10,9 +10,11 @@
 //! 7. commit. Any error before the commit rolls everything back.
 
 pub mod actor;
+pub mod admin;
 pub mod audit;
 pub mod authz;
 pub mod error;
+pub mod keys;
 pub mod plugins;
 pub mod queries;
 pub mod usecases;
@@ -31,12 +33,33 @@ pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
     plugins: Arc<plugins::Plugins>,
+    authz: Arc<authz::Authorizer>,
 }
 
 impl App {
     /// Builds the application over a migrated store.
     pub fn new(store: Store, clock: Arc<dyn Clock>, plugins: Arc<plugins::Plugins>) -> Self {
-        Self { store, clock, plugins }
+        let authz = Arc::new(authz::Authorizer::new(store.clone()));
+        Self { store, clock, plugins, authz }
+    }
+
+    /// The authorization policy of this process.
+    pub fn authz(&self) -> &Arc<authz::Authorizer> {
+        &self.authz
+    }
+
+    /// The actor of an operator, with the access the policy gives them now.
+    pub async fn operator_actor(&self, op: &siso_store::repo::org::Operator) -> AppResult<Actor> {
+        let access = self.authz.access(&siso_store::repo::org::operator_subject(op.id)).await?;
+        Ok(Actor {
+            operator_id: Some(op.id),
+            label: op.username.clone(),
+            org_unit_id: op.org_unit_id,
+            roles: vec![op.role.clone()],
+            access,
+            reads: None,
+            purpose: None,
+        })
     }
 
     /// The plug-ins.

@@ -4,48 +4,101 @@
 use siso_domain::access::AccessSheet;
 use siso_domain::budget::FundingLine;
 use siso_domain::case::Case;
-use siso_domain::ids::OrgUnitId;
+use siso_domain::ids::{CaseId, OrgUnitId};
 use siso_domain::person::Person;
 use siso_store::Store;
 use siso_store::repo::interventions::StoredIntervention;
 
-use crate::authz::{Action, check};
+use crate::audit::Read;
+use crate::authz::{Access, Action};
 use crate::error::AppResult;
 use crate::{Actor, App};
 
 /// A record that belongs to an organisation unit: reads of it are authorised against that unit.
 pub trait Owned {
+    /// The permission that reads it.
+    const READ: Action;
     /// The unit that owns the record.
     fn owner(&self) -> OrgUnitId;
+
+    /// The access-log view of it (`None`: not personal data, not logged).
+    fn read(&self) -> Option<Read>;
+
+    /// Whether `access` may read it: by default, a read grant in its unit or above.
+    fn readable(&self, access: &Access) -> bool {
+        access.allows(Self::READ, self.owner())
+    }
 }
 
 impl Owned for Person {
+    const READ: Action = Action::ReadPerson;
+
+    fn read(&self) -> Option<Read> {
+        Some(Read { kind: "person", id: self.id.0, person: Some(self.id), case: None })
+    }
+
     fn owner(&self) -> OrgUnitId {
         self.org_unit_id
     }
 }
 
 impl Owned for Case {
+    const READ: Action = Action::ReadCase;
+
+    fn read(&self) -> Option<Read> {
+        Some(Read { kind: "case", id: self.id.0, person: Some(self.person_id), case: None })
+    }
+
     fn owner(&self) -> OrgUnitId {
         self.org_unit_id
     }
 }
 
 impl Owned for StoredIntervention {
+    const READ: Action = Action::ReadIntervention;
+
+    /// Also the staff of the provider it is assigned to.
+    fn readable(&self, access: &Access) -> bool {
+        access.allows(Self::READ, self.owner()) || access.reads_assigned(self.intervention.provider_id)
+    }
+
+    fn read(&self) -> Option<Read> {
+        let i = &self.intervention;
+        Some(Read { kind: "intervention", id: i.id.0, person: None, case: Some(i.case_id) })
+    }
+
     fn owner(&self) -> OrgUnitId {
         self.org_unit_id
     }
 }
 
 impl Owned for AccessSheet {
+    const READ: Action = Action::ReadSheet;
+
+    fn read(&self) -> Option<Read> {
+        Some(Read { kind: "access_sheet", id: self.id.0, person: self.person_id, case: self.case_id })
+    }
+
     fn owner(&self) -> OrgUnitId {
         self.org_unit_id
     }
 }
 
 impl Owned for FundingLine {
+    const READ: Action = Action::ReadBudget;
+
+    fn read(&self) -> Option<Read> {
+        None
+    }
+
     fn owner(&self) -> OrgUnitId {
         self.org_unit_id
+    }
+
+    /// Budgets are not personal data: an office also sees the lines of the comune, ambito and
+    /// region above it, from which its interventions are paid.
+    fn readable(&self, access: &Access) -> bool {
+        access.allows_up_or_down(Self::READ, self.owner())
     }
 }
 
@@ -53,30 +106,62 @@ impl App {
     /// Keeps the records the actor may read; the others are dropped exactly as if they did not
     /// exist (a hidden record and a missing one give the same answer).
     pub fn visible<T: Owned>(&self, actor: &Actor, items: Vec<T>) -> Vec<T> {
-        items.into_iter().filter(|t| check(actor, Action::Read, t.owner()).is_ok()).collect()
+        let kept: Vec<T> = items.into_iter().filter(|t| t.readable(&actor.access)).collect();
+        if let Some(log) = &actor.reads {
+            kept.iter().filter_map(Owned::read).for_each(|r| log.note(r));
+        }
+        kept
     }
 
     /// One record, if the actor may read it.
     pub fn visible_one<T: Owned>(&self, actor: &Actor, item: Option<T>) -> Option<T> {
-        item.filter(|t| check(actor, Action::Read, t.owner()).is_ok())
+        let kept = item.filter(|t| t.readable(&actor.access));
+        if let (Some(log), Some(r)) = (&actor.reads, kept.as_ref().and_then(Owned::read)) {
+            log.note(r);
+        }
+        kept
     }
 
-    /// The store for reads, after checking the actor may read in `scope`.
-    pub fn reader(&self, actor: &Actor, scope: OrgUnitId) -> AppResult<&Store> {
-        check(actor, Action::Read, scope)?;
+    /// Notes a read of a sensitive part (health answers), which the access log names apart.
+    pub fn note_sensitive_read(&self, actor: &Actor, kind: &'static str, id: i64, case: CaseId) {
+        if let Some(log) = &actor.reads {
+            log.note(Read { kind, id, person: None, case: Some(case) });
+        }
+    }
+
+    /// The store for reads by an authenticated actor; every record read through it still goes
+    /// through [`App::visible`] or a [`App::read_scope`] restriction.
+    pub fn reader(&self, actor: &Actor) -> AppResult<&Store> {
+        let _ = actor;
         Ok(self.store())
     }
 
-    /// Ids of `root` and every unit below it.
+    /// Ids of `root` and every unit below it (empty for an unknown unit).
     pub async fn subtree(&self, root: OrgUnitId) -> AppResult<Vec<OrgUnitId>> {
-        let units = siso_store::repo::org::all_units(self.store()).await?;
-        let mut out = vec![root];
-        let mut i = 0;
-        while i < out.len() {
-            let parent = out[i];
-            out.extend(units.iter().filter(|u| u.parent_id == Some(parent)).map(|u| u.id));
-            i += 1;
-        }
-        Ok(out)
+        Ok(self.authz().tree().await?.subtree(root))
+    }
+
+    /// The units a list of records read by `action` is restricted to: those the actor may read,
+    /// within the subtree of `within` when a filter asks for it. `None` means no restriction
+    /// (the system actor without a filter).
+    pub async fn read_scope(
+        &self,
+        actor: &Actor,
+        action: Action,
+        within: Option<OrgUnitId>,
+    ) -> AppResult<Option<Vec<OrgUnitId>>> {
+        let allowed = actor.access.scope(action);
+        let wanted = match within {
+            Some(root) => Some(self.subtree(root).await?),
+            None => None,
+        };
+        Ok(match (wanted, allowed) {
+            (None, allowed) => allowed,
+            (Some(w), None) => Some(w),
+            (Some(w), Some(a)) => {
+                let a: std::collections::HashSet<OrgUnitId> = a.into_iter().collect();
+                Some(w.into_iter().filter(|u| a.contains(u)).collect())
+            }
+        })
     }
 }

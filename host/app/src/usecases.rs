@@ -221,12 +221,41 @@ pub struct CreateFundingLine {
     pub amount: Money,
 }
 
-async fn load_case(tx: &Tx, id: CaseId, lock: bool) -> AppResult<Case> {
-    case_repo::get(tx, id, lock).await?.ok_or(AppError::not_found("case", "caseId"))
+// Records named by id: one the actor may not even read answers exactly like a missing one, so
+// an id of another organisation reveals nothing.
+
+async fn load_case(tx: &Tx, actor: &Actor, id: CaseId, lock: bool) -> AppResult<Case> {
+    let found = case_repo::get(tx, id, lock).await?;
+    found.filter(|c| actor.access.allows(Action::ReadCase, c.org_unit_id)).ok_or(AppError::not_found("case", "caseId"))
 }
 
-async fn load_intervention(tx: &Tx, id: InterventionId) -> AppResult<StoredIntervention> {
-    int_repo::get(tx, id, true).await?.ok_or(AppError::not_found("intervention", "interventionId"))
+async fn load_intervention(tx: &Tx, actor: &Actor, id: InterventionId) -> AppResult<StoredIntervention> {
+    let found = int_repo::get(tx, id, true).await?;
+    found
+        .filter(|s| actor.access.allows(Action::ReadIntervention, s.org_unit_id))
+        .ok_or(AppError::not_found("intervention", "interventionId"))
+}
+
+async fn load_person(tx: &Tx, actor: &Actor, id: PersonId) -> AppResult<Person> {
+    let found = person_repo::get(tx, id).await?;
+    found
+        .filter(|p| actor.access.allows(Action::ReadPerson, p.org_unit_id))
+        .ok_or(AppError::not_found("person", "personId"))
+}
+
+/// A record reached through another (a plan through its case): when the other is hidden, the
+/// answer names the record asked for, exactly as if it were missing.
+fn as_missing<T>(r: AppResult<T>, kind: &'static str, field: &'static str) -> AppResult<T> {
+    match r {
+        Err(AppError::NotFound { .. }) => Err(AppError::not_found(kind, field)),
+        other => other,
+    }
+}
+
+async fn load_line(tx: &Tx, actor: &Actor, id: FundingLineId, lock: bool) -> AppResult<FundingLine> {
+    use crate::queries::Owned;
+    let found = budget_repo::get_line(tx, id, lock).await?;
+    found.filter(|l| l.readable(&actor.access)).ok_or(AppError::not_found("funding line", "fundingLineId"))
 }
 
 impl App {
@@ -406,7 +435,7 @@ impl App {
         let RecordIsee { person_id, kind, dsu_protocol, dsu_year, dsu_date, value, valid_from, valid_until } = cmd;
         person::validate_isee(value, &dsu_protocol, dsu_year, dsu_date, valid_from, valid_until, self.clock().today())?;
         let tx = self.begin().await?;
-        let p = person_repo::get(&tx, person_id).await?.ok_or(AppError::not_found("person", "personId"))?;
+        let p = load_person(&tx, actor, person_id).await?;
         check(actor, Action::Write, p.org_unit_id)?;
         let i = IseeAttestation {
             id: IseeId(0),
@@ -434,7 +463,7 @@ impl App {
         org_repo::get_unit(&tx, cmd.org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
         check(actor, Action::Write, cmd.org_unit_id)?;
         if let Some(pid) = cmd.person_id {
-            person_repo::get(&tx, pid).await?.ok_or(AppError::not_found("person", "personId"))?;
+            load_person(&tx, actor, pid).await?;
         }
         let sheet = AccessSheet {
             id: AccessSheetId(0),
@@ -466,8 +495,10 @@ impl App {
         opened_on: Option<NaiveDate>,
     ) -> AppResult<Case> {
         let tx = self.begin().await?;
-        let sheet =
-            access_repo::get(&tx, sheet_id, true).await?.ok_or(AppError::not_found("access sheet", "accessSheetId"))?;
+        let sheet = access_repo::get(&tx, sheet_id, true)
+            .await?
+            .filter(|s| actor.access.allows(Action::ReadSheet, s.org_unit_id))
+            .ok_or(AppError::not_found("access sheet", "accessSheetId"))?;
         check(actor, Action::Write, sheet.org_unit_id)?;
         let person_id = access::check_forward(&sheet)?;
         if opened_on.is_some_and(|d| d < sheet.access_on) {
@@ -506,7 +537,7 @@ impl App {
         }
         org_repo::get_unit(tx, cmd.org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
         check(actor, Action::Write, cmd.org_unit_id)?;
-        person_repo::get(tx, cmd.person_id).await?.ok_or(AppError::not_found("person", "personId"))?;
+        load_person(tx, actor, cmd.person_id).await?;
         if let Some(op) = cmd.responsible_operator_id {
             org_repo::get_operator(tx, op).await?.ok_or(AppError::not_found("operator", "responsibleOperatorId"))?;
         }
@@ -562,7 +593,7 @@ impl App {
             check_text(r, "reason", 500)?;
         }
         let tx = self.begin().await?;
-        let mut case = load_case(&tx, case_id, true).await?;
+        let mut case = load_case(&tx, actor, case_id, true).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         if case.state == CaseState::Closed {
             return Err(DomainError::new("CASE_NOT_ACTIVE", "a closed case cannot be reassigned").into());
@@ -573,8 +604,10 @@ impl App {
         }
         if let Some(org) = org_unit_id {
             org_repo::get_unit(&tx, org).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
-            check(actor, Action::Write, org)?;
             if org != case.org_unit_id {
+                // A transfer between units needs the right on both sides.
+                check(actor, Action::TransferCase, case.org_unit_id)?;
+                check(actor, Action::TransferCase, org)?;
                 case.org_unit_id = org;
                 int_repo::move_case(&tx, case.id, org).await?;
             }
@@ -614,7 +647,7 @@ impl App {
             check_text(r, "reason", 500)?;
         }
         let tx = self.begin().await?;
-        let mut case = load_case(&tx, case_id, true).await?;
+        let mut case = load_case(&tx, actor, case_id, true).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         let to = case::transition(case.state, action)?;
         let last_event_on = case_repo::events_of(&tx, &[case.id]).await?.last().map(|(_, e)| e.on);
@@ -660,7 +693,7 @@ impl App {
     ) -> AppResult<Need> {
         assessment::validate_need(&code, severity, on, self.clock().today())?;
         let tx = self.begin().await?;
-        let case = load_case(&tx, case_id, false).await?;
+        let case = load_case(&tx, actor, case_id, false).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
         case::check_work_date(case.opened_on, on, "recordedOn")?;
@@ -676,7 +709,7 @@ impl App {
         let RecordAssessment { case_id, instrument, assessed_on, assessor, answers, score, sina } = cmd;
         assessment::validate_assessment(&assessor, assessed_on, &answers, sina.as_ref(), self.clock().today())?;
         let tx = self.begin().await?;
-        let case = load_case(&tx, case_id, false).await?;
+        let case = load_case(&tx, actor, case_id, false).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
         case::check_work_date(case.opened_on, assessed_on, "assessedOn")?;
@@ -704,7 +737,7 @@ impl App {
         let CreatePlan { case_id, kind, starts_on, planned_end_on, review_every_months, objectives } = cmd;
         let next_review_on = plan::validate_new_plan(starts_on, planned_end_on, review_every_months, &objectives)?;
         let tx = self.begin().await?;
-        let case = load_case(&tx, case_id, false).await?;
+        let case = load_case(&tx, actor, case_id, false).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
         let p = Plan {
@@ -738,7 +771,7 @@ impl App {
         }
         let tx = self.begin().await?;
         let mut p = plan_repo::get(&tx, plan_id, true).await?.ok_or(AppError::not_found("plan", "planId"))?;
-        let case = load_case(&tx, p.case_id, false).await?;
+        let case = as_missing(load_case(&tx, actor, p.case_id, false).await, "plan", "planId")?;
         check(actor, Action::Write, case.org_unit_id)?;
         let next = plan::check_review(&p, reviewed_on, self.clock().today())?;
         let objectives = plan_repo::objectives_of(&tx, &[plan_id]).await?;
@@ -771,7 +804,7 @@ impl App {
             return Err(DomainError::field("INVALID_DATE", "eventOn", "the event date is in the future").into());
         }
         let tx = self.begin().await?;
-        let case = load_case(&tx, cmd.case_id, true).await?;
+        let case = load_case(&tx, actor, cmd.case_id, true).await?;
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
         case::check_work_date(case.opened_on, cmd.starts_on, "startsOn")?;
@@ -788,9 +821,7 @@ impl App {
             provider_repo::get(&tx, pid).await?.ok_or(AppError::not_found("provider", "providerId"))?;
         }
         if let Some(lid) = cmd.funding_line_id {
-            budget_repo::get_line(&tx, lid, false)
-                .await?
-                .ok_or(AppError::not_found("funding line", "fundingLineId"))?;
+            load_line(&tx, actor, lid, false).await?;
         }
         if let Some(iid) = cmd.isee_id {
             let i = person_repo::get_isee(&tx, iid).await?.ok_or(AppError::not_found("ISEE attestation", "iseeId"))?;
@@ -863,7 +894,7 @@ impl App {
     ) -> AppResult<StoredIntervention> {
         let today = self.clock().today();
         let tx = self.begin().await?;
-        let mut s = load_intervention(&tx, id).await?;
+        let mut s = load_intervention(&tx, actor, id).await?;
         check(actor, Action::AuthorisePayment, s.org_unit_id)?;
         let to = intervention::transition(s.intervention.state, InterventionAction::Authorise)?;
         intervention::validate_authorisation(
@@ -872,7 +903,7 @@ impl App {
             today,
             s.intervention.requested_on,
         )?;
-        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         case::require_active(case.state)?;
         let entry = catalogue_repo::get(&tx, s.intervention.catalogue_entry_id)
             .await?
@@ -922,14 +953,14 @@ impl App {
     ) -> AppResult<StoredIntervention> {
         siso_domain::error::check_text(&reason, "reason", 500)?;
         let tx = self.begin().await?;
-        let mut s = load_intervention(&tx, id).await?;
+        let mut s = load_intervention(&tx, actor, id).await?;
         check(actor, Action::AuthorisePayment, s.org_unit_id)?;
         let from = s.intervention.state;
         s.intervention.state = intervention::transition(from, InterventionAction::Reject)?;
         s.intervention.decided_on = Some(self.clock().today());
         s.intervention.decided_by = actor.operator_id;
         s.intervention.reason = Some(reason.clone());
-        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         self.write_intervention_change(&tx, actor, &s, from, Some(reason), case.person_id, "intervention.reject")
             .await?;
         tx.commit().await?;
@@ -948,11 +979,11 @@ impl App {
             check_text(r, "reason", 500)?;
         }
         let tx = self.begin().await?;
-        let mut s = load_intervention(&tx, id).await?;
+        let mut s = load_intervention(&tx, actor, id).await?;
         check(actor, Action::Write, s.org_unit_id)?;
         let from = s.intervention.state;
         s.intervention.state = intervention::transition(from, action)?;
-        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         if action == InterventionAction::Activate {
             case::require_active(case.state)?;
         }
@@ -1029,7 +1060,7 @@ impl App {
     /// Records a disbursement; the total never exceeds the authorised amount.
     pub async fn record_disbursement(&self, actor: &Actor, cmd: RecordDisbursement) -> AppResult<Disbursement> {
         let tx = self.begin().await?;
-        let mut s = load_intervention(&tx, cmd.intervention_id).await?;
+        let mut s = load_intervention(&tx, actor, cmd.intervention_id).await?;
         check(actor, Action::RecordPayment, s.org_unit_id)?;
         let i = &s.intervention;
         let checked = intervention::check_disbursement(
@@ -1054,7 +1085,7 @@ impl App {
         let outcomes = if targets.is_empty() {
             Vec::new()
         } else {
-            let case = load_case(&tx, i.case_id, false).await?;
+            let case = load_case(&tx, actor, i.case_id, false).await?;
             let entry = catalogue_repo::get(&tx, i.catalogue_entry_id)
                 .await?
                 .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
@@ -1092,7 +1123,7 @@ impl App {
         self.plugins.record(&tx, "disbursement", d.id.0, &outcomes).await?;
         s.disbursed = s.disbursed + checked.amount;
         int_repo::update(&tx, &s, now).await?;
-        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         audit::record(&tx, self.clock(), actor, "disbursement.record", "disbursement", d.id.0, Some(case.person_id))
             .await?;
         tx.commit().await?;
@@ -1111,7 +1142,7 @@ impl App {
     ) -> AppResult<Placement> {
         provider::validate_placement(daily_fee, starts_on, ends_on)?;
         let tx = self.begin().await?;
-        let s = load_intervention(&tx, intervention_id).await?;
+        let s = load_intervention(&tx, actor, intervention_id).await?;
         check(actor, Action::Write, s.org_unit_id)?;
         provider_repo::get(&tx, provider_id).await?.ok_or(AppError::not_found("provider", "providerId"))?;
         if matches!(s.intervention.state, InterventionState::Closed | InterventionState::Rejected) {
@@ -1119,7 +1150,7 @@ impl App {
         }
         let p = Placement { id: PlacementId(0), intervention_id, provider_id, daily_fee, starts_on, ends_on };
         let p = provider_repo::insert_placement(&tx, &p, self.clock().now()).await?;
-        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         audit::record(&tx, self.clock(), actor, "placement.create", "placement", p.id.0, Some(case.person_id)).await?;
         tx.commit().await?;
         Ok(p)
@@ -1138,12 +1169,12 @@ impl App {
         let p = provider_repo::get_placement(&tx, placement_id)
             .await?
             .ok_or(AppError::not_found("placement", "placementId"))?;
-        let s = load_intervention(&tx, p.intervention_id).await?;
+        let s = as_missing(load_intervention(&tx, actor, p.intervention_id).await, "placement", "placementId")?;
         check(actor, Action::Write, s.org_unit_id)?;
         let (first, due) = provider::check_presences(&p, year, month, days_present, self.clock().today())?;
         let presence = MonthlyPresence { placement_id, month: first, days_present, amount_due: due };
         provider_repo::insert_presence(&tx, &presence, actor.operator_id, self.clock().now()).await?;
-        let case = load_case(&tx, s.intervention.case_id, false).await?;
+        let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         audit::record(&tx, self.clock(), actor, "presence.record", "placement", p.id.0, Some(case.person_id)).await?;
         tx.commit().await?;
         Ok(presence)
@@ -1187,7 +1218,10 @@ impl App {
         }
         let tx = self.begin().await?;
         if let Some(iid) = intervention_id {
-            int_repo::get(&tx, iid, false).await?.ok_or(AppError::not_found("intervention", "interventionId"))?;
+            let found = int_repo::get(&tx, iid, false).await?;
+            found
+                .filter(|s| actor.access.allows(Action::ReadIntervention, s.org_unit_id))
+                .ok_or(AppError::not_found("intervention", "interventionId"))?;
         }
         let c = self.commit_in(&tx, actor, line_id, intervention_id, amount, self.clock().today(), description).await?;
         tx.commit().await?;
@@ -1205,9 +1239,7 @@ impl App {
         on: NaiveDate,
         description: Option<String>,
     ) -> AppResult<Commitment> {
-        let line = budget_repo::get_line(tx, line_id, true)
-            .await?
-            .ok_or(AppError::not_found("funding line", "fundingLineId"))?;
+        let line = load_line(tx, actor, line_id, true).await?;
         check(actor, Action::ManageBudget, line.org_unit_id)?;
         let committed = budget::commit(line.amount, line.committed, amount)?;
         let targets = self.plugins.targets(tx, line.org_unit_id, Hook::FundsCommitted).await?;

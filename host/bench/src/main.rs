@@ -101,6 +101,7 @@ fn start_server(bin: &PathBuf, db_url: &str) -> anyhow::Result<Server> {
         .env("SISO__SERVER__LISTEN", "127.0.0.1:0")
         .env("SISO__LOG__FILTER", "warn")
         .env("SISO__DATABASE__MAX_CONNECTIONS", "16")
+        .env("SISO__API__AUTH__DEV_LOGIN", "true")
         .stdout(Stdio::piped())
         .spawn()
         .context("start siso serve")?;
@@ -240,6 +241,17 @@ async fn main() -> anyhow::Result<()> {
     }
     let db = Database::connect(&db_url).await?;
     let backend = db.get_database_backend();
+    if !args.reuse {
+        // The load runs as op.roma1 reading every generated case: give it the operator role in
+        // every root unit, so each record still goes through the authorization check.
+        db.execute_unprepared(
+            "INSERT INTO authz_rules (ptype, v0, v1, v2) \
+             SELECT 'g', 'op:' || CAST(o.id AS TEXT), 'operator', CAST(u.id AS TEXT) \
+             FROM operators o, org_units u WHERE o.username = 'op.roma1' AND u.parent_id IS NULL",
+        )
+        .await?;
+        db.execute_unprepared("UPDATE authz_state SET generation = generation + 1").await?;
+    }
     let max_case: i64 = db
         .query_one_raw(sea_orm::Statement::from_string(backend, "SELECT MAX(id) FROM cases".to_string()))
         .await?

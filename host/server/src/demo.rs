@@ -212,15 +212,29 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     ] {
         ops.push(insert_operator(&store, office, user, name, "operator", now).await?);
     }
-    for (office, user, name) in [
-        (pua_roma1, "amm.roma1", "Amministrativo Municipio I"),
-        (perugia_office, "amm.perugia", "Amministrativo Perugia"),
-        (perugia_office, "pay.perugia", "Ragioneria Perugia"),
-        (lecce_office, "amm.lecce", "Amministrativo Lecce"),
+    // Authorising a payment and recording it are separate permissions (separate people); the
+    // administrative offices work for the whole comune or Municipio and manage its budgets.
+    for (office, user, name, role) in [
+        (municipi[0], "amm.roma1", "Amministrativo Municipio I", "administrative"),
+        (municipi[0], "pay.roma1", "Ragioneria Municipio I", "paymaster"),
+        (municipi[6], "amm.roma7", "Amministrativo Municipio VII", "administrative"),
+        (municipi[6], "pay.roma7", "Ragioneria Municipio VII", "paymaster"),
+        (perugia, "amm.perugia", "Amministrativo Perugia", "administrative"),
+        (perugia, "pay.perugia", "Ragioneria Perugia", "paymaster"),
+        (lecce, "amm.lecce", "Amministrativo Lecce", "administrative"),
+        (lecce, "pay.lecce", "Ragioneria Lecce", "paymaster"),
+        (pua_roma1, "head.roma1", "Responsabile PUA Municipio I", "office_head"),
     ] {
-        insert_operator(&store, office, user, name, "administrative", now).await?;
+        insert_operator(&store, office, user, name, role, now).await?;
     }
+    // Roma Capitale's coordination reads the cases of all 15 Municipi; the Region's analyst
+    // sees aggregates only; the DPO reads the access log; administrators of units and plug-ins.
     insert_operator(&store, roma, "coord.roma", "Coordinamento Roma Capitale", "ambito_coordinator", now).await?;
+    insert_operator(&store, lazio, "analyst.lazio", "Osservatorio Regione Lazio", "region_analyst", now).await?;
+    insert_operator(&store, roma, "dpo.roma", "Responsabile protezione dati Roma", "auditor", now).await?;
+    insert_operator(&store, roma, "admin.roma", "Amministratore Roma Capitale", "org_admin", now).await?;
+    insert_operator(&store, umbria, "admin.umbria", "Amministratore Regione Umbria", "org_admin", now).await?;
+    insert_operator(&store, provider_org, "op.ponte", "Coordinatrice Il Ponte", "provider", now).await?;
     insert_operator(&store, umbria, "plugins.umbria", "Amministratore plug-in Umbria", "plugin_admin", now).await?;
 
     // National catalogue.
@@ -368,12 +382,12 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         .await?;
 
     // Persons, cases and interventions through the use cases.
-    let op = |i: usize| Actor {
-        operator_id: Some(ops[i].id),
-        label: ops[i].username.clone(),
-        org_unit_id: ops[i].org_unit_id,
-        roles: vec!["operator".into()],
-    };
+    app.authz().refresh().await?;
+    let mut actors = Vec::new();
+    for o in &ops {
+        actors.push(app.operator_actor(o).await?);
+    }
+    let op = |i: usize| actors[i].clone();
     let start = today.checked_sub_months(Months::new(5)).unwrap_or(today).with_day(1).unwrap_or(today);
 
     // Scenario 1: elderly person in Municipio I, assegno di cura with monthly payments.

@@ -85,7 +85,9 @@ async fn build_app(cfg: &Config) -> anyhow::Result<App> {
     let clock = cfg.clock.clock()?;
     let plugins = Arc::new(Plugins::new(store.clone(), clock.clone(), cfg.plugins.to_app()?)?);
     plugins.reload().await.context("cannot load the plug-in registry")?;
-    Ok(App::new(store, clock, plugins))
+    let app = App::new(store, clock, plugins);
+    app.authz().refresh().await.context("cannot load the authorization policy")?;
+    Ok(app)
 }
 
 #[tokio::main]
@@ -139,6 +141,8 @@ async fn main() -> anyhow::Result<()> {
                 return Ok(());
             }
             cfg.api.graphiql = true;
+            // The demo signs operators in by name (the README's `x-siso-operator` header).
+            cfg.api.auth.dev_login = true;
             serve(cfg).await
         }
     }
@@ -147,7 +151,14 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let app = build_app(&cfg).await?;
     let _watcher = app.plugins().spawn_watcher();
-    let router = siso_api::router(app, &cfg.api);
+    let _authz_watcher = app.authz().spawn_watcher(std::time::Duration::from_millis(500));
+    let auth =
+        Arc::new(siso_api::auth::Authenticator::new(&cfg.api.auth).await.context("authentication is misconfigured")?);
+    let _jwks_refresh = auth.spawn_refresh();
+    if cfg.api.auth.dev_login {
+        tracing::warn!("development login is on (x-siso-operator header): never in production");
+    }
+    let router = siso_api::router(app, auth, &cfg.api);
     let addr: SocketAddr = cfg.server.listen.parse().context("server.listen is not an address")?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;

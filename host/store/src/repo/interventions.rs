@@ -185,6 +185,9 @@ pub struct InterventionFilter {
     pub provider: Option<ProviderId>,
     /// Only on this funding line.
     pub funding_line: Option<FundingLineId>,
+    /// Also those assigned to these providers, whatever their unit (what a provider's staff
+    /// may read); only with `org_units`.
+    pub assigned_to: Option<Vec<ProviderId>>,
 }
 
 /// A page of interventions.
@@ -194,8 +197,16 @@ pub async fn list(
     req: &PageRequest,
 ) -> Result<Page<StoredIntervention>, StoreError> {
     let mut cond = Condition::all();
-    if let Some(units) = &f.org_units {
-        cond = cond.add(interventions::Column::OrgUnitId.is_in(raw(units)));
+    match (&f.org_units, &f.assigned_to) {
+        (Some(units), Some(providers)) if !providers.is_empty() => {
+            cond = cond.add(
+                Condition::any()
+                    .add(interventions::Column::OrgUnitId.is_in(raw(units)))
+                    .add(interventions::Column::ProviderId.is_in(raw(providers))),
+            );
+        }
+        (Some(units), _) => cond = cond.add(interventions::Column::OrgUnitId.is_in(raw(units))),
+        (None, _) => {}
     }
     if let Some(case) = f.case {
         cond = cond.add(interventions::Column::CaseId.eq(case.0));

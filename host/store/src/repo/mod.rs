@@ -1,7 +1,9 @@
 //! Repositories: one module per aggregate, each converting rows to domain types.
 
 pub mod access;
+pub mod api_keys;
 pub mod audit;
+pub mod authz;
 pub mod budget;
 pub mod cases;
 pub mod catalogue;

@@ -54,7 +54,9 @@ pub async fn insert_unit(c: &impl Conn, u: NewOrgUnit, now: DateTime<Utc>) -> Re
         created_at: Set(now),
         ..Default::default()
     };
-    to_unit(org_units::Entity::insert(m).exec_with_returning(c.db()).await?)
+    let unit = to_unit(org_units::Entity::insert(m).exec_with_returning(c.db()).await?)?;
+    super::authz::bump_generation(c).await?;
+    Ok(unit)
 }
 
 /// One unit.
@@ -105,7 +107,12 @@ fn to_operator(m: operators::Model) -> Operator {
     }
 }
 
-/// Inserts an operator.
+/// The authorization subject of an operator (`op:<id>`).
+pub fn operator_subject(id: OperatorId) -> String {
+    format!("op:{}", id.0)
+}
+
+/// Inserts an operator with their role in their home unit.
 pub async fn insert_operator(
     c: &impl Conn,
     org_unit_id: OrgUnitId,
@@ -124,7 +131,11 @@ pub async fn insert_operator(
         fiscal_code: Set(None),
         ..Default::default()
     };
-    Ok(to_operator(operators::Entity::insert(m).exec_with_returning(c.db()).await?))
+    let op = to_operator(operators::Entity::insert(m).exec_with_returning(c.db()).await?);
+    let grant = super::authz::Rule::grant(&operator_subject(op.id), role, &org_unit_id.0.to_string());
+    super::authz::add(c, &grant).await?;
+    super::authz::bump_generation(c).await?;
+    Ok(op)
 }
 
 /// An operator by login name.

@@ -32,7 +32,10 @@ pub async fn insert(c: &impl Conn, p: &Provider, now: DateTime<Utc>) -> Result<P
         created_at: Set(now),
         ..Default::default()
     };
-    Ok(to_provider(providers::Entity::insert(m).exec_with_returning(c.db()).await?))
+    let p = to_provider(providers::Entity::insert(m).exec_with_returning(c.db()).await?);
+    // The policy maps providers to their units (what their staff may read).
+    super::authz::bump_generation(c).await?;
+    Ok(p)
 }
 
 /// One provider.

@@ -1,0 +1,310 @@
+//! Administration over GraphQL: organisation units, role grants and the access log. Thin
+//! resolvers over `siso_app::admin`; authorization happens there.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use siso_app::admin::{CreateOrgUnit, RoleGrant};
+use siso_app::keys::CreateApiKey;
+use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
+use siso_domain::org::OrgUnitKind;
+use siso_store::repo::api_keys::ApiKey;
+use siso_store::repo::audit::AuditEvent;
+
+use crate::errors::{UserError, field_error, to_graphql_error, to_user_errors};
+use crate::query::{actor, app};
+use crate::scalars::{id, parse_id};
+use crate::types::OrgUnitNode;
+
+/// A new organisation unit.
+#[derive(InputObject)]
+pub struct CreateOrgUnitInput {
+    /// The unit above it.
+    pub parent_id: ID,
+    /// region, ambito, comune, municipio, office or provider.
+    pub kind: String,
+    pub name: String,
+    pub istat_code: Option<String>,
+    pub cadastral_code: Option<String>,
+    pub inps_ente_code: Option<String>,
+}
+
+/// The result of creating a unit.
+#[derive(SimpleObject)]
+pub struct OrgUnitPayload {
+    /// The unit, when it was created.
+    pub org_unit: Option<OrgUnitNode>,
+    /// What to fix, when it was not.
+    pub errors: Vec<UserError>,
+}
+
+/// The result of granting or revoking a role.
+#[derive(SimpleObject)]
+pub struct GrantPayload {
+    /// The operator's roles after the change.
+    pub grants: Option<Vec<RoleGrantNode>>,
+    /// What to fix, when nothing changed.
+    pub errors: Vec<UserError>,
+}
+
+/// A role held in a unit (rights flow down from it).
+#[derive(SimpleObject)]
+#[graphql(name = "RoleGrant")]
+pub struct RoleGrantNode {
+    pub role: String,
+    pub org_unit_id: ID,
+}
+
+impl From<RoleGrant> for RoleGrantNode {
+    fn from(g: RoleGrant) -> Self {
+        Self { role: g.role, org_unit_id: id(g.org_unit_id.0) }
+    }
+}
+
+/// One access-log event.
+#[derive(SimpleObject)]
+#[graphql(name = "AccessEvent")]
+pub struct AccessEventNode {
+    pub at: DateTime<Utc>,
+    /// The operator's username, an API client or `system`.
+    pub actor: String,
+    pub org_unit_id: Option<ID>,
+    /// `case.open`, `intervention.authorise`, `person.read`...
+    pub action: String,
+    pub record_kind: String,
+    pub record_id: Option<ID>,
+    pub purpose: Option<String>,
+}
+
+impl From<AuditEvent> for AccessEventNode {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            at: e.at,
+            actor: e.actor_label,
+            org_unit_id: e.org_unit_id.map(|u| id(u.0)),
+            action: e.action,
+            record_kind: e.record_kind,
+            record_id: e.record_id.map(id),
+            purpose: e.purpose,
+        }
+    }
+}
+
+/// An API key (never its secret).
+#[derive(SimpleObject)]
+#[graphql(name = "ApiKey")]
+pub struct ApiKeyNode {
+    pub id: ID,
+    pub name: String,
+    /// The public part of the key (`siso_<prefix>_…`), to recognise it in lists and logs.
+    pub prefix: String,
+    pub org_unit_id: ID,
+    pub roles: Vec<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKeyNode {
+    fn new(k: ApiKey, roles: Vec<String>) -> Self {
+        Self {
+            id: id(k.id),
+            name: k.name,
+            prefix: k.prefix,
+            org_unit_id: id(k.org_unit_id.0),
+            roles,
+            created_by: k.created_by,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A new API key for a machine client.
+#[derive(InputObject)]
+pub struct CreateApiKeyInput {
+    pub name: String,
+    /// The unit it acts for; its roles hold there and below.
+    pub org_unit_id: ID,
+    pub roles: Vec<String>,
+    /// At most two years ahead.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The result of creating a key: the key itself is in `key`, shown this once.
+#[derive(SimpleObject)]
+pub struct CreateApiKeyPayload {
+    pub api_key: Option<ApiKeyNode>,
+    /// The key to give the client (`Authorization: Bearer <key>`); it cannot be shown again.
+    pub key: Option<String>,
+    pub errors: Vec<UserError>,
+}
+
+/// The result of revoking a key.
+#[derive(SimpleObject)]
+pub struct ApiKeyPayload {
+    pub api_key: Option<ApiKeyNode>,
+    pub errors: Vec<UserError>,
+}
+
+fn bad_id(field: &str) -> UserError {
+    field_error("INVALID_ID", field, "not a valid id")
+}
+
+/// Administration reads.
+#[derive(Default)]
+pub struct AdminQuery;
+
+#[Object]
+impl AdminQuery {
+    /// The roles an operator holds (for unit administrators and the operator).
+    async fn role_grants(&self, ctx: &Context<'_>, operator_id: ID) -> Result<Vec<RoleGrantNode>> {
+        let Some(op) = parse_id(&operator_id) else { return Ok(Vec::new()) };
+        match app(ctx)?.role_grants(actor(ctx)?, OperatorId(op)).await {
+            Ok(v) => Ok(v.into_iter().map(RoleGrantNode::from).collect()),
+            Err(siso_app::AppError::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(to_graphql_error(e)),
+        }
+    }
+
+    /// Who accessed a person's data, when and why (the data-protection officer: the auditor
+    /// role). A person out of reach answers like a missing one: an empty list.
+    async fn access_log(&self, ctx: &Context<'_>, person_id: ID) -> Result<Vec<AccessEventNode>> {
+        let Some(p) = parse_id(&person_id) else { return Ok(Vec::new()) };
+        match app(ctx)?.access_log_of(actor(ctx)?, PersonId(p)).await {
+            Ok(v) => Ok(v.into_iter().map(AccessEventNode::from).collect()),
+            Err(siso_app::AppError::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(to_graphql_error(e)),
+        }
+    }
+}
+
+#[Object]
+impl ApiKeysQuery {
+    /// The API keys of the units one administers.
+    async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKeyNode>> {
+        let app = app(ctx)?;
+        let keys = app.api_keys(actor(ctx)?).await.map_err(to_graphql_error)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            let roles = app.api_key_roles(k.id).await.map_err(to_graphql_error)?;
+            out.push(ApiKeyNode::new(k, roles));
+        }
+        Ok(out)
+    }
+}
+
+/// Reads of API keys.
+#[derive(Default)]
+pub struct ApiKeysQuery;
+
+/// Administration writes.
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    /// Creates an organisation unit under another (needs `org/manage` in the parent).
+    async fn create_org_unit(&self, ctx: &Context<'_>, input: CreateOrgUnitInput) -> Result<OrgUnitPayload> {
+        let err = |e: UserError| Ok(OrgUnitPayload { org_unit: None, errors: vec![e] });
+        let Some(parent) = parse_id(&input.parent_id) else { return err(bad_id("parentId")) };
+        let Some(kind) = OrgUnitKind::parse(&input.kind) else {
+            return err(field_error("INVALID_CODE", "kind", &format!("unknown kind {:?}", input.kind)));
+        };
+        let cmd = CreateOrgUnit {
+            parent_id: OrgUnitId(parent),
+            kind,
+            name: input.name,
+            istat_code: input.istat_code,
+            cadastral_code: input.cadastral_code,
+            inps_ente_code: input.inps_ente_code,
+        };
+        match app(ctx)?.create_org_unit(actor(ctx)?, cmd).await {
+            Ok(u) => Ok(OrgUnitPayload { org_unit: Some(OrgUnitNode(u)), errors: Vec::new() }),
+            Err(e) => Ok(OrgUnitPayload { org_unit: None, errors: to_user_errors(e)? }),
+        }
+    }
+
+    /// Gives an operator a role in a unit (needs `org/manage` there and in the operator's home
+    /// unit; never to oneself).
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        operator_id: ID,
+        role: String,
+        org_unit_id: ID,
+    ) -> Result<GrantPayload> {
+        change(ctx, operator_id, role, org_unit_id, true).await
+    }
+
+    /// Creates an API key for a machine client (needs `org/manage` in its unit); the key is
+    /// returned this once.
+    async fn create_api_key(&self, ctx: &Context<'_>, input: CreateApiKeyInput) -> Result<CreateApiKeyPayload> {
+        let err = |e: UserError| Ok(CreateApiKeyPayload { api_key: None, key: None, errors: vec![e] });
+        let Some(unit) = parse_id(&input.org_unit_id) else { return err(bad_id("orgUnitId")) };
+        let cmd = CreateApiKey {
+            name: input.name,
+            org_unit_id: OrgUnitId(unit),
+            roles: input.roles,
+            expires_at: input.expires_at,
+        };
+        let app = app(ctx)?;
+        match app.create_api_key(actor(ctx)?, cmd).await {
+            Ok((k, key)) => {
+                let roles = app.api_key_roles(k.id).await.map_err(to_graphql_error)?;
+                Ok(CreateApiKeyPayload { api_key: Some(ApiKeyNode::new(k, roles)), key: Some(key), errors: Vec::new() })
+            }
+            Err(e) => Ok(CreateApiKeyPayload { api_key: None, key: None, errors: to_user_errors(e)? }),
+        }
+    }
+
+    /// Revokes an API key at once.
+    async fn revoke_api_key(&self, ctx: &Context<'_>, api_key_id: ID) -> Result<ApiKeyPayload> {
+        let Some(kid) = parse_id(&api_key_id) else {
+            return Ok(ApiKeyPayload { api_key: None, errors: vec![bad_id("apiKeyId")] });
+        };
+        let app = app(ctx)?;
+        match app.revoke_api_key(actor(ctx)?, kid).await {
+            Ok(k) => Ok(ApiKeyPayload { api_key: Some(ApiKeyNode::new(k, Vec::new())), errors: Vec::new() }),
+            Err(e) => Ok(ApiKeyPayload { api_key: None, errors: to_user_errors(e)? }),
+        }
+    }
+
+    /// Takes a role back (the same rights as granting it).
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        operator_id: ID,
+        role: String,
+        org_unit_id: ID,
+    ) -> Result<GrantPayload> {
+        change(ctx, operator_id, role, org_unit_id, false).await
+    }
+}
+
+async fn change(
+    ctx: &Context<'_>,
+    operator_id: ID,
+    role: String,
+    org_unit_id: ID,
+    grant: bool,
+) -> Result<GrantPayload> {
+    let err = |e: UserError| Ok(GrantPayload { grants: None, errors: vec![e] });
+    let Some(op) = parse_id(&operator_id) else { return err(bad_id("operatorId")) };
+    let Some(unit) = parse_id(&org_unit_id) else { return err(bad_id("orgUnitId")) };
+    let (app, actor) = (app(ctx)?, actor(ctx)?);
+    let (op, unit) = (OperatorId(op), OrgUnitId(unit));
+    let r = if grant {
+        app.grant_role(actor, op, &role, unit).await
+    } else {
+        app.revoke_role(actor, op, &role, unit).await
+    };
+    match r {
+        Ok(()) => {
+            let grants = app.role_grants(actor, op).await.map_err(to_graphql_error)?;
+            Ok(GrantPayload { grants: Some(grants.into_iter().map(RoleGrantNode::from).collect()), errors: Vec::new() })
+        }
+        Err(e) => Ok(GrantPayload { grants: None, errors: to_user_errors(e)? }),
+    }
+}

@@ -1,0 +1,90 @@
+//! API keys of machine clients: only a SHA-256 of each key is stored; the key's prefix finds
+//! its row.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use siso_domain::ids::OrgUnitId;
+
+use super::{Conn, raw};
+use crate::entities::api_keys;
+use crate::error::StoreError;
+
+/// A stored API key (without its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Key.
+    pub id: i64,
+    /// What the client is (shown in the access log as `key:<name>`).
+    pub name: String,
+    /// The public part of the key, unique, used to find it.
+    pub prefix: String,
+    /// SHA-256 of the whole key, hex.
+    pub key_hash: String,
+    /// The unit the key acts for.
+    pub org_unit_id: OrgUnitId,
+    /// Who created it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+fn to_key(m: api_keys::Model) -> ApiKey {
+    ApiKey {
+        id: m.id,
+        name: m.name,
+        prefix: m.prefix,
+        key_hash: m.key_hash,
+        org_unit_id: OrgUnitId(m.org_unit_id),
+        created_by: m.created_by,
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        revoked_at: m.revoked_at,
+    }
+}
+
+/// Inserts a key (the `id` is ignored).
+pub async fn insert(c: &impl Conn, k: &ApiKey) -> Result<ApiKey, StoreError> {
+    let m = api_keys::ActiveModel {
+        name: Set(k.name.clone()),
+        prefix: Set(k.prefix.clone()),
+        key_hash: Set(k.key_hash.clone()),
+        org_unit_id: Set(k.org_unit_id.0),
+        created_by: Set(k.created_by.clone()),
+        created_at: Set(k.created_at),
+        expires_at: Set(k.expires_at),
+        revoked_at: Set(k.revoked_at),
+        ..Default::default()
+    };
+    Ok(to_key(api_keys::Entity::insert(m).exec_with_returning(c.db()).await?))
+}
+
+/// A key by its prefix.
+pub async fn by_prefix(c: &impl Conn, prefix: &str) -> Result<Option<ApiKey>, StoreError> {
+    Ok(api_keys::Entity::find().filter(api_keys::Column::Prefix.eq(prefix)).one(c.db()).await?.map(to_key))
+}
+
+/// A key by id.
+pub async fn get(c: &impl Conn, id: i64) -> Result<Option<ApiKey>, StoreError> {
+    Ok(api_keys::Entity::find_by_id(id).one(c.db()).await?.map(to_key))
+}
+
+/// The keys of some units, newest first.
+pub async fn of_units(c: &impl Conn, units: &[OrgUnitId]) -> Result<Vec<ApiKey>, StoreError> {
+    let rows = api_keys::Entity::find()
+        .filter(api_keys::Column::OrgUnitId.is_in(raw(units)))
+        .order_by_desc(api_keys::Column::Id)
+        .all(c.db())
+        .await?;
+    Ok(rows.into_iter().map(to_key).collect())
+}
+
+/// Marks a key revoked.
+pub async fn revoke(c: &impl Conn, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+    let m = api_keys::ActiveModel { id: Set(id), revoked_at: Set(Some(at)), ..Default::default() };
+    api_keys::Entity::update(m).exec(c.db()).await?;
+    Ok(())
+}

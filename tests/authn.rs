@@ -1,0 +1,301 @@
+//! Authentication: OpenID Connect bearer tokens (RS256 and ES256, keys from a JWKS file or a
+//! URL that is refreshed), API keys for machine clients, and the development login only in
+//! development mode. Every refused credential gets HTTP 401 with a typed reason, is logged,
+//! and changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use common::{Server, s};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+const ISSUER: &str = "https://idp.test/realms/pa";
+const ISSUER2: &str = "https://broker.test";
+const AUDIENCE: &str = "siso";
+
+fn fixture(name: &str) -> String {
+    format!("{}/../../tests/fixtures/oidc/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Seconds since the epoch of the servers' fixed clock, plus `offset`.
+fn at(offset: i64) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(common::NOW).unwrap().timestamp() + offset
+}
+
+fn token(alg: Algorithm, kid: &str, key_file: &str, claims: Value) -> String {
+    let pem = std::fs::read(fixture(key_file)).unwrap();
+    let key = match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(&pem).unwrap(),
+        _ => EncodingKey::from_rsa_pem(&pem).unwrap(),
+    };
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.into());
+    encode(&header, &claims, &key).unwrap()
+}
+
+fn claims(user: &str, iss: &str, aud: &str, exp: i64) -> Value {
+    json!({ "iss": iss, "aud": aud, "exp": exp, "iat": at(-60), "sub": "TINIT-RSSMRA85T10A562S", "preferred_username": user })
+}
+
+/// A JWKS endpoint whose document the test can change.
+fn jwks_server(doc: Arc<Mutex<String>>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = doc.lock().unwrap().clone();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+async fn post(server: &Server, auth: Option<&str>, query: &str, vars: Value) -> (u16, Value) {
+    let mut req =
+        server.http().post(format!("{}/graphql", server.url)).json(&json!({ "query": query, "variables": vars }));
+    if let Some(a) = auth {
+        req = req.header("authorization", format!("Bearer {a}"));
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+const CASES: &str = "{ cases(first: 100) { edges { node { id } } } }";
+const CREATE: &str = r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Verdi", givenName: "Ada", sex: "F", birthDate: "1950-01-01" }) { person { id } errors { code } } }"#;
+
+fn ids(v: &Value) -> Vec<String> {
+    v["data"]["cases"]["edges"].as_array().unwrap().iter().map(|e| s(&e["node"]["id"])).collect()
+}
+
+/// A refused credential: 401, the reason, nothing written, and a log line.
+async fn refused(server: &Server, auth: &str, reason: &str, office: &str) {
+    let before = server.fingerprint().await;
+    let (status, v) = post(server, Some(auth), CREATE, json!({ "o": office })).await;
+    assert_eq!(server.fingerprint().await, before, "a refused credential changed the database: {v}");
+    assert_eq!(status, 401, "{reason}: {v}");
+    assert_eq!(v["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["reason"], reason, "{v}");
+    assert!(v.get("data").is_none(), "{v}");
+    assert!(
+        server.log().contains(&format!("reason=\"{reason}\"")) || server.log().contains(reason),
+        "not logged: {reason}"
+    );
+}
+
+async fn tokens_and_keys(db: common::Db) {
+    let doc = Arc::new(Mutex::new(json!({ "keys": [] }).to_string()));
+    let jwks: Value = serde_json::from_str(&std::fs::read_to_string(fixture("jwks.json")).unwrap()).unwrap();
+    let rsa_only = json!({ "keys": [jwks["keys"][0].clone()] }).to_string();
+    *doc.lock().unwrap() = rsa_only;
+    let url = jwks_server(doc.clone());
+    let jwks_file = fixture("jwks.json");
+    let server = Server::start_with(
+        db,
+        &[
+            ("SISO__API__AUTH__DEV_LOGIN", "false"),
+            ("SISO__API__AUTH__OIDC__REGION__ISSUER", ISSUER),
+            ("SISO__API__AUTH__OIDC__REGION__AUDIENCE", AUDIENCE),
+            ("SISO__API__AUTH__OIDC__REGION__JWKS_FILE", &jwks_file),
+            ("SISO__API__AUTH__OIDC__BROKER__ISSUER", ISSUER2),
+            ("SISO__API__AUTH__OIDC__BROKER__AUDIENCE", AUDIENCE),
+            ("SISO__API__AUTH__OIDC__BROKER__JWKS_URL", &url),
+        ],
+    )
+    .await;
+
+    // Development login is off: the header is refused; anonymous requests read nothing.
+    let r = server
+        .http()
+        .post(format!("{}/graphql", server.url))
+        .header("x-siso-operator", "op.roma1")
+        .json(&json!({ "query": CASES }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["errors"][0]["extensions"]["reason"], "DEV_LOGIN_DISABLED", "{v}");
+    let (status, v) = post(&server, None, CASES, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN", "{v}");
+
+    // RS256 and ES256 tokens from the file's keys: the operator's own view.
+    let rs = token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("op.roma1", ISSUER, AUDIENCE, at(600)));
+    let (status, v) = post(&server, Some(&rs), "{ me { id orgUnit { id } } }", json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    let office = s(&v["data"]["me"]["orgUnit"]["id"]);
+    let (_, v) = post(&server, Some(&rs), CASES, json!({})).await;
+    let mine = ids(&v);
+    assert!(!mine.is_empty(), "{v}");
+    let es = token(Algorithm::ES256, "ec-1", "ec.pem", claims("op.roma7", ISSUER, AUDIENCE, at(600)));
+    let (status, v) = post(&server, Some(&es), CASES, json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(ids(&v).iter().all(|c| !mine.contains(c)), "Municipio VII sees none of Municipio I's cases");
+
+    // Hostile tokens.
+    refused(
+        &server,
+        &token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("op.roma1", ISSUER, AUDIENCE, at(-120))),
+        "TOKEN_EXPIRED",
+        &office,
+    )
+    .await;
+    refused(
+        &server,
+        &token(Algorithm::RS256, "rsa-1", "forger.pem", claims("op.roma1", ISSUER, AUDIENCE, at(600))),
+        "TOKEN_INVALID",
+        &office,
+    )
+    .await;
+    refused(
+        &server,
+        &token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("op.roma1", ISSUER, "another-app", at(600))),
+        "TOKEN_WRONG_AUDIENCE",
+        &office,
+    )
+    .await;
+    refused(
+        &server,
+        &token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("op.roma1", "https://evil.test", AUDIENCE, at(600))),
+        "TOKEN_WRONG_ISSUER",
+        &office,
+    )
+    .await;
+    refused(
+        &server,
+        &token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("nobody", ISSUER, AUDIENCE, at(600))),
+        "UNKNOWN_OPERATOR",
+        &office,
+    )
+    .await;
+    // Algorithm confusion: HMAC keyed with something public, and `none`.
+    let mut h = Header::new(Algorithm::HS256);
+    h.kid = Some("rsa-1".into());
+    let hs = encode(
+        &h,
+        &claims("op.roma1", ISSUER, AUDIENCE, at(600)),
+        &EncodingKey::from_secret(jwks.to_string().as_bytes()),
+    )
+    .unwrap();
+    refused(&server, &hs, "TOKEN_INVALID", &office).await;
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({ "alg": "none", "typ": "JWT" })),
+        b64(&claims("op.roma1", ISSUER, AUDIENCE, at(600)))
+    );
+    refused(&server, &none, "TOKEN_INVALID", &office).await;
+    refused(&server, "not.a.token", "TOKEN_INVALID", &office).await;
+    // A token whose payload was altered after signing.
+    let mut parts: Vec<String> = rs.split('.').map(str::to_string).collect();
+    parts[1] = b64(&claims("coord.roma", ISSUER, AUDIENCE, at(600)));
+    refused(&server, &parts.join("."), "TOKEN_INVALID", &office).await;
+
+    // Keys from a URL: a new key is picked up when a token names it (refreshed at most once a
+    // second).
+    let es2 = token(Algorithm::ES256, "ec-1", "ec.pem", claims("op.roma1", ISSUER2, AUDIENCE, at(600)));
+    refused(&server, &es2, "TOKEN_INVALID", &office).await;
+    *doc.lock().unwrap() = jwks.to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (status, v) = post(&server, Some(&es2), CASES, json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(ids(&v), mine);
+
+    // API keys: made by an administrator, shown once, stored hashed, scoped, revocable.
+    let admin = token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("admin.roma", ISSUER, AUDIENCE, at(600)));
+    let create = r#"mutation($o: ID!, $r: [String!]!, $e: DateTime!) { createApiKey(input: { name: "Registry sync", orgUnitId: $o, roles: $r, expiresAt: $e }) { apiKey { id prefix roles revokedAt } key errors { code field } } }"#;
+    let (_, v) =
+        post(&server, Some(&admin), create, json!({ "o": office, "r": ["operator"], "e": "2027-06-01T00:00:00Z" }))
+            .await;
+    let key = s(&v["data"]["createApiKey"]["key"]);
+    let key_id = s(&v["data"]["createApiKey"]["apiKey"]["id"]);
+    assert!(key.starts_with("siso_"), "{v}");
+    assert_eq!(v["data"]["createApiKey"]["apiKey"]["roles"], json!(["operator"]));
+    let (_, v) = post(&server, Some(&admin), "{ apiKeys { id prefix name } }", json!({})).await;
+    assert!(v["data"]["apiKeys"].as_array().unwrap().iter().any(|k| s(&k["id"]) == key_id), "{v}");
+    assert!(!v.to_string().contains(&key), "a key is shown only once");
+    let db = server.db().await;
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT key_hash, prefix FROM api_keys WHERE id = {key_id}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: String = row.try_get_by_index(0).unwrap();
+    assert!(stored.len() == 64 && !key.contains(&stored) && stored != key, "only a hash is stored");
+    let (status, v) = post(&server, Some(&key), CASES, json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(ids(&v), mine, "the key reads what its unit and role allow");
+    // Hostile key requests: a social worker cannot make keys; keys cannot administer.
+    let op = token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("op.roma1", ISSUER, AUDIENCE, at(600)));
+    let before = server.fingerprint().await;
+    let (_, v) =
+        post(&server, Some(&op), create, json!({ "o": office, "r": ["operator"], "e": "2027-06-01T00:00:00Z" })).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN", "{v}");
+    let (_, v) =
+        post(&server, Some(&admin), create, json!({ "o": office, "r": ["org_admin"], "e": "2027-06-01T00:00:00Z" }))
+            .await;
+    assert_eq!(v["data"]["createApiKey"]["errors"][0]["code"], "ROLE_NOT_FOR_KEYS", "{v}");
+    let (_, v) =
+        post(&server, Some(&admin), create, json!({ "o": office, "r": ["operator"], "e": "2020-01-01T00:00:00Z" }))
+            .await;
+    assert_eq!(v["data"]["createApiKey"]["errors"][0]["code"], "INVALID_DATE", "{v}");
+    let (_, v) =
+        post(&server, Some(&key), create, json!({ "o": office, "r": ["operator"], "e": "2027-06-01T00:00:00Z" })).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN", "a key cannot make keys: {v}");
+    assert_eq!(server.fingerprint().await, before);
+    let forged = format!("{}{}", &key[..key.len() - 4], "0000");
+    refused(&server, &forged, "API_KEY_INVALID", &office).await;
+    // Revoked: refused at once.
+    let (_, v) = post(
+        &server,
+        Some(&admin),
+        "mutation($k: ID!) { revokeApiKey(apiKeyId: $k) { apiKey { revokedAt } errors { code } } }",
+        json!({ "k": key_id }),
+    )
+    .await;
+    assert!(v["data"]["revokeApiKey"]["apiKey"]["revokedAt"].is_string(), "{v}");
+    refused(&server, &key, "API_KEY_REVOKED", &office).await;
+    // Expired: a second key whose expiry has passed (moved back in the database, since the
+    // servers' clock is fixed).
+    let (_, v) =
+        post(&server, Some(&admin), create, json!({ "o": office, "r": ["operator"], "e": "2026-12-01T00:00:00Z" }))
+            .await;
+    let key2 = s(&v["data"]["createApiKey"]["key"]);
+    let id2 = s(&v["data"]["createApiKey"]["apiKey"]["id"]);
+    let (status, _) = post(&server, Some(&key2), CASES, json!({})).await;
+    assert_eq!(status, 200);
+    let past = if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        "'2026-11-01T00:00:00Z'"
+    } else {
+        "'2026-11-01T00:00:00+00:00'"
+    };
+    db.execute_unprepared(&format!("UPDATE api_keys SET expires_at = {past} WHERE id = {id2}")).await.unwrap();
+    refused(&server, &key2, "API_KEY_EXPIRED", &office).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    tokens_and_keys(common::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    tokens_and_keys(common::Db::Postgres).await;
+}

@@ -1,0 +1,277 @@
+//! Organisations as tenancy: operators of different units see different data, sensitive parts
+//! need their own permission, and hostile administration (self-grants, transfers without
+//! rights on both sides, units outside one's reach) is denied with a typed error and changes
+//! nothing. Policy changes reach every server process on the same database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{Server, s};
+use serde_json::{Value, json};
+
+async fn unchanged(server: &Server, op: &str, query: &str, vars: Value) -> Value {
+    let before = server.fingerprint().await;
+    let v = server.gql(Some(op), query, vars).await;
+    let after = server.fingerprint().await;
+    assert_eq!(before, after, "the database changed after {query} by {op}: {v}");
+    v
+}
+
+fn top_code(v: &Value) -> String {
+    s(&v["errors"][0]["extensions"]["code"])
+}
+
+fn user_code(v: &Value, mutation: &str) -> String {
+    s(&v["data"][mutation]["errors"][0]["code"])
+}
+
+/// The code of a denial, whether top-level (FORBIDDEN) or in the payload (NOT_FOUND).
+fn any_code(v: &Value, mutation: &str) -> String {
+    if v["errors"].is_array() { top_code(v) } else { user_code(v, mutation) }
+}
+
+async fn ids(server: &Server, op: &str, list: &str) -> HashSet<String> {
+    let d = server.data(op, &format!("{{ {list}(first: 100) {{ edges {{ node {{ id }} }} }} }}"), json!({})).await;
+    d[list]["edges"].as_array().unwrap().iter().map(|e| s(&e["node"]["id"])).collect()
+}
+
+async fn me(server: &Server, op: &str) -> (String, String) {
+    let d = server.data(op, "{ me { id orgUnit { id } } }", json!({})).await;
+    (s(&d["me"]["id"]), s(&d["me"]["orgUnit"]["id"]))
+}
+
+async fn unit(server: &Server, name: &str) -> String {
+    let d = server.data("op.roma1", "{ orgUnits { id name } }", json!({})).await;
+    d["orgUnits"].as_array().unwrap().iter().find(|u| u["name"] == name).map(|u| s(&u["id"])).unwrap()
+}
+
+async fn organisations_see_different_data(server: &Server) {
+    let roma1 = ids(server, "op.roma1", "cases").await;
+    let roma7 = ids(server, "op.roma7", "cases").await;
+    let perugia = ids(server, "op.perugia", "cases").await;
+    let coord = ids(server, "coord.roma", "cases").await;
+    assert!(!roma1.is_empty() && !perugia.is_empty(), "the demo has cases in Municipio I and Perugia");
+    assert!(roma1.is_disjoint(&roma7) && roma1.is_disjoint(&perugia) && roma7.is_disjoint(&perugia));
+    // Roma Capitale's coordination reads every Municipio's cases, and nothing of Perugia.
+    assert!(coord.is_superset(&roma1) && coord.is_superset(&roma7) && coord.is_disjoint(&perugia));
+    // The Region's analyst and the plug-in administrator see no personal data at all.
+    for op in ["analyst.lazio", "plugins.umbria", "dpo.roma", "admin.roma"] {
+        assert!(ids(server, op, "cases").await.is_empty(), "{op} must not list cases");
+        assert!(ids(server, op, "persons").await.is_empty(), "{op} must not list persons");
+    }
+    // A provider's staff read only the interventions assigned to their cooperative: not the
+    // case, not the person.
+    let d = server
+        .data("op.ponte", "{ interventions(first: 50) { edges { node { id catalogueEntry { inpsCode } case { id } } } } cases(first: 5) { edges { node { id } } } }", json!({}))
+        .await;
+    let assigned = d["interventions"]["edges"].as_array().unwrap();
+    assert_eq!(assigned.len(), 1, "{d}");
+    assert_eq!(assigned[0]["node"]["catalogueEntry"]["inpsCode"], "A3.02");
+    assert_eq!(assigned[0]["node"]["case"], Value::Null);
+    assert_eq!(d["cases"]["edges"], json!([]));
+
+    // A record of another unit by id: the same answer as a missing id.
+    let case = roma1.iter().next().unwrap().clone();
+    let q = "query($id: ID!) { case(id: $id) { id person { surname } } }";
+    let foreign = server.gql(Some("op.perugia"), q, json!({ "id": case })).await;
+    let missing = server.gql(Some("op.perugia"), q, json!({ "id": "987654321" })).await;
+    assert_eq!(foreign, missing);
+    assert_eq!(foreign["data"]["case"], Value::Null);
+    // Through a filter naming another unit: nothing.
+    let pua1 = unit(server, "Municipio I - PUA").await;
+    let d = server
+        .data("op.roma7", "query($o: ID!) { persons(first: 50, filter: { orgUnitId: $o }) { edges { node { id } } } interventions(first: 50, filter: { orgUnitId: $o }) { edges { node { id } } } }", json!({ "o": pua1 }))
+        .await;
+    assert_eq!(d["persons"]["edges"], json!([]));
+    assert_eq!(d["interventions"]["edges"], json!([]));
+    let d = server
+        .data(
+            "op.roma7",
+            "query($c: ID!) { interventions(first: 50, filter: { caseId: $c }) { edges { node { id } } } }",
+            json!({ "c": case }),
+        )
+        .await;
+    assert_eq!(d["interventions"]["edges"], json!([]));
+
+    // Sensitive parts: the social worker reads the health answers; the paymaster of the same
+    // office reads the case but gets a typed FORBIDDEN for the answers.
+    let q = "query($id: ID!) { case(id: $id) { id assessments { instrument answers { question } } } }";
+    let mut with_assessment = None;
+    for c in &roma1 {
+        let d = server.data("op.roma1", q, json!({ "id": c })).await;
+        if d["case"]["assessments"].as_array().is_some_and(|a| !a.is_empty()) {
+            with_assessment = Some(c.clone());
+            break;
+        }
+    }
+    let c = with_assessment.expect("the demo's elderly case has a UVM assessment");
+    let v = server.gql(Some("pay.roma1"), q, json!({ "id": c })).await;
+    assert_eq!(s(&v["data"]["case"]["id"]), c, "{v}");
+    assert_eq!(v["data"]["case"]["assessments"][0]["answers"], Value::Null, "{v}");
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+}
+
+async fn hostile_administration(server: &Server) {
+    let (op1, _) = me(server, "op.roma1").await;
+    let (op7, _) = me(server, "op.roma7").await;
+    let (admin, roma) = me(server, "admin.roma").await;
+    let (perugia_op, _) = me(server, "op.perugia").await;
+    let (head1, pua1) = me(server, "head.roma1").await;
+    let (_, pua7) = me(server, "op.roma7").await;
+    let lecce = unit(server, "Comune di Lecce").await;
+    let grant = "mutation($op: ID!, $r: String!, $u: ID!) { grantRole(operatorId: $op, role: $r, orgUnitId: $u) { grants { role orgUnitId } errors { code field } } }";
+    let revoke = "mutation($op: ID!, $r: String!, $u: ID!) { revokeRole(operatorId: $op, role: $r, orgUnitId: $u) { grants { role orgUnitId } errors { code field } } }";
+
+    // Granting oneself a role: denied, typed, nothing written; also for an administrator.
+    let v = unchanged(server, "op.roma1", grant, json!({ "op": op1, "r": "org_admin", "u": roma })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let v = unchanged(server, "admin.roma", grant, json!({ "op": admin, "r": "operator", "u": roma })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    // A social worker cannot grant anything to a colleague.
+    let v = unchanged(server, "op.roma1", grant, json!({ "op": op7, "r": "operator", "u": pua1 })).await;
+    assert!(["FORBIDDEN", "NOT_FOUND"].contains(&any_code(&v, "grantRole").as_str()), "{v}");
+    // An operator of another organisation looks missing; so does a unit outside one's reach.
+    let v = unchanged(server, "admin.roma", grant, json!({ "op": perugia_op, "r": "operator", "u": roma })).await;
+    assert_eq!(user_code(&v, "grantRole"), "NOT_FOUND", "{v}");
+    let v = unchanged(server, "admin.roma", grant, json!({ "op": op7, "r": "operator", "u": lecce })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let v = unchanged(server, "admin.roma", grant, json!({ "op": op7, "r": "superuser", "u": pua1 })).await;
+    assert_eq!(user_code(&v, "grantRole"), "UNKNOWN_ROLE", "{v}");
+
+    // Units: only under a unit one manages.
+    let create = r#"mutation($p: ID!) { createOrgUnit(input: { parentId: $p, kind: "office", name: "Sportello Trastevere" }) { orgUnit { id name } errors { code field } } }"#;
+    let v = unchanged(server, "op.roma1", create, json!({ "p": roma })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let v = unchanged(server, "admin.roma", create, json!({ "p": lecce })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let d = server.data("admin.roma", create, json!({ "p": roma })).await;
+    assert_eq!(d["createOrgUnit"]["orgUnit"]["name"], "Sportello Trastevere");
+
+    // Transfers need the right on both sides.
+    let case = ids(server, "op.roma1", "cases").await.into_iter().next().unwrap();
+    let transfer = r#"mutation($c: ID!, $u: ID!) { reassignCase(caseId: $c, orgUnitId: $u, reason: "Moved house") { case { id orgUnit { id } } errors { code field } } }"#;
+    let v = unchanged(server, "op.roma1", transfer, json!({ "c": case, "u": pua7 })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "a social worker cannot transfer: {v}");
+    let v = unchanged(server, "head.roma1", transfer, json!({ "c": case, "u": pua7 })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "no rights on the receiving side: {v}");
+    // Out of the case: the receiving operator cannot pull it in.
+    let v = unchanged(server, "op.roma7", transfer, json!({ "c": case, "u": pua7 })).await;
+    assert_eq!(user_code(&v, "reassignCase"), "NOT_FOUND", "{v}");
+
+    // With a grant on the receiving side the transfer goes through, and is logged.
+    let d = server.data("admin.roma", grant, json!({ "op": head1, "r": "office_head", "u": pua7 })).await;
+    let grants = d["grantRole"]["grants"].as_array().unwrap();
+    assert!(grants.iter().any(|g| g["role"] == "office_head" && s(&g["orgUnitId"]) == pua7), "{d}");
+    let d = server.data("head.roma1", transfer, json!({ "c": case, "u": pua7 })).await;
+    assert_eq!(s(&d["reassignCase"]["case"]["orgUnit"]["id"]), pua7, "{d}");
+    assert!(ids(server, "op.roma7", "cases").await.contains(&case));
+    assert!(!ids(server, "op.roma1", "cases").await.contains(&case));
+
+    // A revoked grant stops at once in this process.
+    let d = server.data("admin.roma", grant, json!({ "op": op7, "r": "operator", "u": pua1 })).await;
+    assert!(d["grantRole"]["errors"].as_array().unwrap().is_empty(), "{d}");
+    assert!(!ids(server, "op.roma7", "persons").await.is_disjoint(&ids(server, "op.roma1", "persons").await));
+    let d = server.data("admin.roma", revoke, json!({ "op": op7, "r": "operator", "u": pua1 })).await;
+    assert!(d["revokeRole"]["errors"].as_array().unwrap().is_empty(), "{d}");
+    assert!(ids(server, "op.roma7", "persons").await.is_disjoint(&ids(server, "op.roma1", "persons").await));
+    let v = unchanged(server, "admin.roma", revoke, json!({ "op": op7, "r": "operator", "u": pua1 })).await;
+    assert_eq!(user_code(&v, "revokeRole"), "NOT_FOUND", "{v}");
+
+    // The denials are in the server's log, without personal data.
+    let log = server.log();
+    assert!(log.contains("denied"), "denials are logged");
+
+    // The data-protection officer sees who accessed a person of Roma; others see nothing.
+    let d = server.data("op.roma1", "{ persons(first: 1) { edges { node { id } } } }", json!({})).await;
+    let person = s(&d["persons"]["edges"][0]["node"]["id"]);
+    // A read with a declared purpose is in the access log, with who, where from and why.
+    let r = server
+        .http()
+        .post(format!("{}/graphql", server.url))
+        .header("x-siso-operator", "op.roma1")
+        .header("x-siso-purpose", "Home visit planning")
+        .json(&json!({ "query": "query($p: ID!) { person(id: $p) { surname cases { id } } }", "variables": { "p": person } }))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert!(v["data"]["person"]["surname"].is_string(), "{v}");
+    let q = "query($p: ID!) { accessLog(personId: $p) { actor action recordKind recordId purpose orgUnitId at } }";
+    let d = server.data("dpo.roma", q, json!({ "p": person })).await;
+    let events = d["accessLog"].as_array().unwrap();
+    assert!(events.iter().all(|e| e["actor"].is_string() && e["action"].is_string()));
+    let read = events
+        .iter()
+        .find(|e| e["action"] == "person.read" && e["purpose"] == "Home visit planning")
+        .unwrap_or_else(|| panic!("the read is not in the access log: {d}"));
+    assert_eq!(read["actor"], "op.roma1");
+    assert_eq!(s(&read["recordId"]), person);
+    assert!(events.iter().any(|e| e["action"] == "case.read" && e["actor"] == "op.roma1"), "{d}");
+    // Reading the access log is not itself a read of the person's file, and the chain holds.
+    let (intact, text) = server.audit(&["verify"]);
+    assert!(intact, "{text}");
+    for op in ["op.roma1", "op.perugia", "coord.roma"] {
+        let d = server.data(op, q, json!({ "p": person })).await;
+        assert_eq!(d["accessLog"], json!([]), "{op} is not an auditor");
+    }
+}
+
+async fn anonymous_sees_nothing(server: &Server) {
+    let case = ids(server, "op.roma1", "cases").await.into_iter().next().unwrap();
+    let v = server.gql(None, "query($id: ID!) { case(id: $id) { id } }", json!({ "id": case })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let v = server.gql(None, "{ persons(first: 5) { edges { node { id } } } }", json!({})).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let v = server.gql(Some("nobody.at.all"), "{ persons(first: 5) { edges { node { id } } } }", json!({})).await;
+    assert_eq!(top_code(&v), "UNAUTHENTICATED", "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["reason"], "UNKNOWN_OPERATOR", "{v}");
+}
+
+async fn all(server: &Server) {
+    organisations_see_different_data(server).await;
+    anonymous_sees_nothing(server).await;
+    hostile_administration(server).await;
+}
+
+on_both!(tenancy, all);
+
+/// A grant made through one server process is enforced by another on the same database
+/// within its poll interval.
+mod policy_changes_reach_other_processes {
+    use super::*;
+
+    async fn run(db: common::Db) {
+        let a = Server::start(db).await;
+        let b = Server::attach(&a, &[]).await;
+        let (op7, _) = me(&a, "op.roma7").await;
+        let (_, pua1) = me(&a, "op.roma1").await;
+        let theirs = ids(&b, "op.roma1", "cases").await;
+        assert!(ids(&b, "op.roma7", "cases").await.is_disjoint(&theirs));
+        let grant = "mutation($op: ID!, $r: String!, $u: ID!) { grantRole(operatorId: $op, role: $r, orgUnitId: $u) { errors { code } } }";
+        let d = a.data("admin.roma", grant, json!({ "op": op7, "r": "operator", "u": pua1 })).await;
+        assert_eq!(d["grantRole"]["errors"], json!([]));
+        let mut seen = false;
+        for _ in 0..50 {
+            if ids(&b, "op.roma7", "cases").await.is_superset(&theirs) {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(seen, "the other process must apply the grant within its poll interval");
+        b.stop().await;
+        a.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(common::Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(common::Db::Postgres).await;
+    }
+}

@@ -1,0 +1,379 @@
+//! Broken object-level authorization (OWASP API1), tested as a matrix generated from the
+//! GraphQL schema: every query and mutation argument (or input field) of type `ID` that names a
+//! tenant record, for an operator of every role outside the victim organisation. The call with
+//! the victim's id must answer exactly like the call with a missing id, and change nothing.
+//! Every connection, read with every nested object reachable from it, must show none of the
+//! victim's records. A field or argument added later is covered without editing this test; a
+//! new kind of record named by id makes the test fail until it has a fixture below.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+
+use common::{Server, s};
+use serde_json::{Map, Value, json};
+
+/// The victim: everything of Perugia's social secretariat (and comune).
+const VICTIM: &str = "op.perugia";
+
+/// One operator of every role, none of whom may read Perugia's records (the plug-in
+/// administrator of Umbria sits above Perugia but manages plug-ins only).
+const ATTACKERS: &[&str] = &[
+    "op.roma1",
+    "head.roma1",
+    "amm.roma1",
+    "pay.roma1",
+    "coord.roma",
+    "op.ponte",
+    "analyst.lazio",
+    "dpo.roma",
+    "admin.roma",
+    "plugins.umbria",
+];
+
+/// Kinds of records named by id that are public reference data, not tenant records: units,
+/// the catalogue, funds, providers and operators (shown as a case's responsible operator).
+const PUBLIC: &[&str] = &["orgUnit", "parent", "catalogueEntry", "fund", "provider", "operator", "responsibleOperator"];
+
+/// The GraphQL types of that public reference data.
+const PUBLIC_TYPES: &[&str] = &["OrgUnit", "CatalogueEntry", "Fund", "Provider", "Operator"];
+
+/// A missing id.
+const MISSING: &str = "987654321";
+
+const INTROSPECTION: &str = r#"{ __schema { queryType { name } mutationType { name } types { kind name
+  fields { name args { name type { ...T } } type { ...T } }
+  inputFields { name type { ...T } } enumValues { name } } } }
+fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }"#;
+
+struct Schema {
+    types: BTreeMap<String, Value>,
+    query: String,
+    mutation: String,
+}
+
+/// A type reference flattened: (non-null, list, named type).
+fn unwrap(t: &Value) -> (bool, bool, String) {
+    let mut t = t;
+    let mut non_null = false;
+    let mut list = false;
+    let mut first = true;
+    loop {
+        match t["kind"].as_str().unwrap() {
+            "NON_NULL" => {
+                if first {
+                    non_null = true;
+                }
+            }
+            "LIST" => list = true,
+            _ => return (non_null, list, s(&t["name"])),
+        }
+        first = false;
+        t = &t["ofType"];
+    }
+}
+
+impl Schema {
+    async fn load(server: &Server) -> Schema {
+        let d = server.data(VICTIM, INTROSPECTION, json!({})).await;
+        let types = d["__schema"]["types"].as_array().unwrap().iter().map(|t| (s(&t["name"]), t.clone())).collect();
+        Schema {
+            types,
+            query: s(&d["__schema"]["queryType"]["name"]),
+            mutation: s(&d["__schema"]["mutationType"]["name"]),
+        }
+    }
+
+    fn kind(&self, name: &str) -> String {
+        s(&self.types[name]["kind"])
+    }
+
+    fn fields(&self, name: &str) -> Vec<Value> {
+        self.types[name]["fields"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A selection of a type: every leaf field without required arguments, and nested objects
+    /// with their `__typename`, `id` and leaves, down to `depth`.
+    fn selection(&self, name: &str, depth: usize) -> String {
+        if !["OBJECT", "INTERFACE"].contains(&self.kind(name).as_str()) {
+            return String::new();
+        }
+        let mut out = vec!["__typename".to_string()];
+        for f in self.fields(name) {
+            let required_args = f["args"].as_array().unwrap().iter().any(|a| unwrap(&a["type"]).0);
+            if required_args {
+                continue;
+            }
+            let fname = s(&f["name"]);
+            let (_, _, tname) = unwrap(&f["type"]);
+            match self.kind(&tname).as_str() {
+                "SCALAR" | "ENUM" => out.push(fname),
+                "OBJECT" if depth > 0 => {
+                    let inner = self.selection(&tname, depth - 1);
+                    out.push(format!("{fname} {{ {inner} }}"));
+                }
+                _ => {}
+            }
+        }
+        out.join(" ")
+    }
+
+    /// A literal value for an input of type `t` named `name`; ID slots are filled by `id_for`.
+    fn literal(&self, name: &str, t: &Value, id_for: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let (_, list, tname) = unwrap(t);
+        let one = match (self.kind(&tname).as_str(), tname.as_str()) {
+            (_, "ID") => json!(id_for(name)?).to_string(),
+            (_, "Int") => "1".into(),
+            (_, "Boolean") => "false".into(),
+            (_, "Money") => "\"10\"".into(),
+            (_, "NaiveDate") => "\"2026-11-20\"".into(),
+            (_, "DateTime") => "\"2026-11-20T10:00:00Z\"".into(),
+            (_, "String") => json!(code_for(name)).to_string(),
+            ("ENUM", _) => s(&self.types[&tname]["enumValues"][0]["name"]),
+            ("INPUT_OBJECT", _) => {
+                let mut parts = Vec::new();
+                for f in self.types[&tname]["inputFields"].as_array().unwrap() {
+                    let fname = s(&f["name"]);
+                    let required = unwrap(&f["type"]).0;
+                    let is_id = unwrap(&f["type"]).2 == "ID";
+                    if required || (is_id && id_for(&fname).is_some()) {
+                        parts.push(format!("{fname}: {}", self.literal(&fname, &f["type"], id_for)?));
+                    }
+                }
+                format!("{{ {} }}", parts.join(", "))
+            }
+            _ => json!("x").to_string(),
+        };
+        Some(if list { format!("[{one}]") } else { one })
+    }
+
+    /// Every ID slot under a root field: its path (for messages) and name.
+    fn id_slots(&self, field: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in field["args"].as_array().unwrap() {
+            self.collect_slots(&s(&a["name"]), &a["type"], &mut out, 0);
+        }
+        out
+    }
+
+    fn collect_slots(&self, name: &str, t: &Value, out: &mut Vec<String>, depth: usize) {
+        let (_, _, tname) = unwrap(t);
+        if tname == "ID" {
+            out.push(name.to_string());
+        } else if self.kind(&tname) == "INPUT_OBJECT" && depth < 4 {
+            for f in self.types[&tname]["inputFields"].as_array().unwrap() {
+                self.collect_slots(&s(&f["name"]), &f["type"], out, depth + 1);
+            }
+        }
+    }
+}
+
+/// Plausible codes for string inputs, so calls get past validation to the lookup.
+fn code_for(name: &str) -> &'static str {
+    match name {
+        "area" => "elderly",
+        "channel" => "in_person",
+        "reporter" => "self",
+        "reasons" | "code" => "economic_hardship",
+        "relation" => "head",
+        "sex" => "F",
+        "kind" => "pai",
+        "instrument" => "svama",
+        "term" => "short",
+        "attainment" => "partial",
+        _ => "x",
+    }
+}
+
+/// The kind of record an ID slot names.
+fn kind_of(field: &str, slot: &str) -> String {
+    if slot == "id" {
+        return field.to_string();
+    }
+    slot.trim_end_matches("Ids").trim_end_matches("Id").to_string()
+}
+
+/// Ids of one organisation's records by kind, and every (type, id) it holds.
+struct Records {
+    by_kind: BTreeMap<String, String>,
+    all: HashSet<(String, String)>,
+}
+
+fn walk(v: &Value, out: &mut HashSet<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            if let (Some(t), Some(id)) = (m.get("__typename"), m.get("id"))
+                && id.is_string()
+            {
+                out.insert((s(t), s(id)));
+            }
+            m.values().for_each(|x| walk(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+        _ => {}
+    }
+}
+
+/// Reads every connection of the schema as `op`, with nested objects.
+async fn everything(server: &Server, schema: &Schema, op: &str) -> Value {
+    let mut all = Map::new();
+    for f in schema.fields(&schema.query) {
+        let (_, _, tname) = unwrap(&f["type"]);
+        if !tname.ends_with("Connection") || f["args"].as_array().unwrap().iter().any(|a| unwrap(&a["type"]).0) {
+            continue;
+        }
+        let node = tname.trim_end_matches("Connection");
+        let name = s(&f["name"]);
+        let q = format!("{{ {name}(first: 20) {{ edges {{ node {{ {} }} }} }} }}", schema.selection(node, 2));
+        let v = server.gql(Some(op), &q, json!({})).await;
+        let errors = v["errors"].as_array().cloned().unwrap_or_default();
+        assert!(
+            errors.iter().all(|e| e["extensions"]["code"] == "FORBIDDEN"),
+            "{op} cannot read {name} with every nested field: {v}\n{q}"
+        );
+        all.insert(name, v);
+    }
+    Value::Object(all)
+}
+
+async fn records(server: &Server, schema: &Schema, op: &str) -> Records {
+    let v = everything(server, schema, op).await;
+    let mut all = HashSet::new();
+    walk(&v, &mut all);
+    // Public reference data is shared by design.
+    all.retain(|(t, _)| !PUBLIC_TYPES.contains(&t.as_str()));
+    let mut by_kind = BTreeMap::new();
+    let first = |t: &str| all.iter().filter(|(ty, _)| ty == t).map(|(_, id)| id.clone()).min();
+    for (kind, ty) in [
+        ("person", "Person"),
+        ("case", "Case"),
+        ("intervention", "Intervention"),
+        ("accessSheet", "AccessSheet"),
+        ("fundingLine", "FundingLine"),
+        ("plan", "Plan"),
+        ("placement", "Placement"),
+        ("isee", "IseeAttestation"),
+        ("objective", "Objective"),
+        ("need", "Need"),
+        ("assessment", "Assessment"),
+        ("disbursement", "Disbursement"),
+    ] {
+        if let Some(id) = first(ty) {
+            by_kind.insert(kind.to_string(), id);
+        }
+    }
+    Records { by_kind, all }
+}
+
+/// The victim's records must include every kind: gives Perugia a plan, a placement and an
+/// access sheet, which its demo data lacks.
+async fn complete_victim(server: &Server) -> String {
+    let d = server.data(VICTIM, "{ cases(first: 1) { edges { node { id } } } providers { id } }", json!({})).await;
+    let case = s(&d["cases"]["edges"][0]["node"]["id"]);
+    let provider = s(&d["providers"][0]["id"]);
+    let d = server
+        .data(VICTIM, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: "pai", startsOn: "2026-11-01", reviewEveryMonths: 6, objectives: [{ term: "short", description: "Rent arrears" }] }) { plan { id } errors { code message } } }"#, json!({ "c": case }))
+        .await;
+    assert!(d["createPlan"]["plan"]["id"].is_string(), "{d}");
+    let intervention = s(&server
+        .data(VICTIM, "query($c: ID!) { case(id: $c) { interventions { id } } }", json!({ "c": case }))
+        .await["case"]["interventions"][0]["id"]);
+    let d = server
+        .data(VICTIM, r#"mutation($i: ID!, $p: ID!) { createPlacement(interventionId: $i, providerId: $p, dailyFee: "40", startsOn: "2026-11-01") { placement { id } errors { code message } } }"#, json!({ "i": intervention, "p": provider }))
+        .await;
+    assert!(d["createPlacement"]["placement"]["id"].is_string(), "{d}");
+    let d =
+        server.data(VICTIM, "{ me { orgUnit { id } } persons(first: 1) { edges { node { id } } } }", json!({})).await;
+    let (office, person) = (s(&d["me"]["orgUnit"]["id"]), s(&d["persons"]["edges"][0]["node"]["id"]));
+    let d = server
+        .data(VICTIM, r#"mutation($o: ID!, $p: ID!) { openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: "2026-11-02", channel: "in_person", reporter: "self", reasons: ["economic_hardship"], privacyConsent: true }) { accessSheet { id } errors { code message } } }"#, json!({ "o": office, "p": person }))
+        .await;
+    assert!(d["openAccessSheet"]["accessSheet"]["id"].is_string(), "{d}");
+    // An API key of Perugia, made by Umbria's administrator.
+    let d = server
+        .data("admin.umbria", r#"mutation($o: ID!) { createApiKey(input: { name: "Perugia registry sync", orgUnitId: $o, roles: ["operator"], expiresAt: "2027-06-01T00:00:00Z" }) { apiKey { id } errors { code message } } }"#, json!({ "o": office }))
+        .await;
+    s(&d["createApiKey"]["apiKey"]["id"])
+}
+
+async fn matrix(server: &Server) {
+    let schema = Schema::load(server).await;
+    let key = complete_victim(server).await;
+    let mut victim = records(server, &schema, VICTIM).await;
+    victim.by_kind.insert("apiKey".into(), key);
+    for kind in ["person", "case", "intervention", "accessSheet", "fundingLine", "plan", "placement", "isee"] {
+        assert!(victim.by_kind.contains_key(kind), "the victim has no {kind}: {:?}", victim.by_kind);
+    }
+    let roots: Vec<(String, Value)> = schema
+        .fields(&schema.query)
+        .into_iter()
+        .map(|f| (schema.query.clone(), f))
+        .chain(schema.fields(&schema.mutation).into_iter().map(|f| (schema.mutation.clone(), f)))
+        .collect();
+    let mut calls = 0;
+    for attacker in ATTACKERS {
+        let own = records(server, &schema, attacker).await;
+        // Nested fields and connections: none of the victim's records, anywhere.
+        let leaked: Vec<_> = own.all.intersection(&victim.all).collect();
+        assert!(leaked.is_empty(), "{attacker} reads the victim's records {leaked:?}");
+
+        let before = server.fingerprint().await;
+        for (root, f) in &roots {
+            let field = s(&f["name"]);
+            let op = if root == &schema.mutation { "mutation" } else { "query" };
+            let (_, _, tname) = unwrap(&f["type"]);
+            let sel = schema.selection(&tname, 1);
+            let sel = if sel.is_empty() { String::new() } else { format!("{{ {sel} }}") };
+            for slot in schema.id_slots(f) {
+                let kind = kind_of(&field, &slot);
+                if PUBLIC.contains(&kind.as_str()) {
+                    continue;
+                }
+                let foreign = victim.by_kind.get(&kind).unwrap_or_else(|| {
+                    panic!("{field}({slot}) names a {kind}: add a fixture of that kind to this test")
+                });
+                // The slot under test gets `value`; every other ID slot the attacker's own record
+                // of its kind (or a public id), so the call is otherwise valid.
+                let call = |value: &str| -> Option<String> {
+                    let fill = |name: &str| -> Option<String> {
+                        if name == slot {
+                            return Some(value.to_string());
+                        }
+                        let k = kind_of(&field, name);
+                        own.by_kind.get(&k).cloned().or_else(|| PUBLIC.contains(&k.as_str()).then(|| "1".to_string()))
+                    };
+                    let mut args = Vec::new();
+                    for a in f["args"].as_array().unwrap() {
+                        let name = s(&a["name"]);
+                        let required = unwrap(&a["type"]).0;
+                        let holds_slot = schema.id_slots(&json!({ "args": [a] })).contains(&slot);
+                        if required || holds_slot {
+                            args.push(format!("{name}: {}", schema.literal(&name, &a["type"], &fill)?));
+                        }
+                    }
+                    let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
+                    let sel = if tname.ends_with("Connection") {
+                        "{ edges { node { __typename id } } }".to_string()
+                    } else {
+                        sel.clone()
+                    };
+                    Some(format!("{op} {{ {field}{args} {sel} }}"))
+                };
+                let (Some(with_foreign), Some(with_missing)) = (call(foreign), call(MISSING)) else { continue };
+                let a = server.gql(Some(attacker), &with_foreign, json!({})).await;
+                let b = server.gql(Some(attacker), &with_missing, json!({})).await;
+                calls += 2;
+                assert_eq!(
+                    a, b,
+                    "{attacker}: {field}({slot}) with another organisation's {kind} answers differently from a missing one\n{with_foreign}"
+                );
+            }
+        }
+        let after = server.fingerprint().await;
+        assert_eq!(before, after, "{attacker}'s calls with foreign ids changed the database");
+    }
+    assert!(calls > 200, "the matrix made only {calls} calls");
+}
+
+on_both!(bola_matrix, matrix);
