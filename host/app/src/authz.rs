@@ -6,9 +6,10 @@
 //! [`StoreAdapter`]. Rights flow down the hierarchy: a role held in a unit applies to the
 //! records of that unit and of every unit below it.
 //!
-//! Casbin decides once per subject and policy generation: [`Authorizer::access`] asks the
-//! enforcer, for each unit the subject holds a role in, which [`Action`]s it grants there, and
-//! keeps the answer as an [`Access`] on the request's [`Actor`]. The check of a record
+//! Casbin decides once per subject and policy generation: [`Authorizer::access`] asks casbin's
+//! role manager for the subject's roles in each unit it holds one in, maps them to [`Action`]s
+//! through the generation's index of permission lines (the same answer as `enforce`, checked by
+//! a test), and keeps the answer as an [`Access`] on the request's [`Actor`]. The check of a record
 //! ([`check`], [`Access::allows`]) is then a walk up the record's unit's ancestors, a few hash
 //! lookups, with no lock and no database statement. Every change of policies, grants or units
 //! bumps a generation counter in the database; each process polls it
@@ -428,10 +429,62 @@ impl Adapter for StoreAdapter {
     }
 }
 
+/// What one generation's policy lines say, indexed once: the units each subject holds roles
+/// in, and the actions each role's permissions are. Deciding a subject's access then asks
+/// casbin's role manager (RBAC with domains) for the subject's roles in each of its units, which
+/// costs hash lookups, instead of evaluating the matcher over every permission line for every
+/// unit and action (≈ 12 ms per subject with 100,000 lines). `tests::index_agrees_with_enforce`
+/// checks both give the same answer.
+struct Index {
+    domains_of: HashMap<String, Vec<String>>,
+    role_actions: HashMap<String, Vec<Action>>,
+}
+
+impl Index {
+    fn new(enforcer: &Enforcer) -> Self {
+        let mut domains_of: HashMap<String, Vec<String>> = HashMap::new();
+        for line in enforcer.get_grouping_policy() {
+            if let [subject, _, domain] = line.as_slice() {
+                let d = domains_of.entry(subject.clone()).or_default();
+                if !d.contains(domain) {
+                    d.push(domain.clone());
+                }
+            }
+        }
+        let mut role_actions: HashMap<String, Vec<Action>> = HashMap::new();
+        for line in enforcer.get_policy() {
+            if let [role, obj, act] = line.as_slice()
+                && let Some(a) = Action::ALL.iter().find(|a| a.permission() == (obj.as_str(), act.as_str()))
+            {
+                role_actions.entry(role.clone()).or_default().push(*a);
+            }
+        }
+        Self { domains_of, role_actions }
+    }
+
+    /// The units in which each action is granted to `subject`.
+    fn grants(&self, enforcer: &Enforcer, subject: &str) -> HashMap<Action, HashSet<OrgUnitId>> {
+        let mut grants: HashMap<Action, HashSet<OrgUnitId>> = HashMap::new();
+        let Some(domains) = self.domains_of.get(subject) else { return grants };
+        let rm = enforcer.get_role_manager();
+        let rm = rm.read();
+        for domain in domains {
+            let Ok(unit) = domain.parse::<i64>() else { continue };
+            for role in rm.get_roles(subject, Some(domain)) {
+                for a in self.role_actions.get(&role).into_iter().flatten() {
+                    grants.entry(*a).or_default().insert(OrgUnitId(unit));
+                }
+            }
+        }
+        grants
+    }
+}
+
 /// One loaded generation of the policy.
 struct Snapshot {
     generation: i64,
     enforcer: Enforcer,
+    index: Index,
     tree: Arc<OrgTree>,
     providers: Arc<HashMap<ProviderId, OrgUnitId>>,
     cache: Mutex<HashMap<String, Arc<Access>>>,
@@ -492,7 +545,8 @@ impl Authorizer {
         let tree = Arc::new(OrgTree::new(units.into_iter().map(|u| (u.id, u.parent_id))));
         let providers = siso_store::repo::providers::all(&self.store).await?;
         let providers = Arc::new(providers.into_iter().map(|p| (p.id, p.org_unit_id)).collect());
-        let snap = Snapshot { generation, enforcer, tree, providers, cache: Mutex::new(HashMap::new()) };
+        let index = Index::new(&enforcer);
+        let snap = Snapshot { generation, enforcer, index, tree, providers, cache: Mutex::new(HashMap::new()) };
         if let Ok(mut s) = self.snapshot.write() {
             *s = Some(Arc::new(snap));
         }
@@ -512,17 +566,7 @@ impl Authorizer {
         if let Some(a) = snap.cache.lock().ok().and_then(|c| c.get(subject).cloned()) {
             return Ok(a);
         }
-        let mut grants: HashMap<Action, HashSet<OrgUnitId>> = HashMap::new();
-        for line in snap.enforcer.get_filtered_grouping_policy(0, vec![subject.to_string()]) {
-            let Some(domain) = line.get(2) else { continue };
-            let Ok(unit) = domain.parse::<i64>() else { continue };
-            for action in Action::ALL {
-                let (obj, act) = action.permission();
-                if snap.enforcer.enforce((subject, domain.as_str(), obj, act)).map_err(internal)? {
-                    grants.entry(action).or_default().insert(OrgUnitId(unit));
-                }
-            }
-        }
+        let grants = snap.index.grants(&snap.enforcer, subject);
         let access =
             Arc::new(Access { everything: false, grants, tree: snap.tree.clone(), providers: snap.providers.clone() });
         if let Ok(mut c) = snap.cache.lock() {
@@ -545,5 +589,57 @@ impl Authorizer {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use casbin::MemoryAdapter;
+
+    /// The indexed decision and casbin's own `enforce` agree on every subject, unit and action.
+    #[tokio::test]
+    async fn index_agrees_with_enforce() {
+        let model = DefaultModel::from_str(MODEL).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut e = Enforcer::new(model, MemoryAdapter::default()).await.unwrap_or_else(|e| panic!("{e}"));
+        let perms: &[(&str, Action)] = &[
+            ("operator", Action::ReadCase),
+            ("operator", Action::Write),
+            ("operator", Action::ReadSensitive),
+            ("administrative", Action::AuthorisePayment),
+            ("administrative", Action::ReadCase),
+            ("paymaster", Action::RecordPayment),
+            ("auditor", Action::ReadAudit),
+        ];
+        for (role, a) in perms {
+            let (o, act) = a.permission();
+            e.add_policy(vec![role.to_string(), o.into(), act.into()]).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        let grants = [
+            ("op:1", "operator", "10"),
+            ("op:1", "administrative", "11"),
+            ("op:2", "paymaster", "10"),
+            ("op:2", "auditor", "12"),
+            ("op:2", "operator", "12"),
+            ("key:3", "operator", "13"),
+            ("op:4", "unknown-role", "10"),
+        ];
+        for (s, r, d) in grants {
+            e.add_grouping_policy(vec![s.into(), r.into(), d.into()]).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        let index = Index::new(&e);
+        for subject in ["op:1", "op:2", "key:3", "op:4", "op:5"] {
+            let fast = index.grants(&e, subject);
+            for domain in ["10", "11", "12", "13", "14"] {
+                let unit = OrgUnitId(domain.parse().unwrap_or_default());
+                for a in Action::ALL {
+                    let (o, act) = a.permission();
+                    let slow = e.enforce((subject, domain, o, act)).unwrap_or_else(|e| panic!("{e}"));
+                    let quick = fast.get(&a).is_some_and(|u| u.contains(&unit));
+                    assert_eq!(slow, quick, "{subject} {domain} {a:?}");
+                }
+            }
+        }
+        assert!(index.grants(&e, "op:1").get(&Action::AuthorisePayment).is_some_and(|u| u.contains(&OrgUnitId(11))));
     }
 }
