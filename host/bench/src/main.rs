@@ -242,14 +242,17 @@ async fn main() -> anyhow::Result<()> {
     let db = Database::connect(&db_url).await?;
     let backend = db.get_database_backend();
     if !args.reuse {
-        // The load runs as op.roma1 reading every generated case: give it the operator role in
-        // every root unit, so each record still goes through the authorization check.
-        db.execute_unprepared(
-            "INSERT INTO authz_rules (ptype, v0, v1, v2) \
-             SELECT 'g', 'op:' || CAST(o.id AS TEXT), 'operator', CAST(u.id AS TEXT) \
-             FROM operators o, org_units u WHERE o.username = 'op.roma1' AND u.parent_id IS NULL",
-        )
-        .await?;
+        // The load runs as op.roma1 reading every generated case and recording payments: give
+        // it the operator and paymaster roles in every root unit, so each record still goes
+        // through the authorization check.
+        for role in ["operator", "paymaster"] {
+            db.execute_unprepared(&format!(
+                "INSERT INTO authz_rules (ptype, v0, v1, v2) \
+                 SELECT 'g', 'op:' || CAST(o.id AS TEXT), '{role}', CAST(u.id AS TEXT) \
+                 FROM operators o, org_units u WHERE o.username = 'op.roma1' AND u.parent_id IS NULL"
+            ))
+            .await?;
+        }
         db.execute_unprepared("UPDATE authz_state SET generation = generation + 1").await?;
     }
     let max_case: i64 = db
