@@ -170,7 +170,7 @@ impl<T> Future for Gated<'_, T> {
 
 impl Batch {
     fn store(&self) -> Result<&Store, async_graphql::Error> {
-        self.app.reader(&self.actor).map_err(to_graphql_error)
+        Ok(self.app.store())
     }
 }
 
@@ -259,23 +259,16 @@ impl<R, K> Of<R, K> {
 
 macro_rules! one_to_many {
     ($parent:ty, $value:ty, $fetch:path, $parent_of:expr) => {
-        impl Loader<Of<$value, $parent>> for Batch {
-            type Value = Vec<$value>;
-            type Error = async_graphql::Error;
-            async fn load(
-                &self,
-                keys: &[Of<$value, $parent>],
-            ) -> Result<HashMap<Of<$value, $parent>, Vec<$value>>, Self::Error> {
-                let ids: Vec<$parent> = keys.iter().map(|k| k.0).collect();
-                let rows = $fetch(self.store()?, &ids).await.map_err(err)?;
-                let grouped = group(&ids, rows, $parent_of);
-                Ok(grouped.into_iter().map(|(k, v)| (Of::new(k), v)).collect())
-            }
-        }
+        one_to_many!(@impl $parent, $value, $fetch, $parent_of, |_: &Batch, rows: Vec<$value>| rows);
     };
     // Personal records under a parent: each child is authorised against its own owner too
     // (a person's case may be held by another unit).
     (owned $parent:ty, $value:ty, $fetch:path, $parent_of:expr) => {
+        one_to_many!(@impl $parent, $value, $fetch, $parent_of, |b: &Batch, rows: Vec<$value>| b
+            .app
+            .visible(&b.actor, rows));
+    };
+    (@impl $parent:ty, $value:ty, $fetch:path, $parent_of:expr, $keep:expr) => {
         impl Loader<Of<$value, $parent>> for Batch {
             type Value = Vec<$value>;
             type Error = async_graphql::Error;
@@ -285,7 +278,7 @@ macro_rules! one_to_many {
             ) -> Result<HashMap<Of<$value, $parent>, Vec<$value>>, Self::Error> {
                 let ids: Vec<$parent> = keys.iter().map(|k| k.0).collect();
                 let rows = $fetch(self.store()?, &ids).await.map_err(err)?;
-                let grouped = group(&ids, self.app.visible(&self.actor, rows), $parent_of);
+                let grouped = group(&ids, ($keep)(self, rows), $parent_of);
                 Ok(grouped.into_iter().map(|(k, v)| (Of::new(k), v)).collect())
             }
         }

@@ -205,7 +205,7 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, PersonNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor).map_err(to_graphql_error)?;
+        let store = app.store();
         let f = filter.unwrap_or_default();
         let org_units = scope(app, actor, Action::ReadPerson, &f.org_unit_id).await?;
         let sf = persons::PersonFilter { org_units, fiscal_code: f.fiscal_code, name: f.name };
@@ -234,7 +234,7 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, CaseNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor).map_err(to_graphql_error)?;
+        let store = app.store();
         let f = filter.unwrap_or_default();
         let org_units = scope(app, actor, Action::ReadCase, &f.org_unit_id).await?;
         let area = match &f.area {
@@ -275,7 +275,7 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, InterventionNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor).map_err(to_graphql_error)?;
+        let store = app.store();
         let f = filter.unwrap_or_default();
         let org_units = scope(app, actor, Action::ReadIntervention, &f.org_unit_id).await?;
         let sf = interventions::InterventionFilter {
@@ -310,7 +310,7 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, FundingLineNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor).map_err(to_graphql_error)?;
+        let store = app.store();
         let units = actor.access.scope_up_and_down(Action::ReadBudget);
         paged(
             |items| app.visible(actor, items),
@@ -338,7 +338,7 @@ impl CoreQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, AccessSheetNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.reader(actor).map_err(to_graphql_error)?;
+        let store = app.store();
         let units = scope(app, actor, Action::ReadSheet, &None).await?;
         paged(
             |items| app.visible(actor, items),

@@ -221,16 +221,6 @@ impl OrgTree {
         v.sort();
         v
     }
-
-    /// Number of units.
-    pub fn len(&self) -> usize {
-        self.parent.len()
-    }
-
-    /// No units.
-    pub fn is_empty(&self) -> bool {
-        self.parent.is_empty()
-    }
 }
 
 /// What one subject may do where: the units in which each action is granted (rights flow
@@ -247,11 +237,6 @@ impl Access {
     /// The system itself: every action everywhere.
     pub fn everything() -> Self {
         Self { everything: true, ..Default::default() }
-    }
-
-    /// Nothing at all.
-    pub fn nothing() -> Self {
-        Self::default()
     }
 
     /// Whether `action` is granted on records of `owner`.

@@ -6,7 +6,6 @@ use siso_domain::budget::FundingLine;
 use siso_domain::case::Case;
 use siso_domain::ids::{CaseId, OrgUnitId};
 use siso_domain::person::Person;
-use siso_store::Store;
 use siso_store::repo::interventions::StoredIntervention;
 
 use crate::audit::Read;
@@ -127,13 +126,6 @@ impl App {
         if let Some(log) = &actor.reads {
             log.note(Read { kind, id, person: None, case: Some(case) });
         }
-    }
-
-    /// The store for reads by an authenticated actor; every record read through it still goes
-    /// through [`App::visible`] or a [`App::read_scope`] restriction.
-    pub fn reader(&self, actor: &Actor) -> AppResult<&Store> {
-        let _ = actor;
-        Ok(self.store())
     }
 
     /// Ids of `root` and every unit below it (empty for an unknown unit).

@@ -21,7 +21,9 @@ pub struct Generated {
     pub disbursements: usize,
 }
 
-struct Rng(u64);
+/// A small deterministic generator (xorshift), so generated data and benchmarks repeat.
+#[derive(Debug)]
+pub struct Rng(pub u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -31,7 +33,8 @@ impl Rng {
         self.0
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }

@@ -28,22 +28,12 @@ use siso_app::plugins::{PluginConfig, Plugins};
 use siso_app::{Actor, App};
 use siso_domain::clock::{Clock, FixedClock};
 use siso_domain::ids::{OperatorId, OrgUnitId};
+use siso_store::generate::Rng;
 use siso_store::{DbConfig, Store};
 
-/// A small deterministic generator (xorshift), so runs are comparable.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// A number below `n`.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    usize::try_from(rng.below(n as u64)).unwrap_or(0)
 }
 
 fn arg(name: &str, default: usize) -> usize {
@@ -87,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
             None
         } else {
             let above = &levels[level - 1];
-            Some(above[rng.below(above.len())])
+            Some(above[below(&mut rng, above.len())])
         };
         levels[level].push(id);
         unit_rows.push(vec![
@@ -111,11 +101,11 @@ async fn main() -> anyhow::Result<()> {
     while existing + rule_rows.len() < n_lines {
         subject += 1;
         for _ in 0..5 {
-            let (role, unit) = if rng.below(20) == 0 {
-                ("ambito_coordinator", levels[1][rng.below(levels[1].len())])
+            let (role, unit) = if below(&mut rng, 20) == 0 {
+                ("ambito_coordinator", levels[1][below(&mut rng, levels[1].len())])
             } else {
-                let l = if rng.below(3) == 0 { 2 } else { 3 };
-                (roles[rng.below(roles.len())], levels[l][rng.below(levels[l].len())])
+                let l = if below(&mut rng, 3) == 0 { 2 } else { 3 };
+                (roles[below(&mut rng, roles.len())], levels[l][below(&mut rng, levels[l].len())])
             };
             let line = (format!("op:{}", 1_000_000 + subject), role, unit.to_string());
             if seen.insert(line.clone()) && existing + rule_rows.len() < n_lines {
@@ -156,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
     let mut checked = 0usize;
     for round in 0..20_000 {
         let s = 1 + round % subjects.min(2_000);
-        let owners: Vec<OrgUnitId> = (0..50).map(|_| OrgUnitId(all_units[rng.below(all_units.len())])).collect();
+        let owners: Vec<OrgUnitId> = (0..50).map(|_| OrgUnitId(all_units[below(&mut rng, all_units.len())])).collect();
         let t = Instant::now();
         let access = app.authz().access(&format!("op:{}", 1_000_000 + s)).await?;
         let actor = Actor {

@@ -61,38 +61,7 @@ pub fn chain_hash(prev: &str, e: &AuditEvent) -> String {
 /// Appends an event to the chain (in the caller's transaction, so it commits or rolls back
 /// with the change it records). The chain's head row is locked until the transaction ends.
 pub async fn append(c: &impl Conn, e: &AuditEvent) -> Result<(), StoreError> {
-    let head = audit_chain_head::Entity::find_by_id(1)
-        .lock_exclusive()
-        .one(c.db())
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("the access log's chain head is missing".into()))?;
-    let mut e = e.clone();
-    // Stored as hashed: whole microseconds.
-    e.at = DateTime::from_timestamp_micros(e.at.timestamp_micros()).unwrap_or(e.at);
-    let hash = chain_hash(&head.last_hash, &e);
-    let m = audit_events::ActiveModel {
-        occurred_at: Set(e.at),
-        actor_operator_id: Set(e.actor.map(|o| o.0)),
-        actor_label: Set(e.actor_label.clone()),
-        org_unit_id: Set(e.org_unit_id.map(|o| o.0)),
-        action: Set(e.action.clone()),
-        record_kind: Set(e.record_kind.clone()),
-        record_id: Set(e.record_id),
-        person_id: Set(e.person_id.map(|p| p.0)),
-        purpose: Set(e.purpose.clone()),
-        prev_hash: Set(Some(head.last_hash.clone())),
-        hash: Set(Some(hash.clone())),
-        ..Default::default()
-    };
-    audit_events::Entity::insert(m).exec_without_returning(c.db()).await?;
-    audit_chain_head::Entity::update(audit_chain_head::ActiveModel {
-        id: Set(1),
-        last_hash: Set(hash),
-        events: Set(head.events + 1),
-    })
-    .exec(c.db())
-    .await?;
-    Ok(())
+    append_many(c, std::slice::from_ref(e)).await
 }
 
 /// Appends several events in order with one lock of the head, one multi-row insert and one
