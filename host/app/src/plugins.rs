@@ -208,7 +208,8 @@ impl Target {
 #[derive(Debug)]
 struct OrgPath {
     unit: OrgUnit,
-    ancestors: Vec<OrgUnitId>,
+    /// Nearest first.
+    ancestors: Vec<OrgUnit>,
 }
 
 /// Plug-ins of the host.
@@ -403,14 +404,15 @@ impl Plugins {
             return Ok(p);
         }
         let unit = org_repo::get_unit(c, org).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
-        let mut ancestors = Vec::new();
+        let mut ancestors: Vec<OrgUnit> = Vec::new();
         let mut next = unit.parent_id;
         while let Some(id) = next {
-            if ancestors.len() > 16 || ancestors.contains(&id) {
+            if ancestors.len() > 16 || ancestors.iter().any(|a| a.id == id) {
                 break;
             }
-            ancestors.push(id);
-            next = org_repo::get_unit(c, id).await?.and_then(|u| u.parent_id);
+            let Some(parent) = org_repo::get_unit(c, id).await? else { break };
+            next = parent.parent_id;
+            ancestors.push(parent);
         }
         let path = Arc::new(OrgPath { unit, ancestors });
         if let Ok(mut m) = self.orgs.lock() {
@@ -429,7 +431,7 @@ impl Plugins {
             return Ok(Vec::new());
         }
         let path = self.org_path(c, org).await?;
-        let units: Vec<OrgUnitId> = std::iter::once(path.unit.id).chain(path.ancestors.iter().copied()).collect();
+        let units: Vec<OrgUnitId> = std::iter::once(path.unit.id).chain(path.ancestors.iter().map(|a| a.id)).collect();
         for u in snap.unavailable.iter().filter(|u| u.hooks.is_empty() || u.hooks.contains(&hook)) {
             let nearest = units.iter().find_map(|id| u.enablements.iter().find(|e| e.org_unit_id == *id));
             if let Some(e) = nearest
@@ -444,9 +446,7 @@ impl Plugins {
         let today = self.clock.today();
         let mut out = Vec::new();
         for a in snap.active.iter().filter(|a| a.plugin.implements(hook)) {
-            let nearest = std::iter::once(&path.unit.id)
-                .chain(path.ancestors.iter())
-                .find_map(|u| a.enablements.iter().find(|e| e.org_unit_id == *u));
+            let nearest = units.iter().find_map(|u| a.enablements.iter().find(|e| e.org_unit_id == *u));
             if let Some(e) = nearest {
                 out.push(Target {
                     active: a.clone(),
@@ -470,7 +470,7 @@ impl Plugins {
             catalogue_repo::all(c)
                 .await?
                 .into_iter()
-                .filter(|e| e.org_unit_id.is_none_or(|o| o == org || t.ctx.ancestors.contains(&o)))
+                .filter(|e| e.org_unit_id.is_none_or(|o| o == org || t.ctx.ancestors.iter().any(|a| a.id == o)))
                 .collect()
         } else {
             Vec::new()
@@ -813,6 +813,20 @@ impl Plugins {
             },
         )
         .await?;
+        if active.plugin.implements(Hook::Contribute) {
+            // The plug-in's catalogue becomes the unit's (updated in place on re-enablement).
+            let env = siso_plugins::CallEnv {
+                limits: active.limits,
+                capabilities: BTreeSet::new(),
+                catalogue: Arc::new(Vec::new()),
+            };
+            // A fault refuses the enablement (nothing written); the administrator sees why.
+            let entries = self.runtime.contributed_catalogue(&active.plugin, &env).await.map_err(|f| {
+                tracing::warn!(plugin = %f.plugin, kind = f.kind.code(), "plug-in fault while reading its catalogue");
+                AppError::PluginFault(f)
+            })?;
+            catalogue_repo::upsert_for_unit(&tx, cmd.org_unit_id, &entries, self.clock.now()).await?;
+        }
         self.publish(tx, actor, "plugin.enable", plugin.id).await
     }
 

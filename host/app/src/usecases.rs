@@ -321,6 +321,38 @@ impl App {
         })
     }
 
+    /// Runs the validate hooks of the plug-ins enabled for `org` on a change, built only when
+    /// one will run; a veto (or a fault, failing closed) refuses it.
+    async fn validate(
+        &self,
+        tx: &Tx,
+        org: OrgUnitId,
+        hook: Hook,
+        change: impl AsyncFnOnce() -> AppResult<Change>,
+    ) -> AppResult<Vec<crate::plugins::Outcome>> {
+        let targets = self.plugins.targets(tx, org, hook).await?;
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.plugins.validate(tx, &targets, &change().await?).await
+    }
+
+    /// A plan as plug-ins see it when it is created or reviewed (`review`).
+    async fn plan_change(&self, tx: &Tx, case: &Case, p: &Plan, review: Option<NaiveDate>) -> AppResult<Change> {
+        let person = person_repo::get(tx, case.person_id).await?.ok_or(AppError::not_found("person", "personId"))?;
+        let mut assessments = case_repo::assessments_of(tx, &[case.id]).await?;
+        assessments.sort_by_key(|a| std::cmp::Reverse((a.assessed_on, a.id.0)));
+        let objectives = plan_repo::objectives_of(tx, &[p.id]).await?;
+        Ok(Change::PlanSaved(Box::new(siso_plugins::model::PlanChange {
+            person,
+            case: case.clone(),
+            assessments,
+            plan: p.clone(),
+            objectives,
+            review,
+        })))
+    }
+
     /// Runs the eligibility and co-payment plug-ins for an intervention and stores their
     /// results; a co-payment fills the intervention's when the operator gave none.
     async fn decide(&self, tx: &Tx, s: &mut StoredIntervention, case: &Case, entry: &CatalogueEntry) -> AppResult<()> {
@@ -478,7 +510,12 @@ impl App {
             state: AccessSheetState::Open,
             case_id: None,
         };
+        let outcomes = self.validate(&tx, sheet.org_unit_id, Hook::AccessSheetOpened, async || {
+            Ok(Change::AccessSheetOpened(sheet.clone()))
+        })
+        .await?;
         let sheet = access_repo::insert(&tx, &sheet, self.clock().now()).await?;
+        self.plugins.record(&tx, "access_sheet", sheet.id.0, &outcomes).await?;
         audit::record(&tx, self.clock(), actor, "access_sheet.open", "access_sheet", sheet.id.0, sheet.person_id)
             .await?;
         tx.commit().await?;
@@ -518,6 +555,11 @@ impl App {
                 },
             )
             .await?;
+        let outcomes = self.validate(&tx, sheet.org_unit_id, Hook::AccessSheetForwarded, async || {
+            Ok(Change::AccessSheetForwarded(sheet.clone(), case.clone()))
+        })
+        .await?;
+        self.plugins.record(&tx, "access_sheet", sheet_id.0, &outcomes).await?;
         access_repo::set_forwarded(&tx, sheet_id, case.id).await?;
         tx.commit().await?;
         Ok(case)
@@ -552,12 +594,8 @@ impl App {
             closed_on: None,
             closure_reason: None,
         };
-        let targets = self.plugins.targets(tx, cmd.org_unit_id, Hook::CaseOpened).await?;
-        let outcomes = if targets.is_empty() {
-            Vec::new()
-        } else {
-            self.plugins.validate(tx, &targets, &Change::CaseOpened(case.clone())).await?
-        };
+        let outcomes =
+            self.validate(tx, cmd.org_unit_id, Hook::CaseOpened, async || Ok(Change::CaseOpened(case.clone()))).await?;
         let now = self.clock().now();
         let case = case_repo::insert(tx, &case, now).await?;
         self.plugins.record(tx, "case", case.id.0, &outcomes).await?;
@@ -752,6 +790,10 @@ impl App {
             closure_reason: None,
         };
         let p = plan_repo::insert(&tx, &p, &objectives, actor.operator_id, self.clock().now()).await?;
+        let outcomes =
+            self.validate(&tx, case.org_unit_id, Hook::PlanSaved, async || self.plan_change(&tx, &case, &p, None).await)
+                .await?;
+        self.plugins.record(&tx, "plan", p.id.0, &outcomes).await?;
         audit::record(&tx, self.clock(), actor, "plan.create", "plan", p.id.0, Some(case.person_id)).await?;
         tx.commit().await?;
         Ok(p)
@@ -782,6 +824,12 @@ impl App {
         let review = PlanReview { plan_id, reviewed_on, reviewed_by: actor.operator_id, notes };
         plan_repo::insert_review(&tx, &review, &attainments, next, self.clock().now()).await?;
         p.next_review_on = next;
+        let outcomes = self
+            .validate(&tx, case.org_unit_id, Hook::PlanSaved, async || {
+                self.plan_change(&tx, &case, &p, Some(reviewed_on)).await
+            })
+            .await?;
+        self.plugins.record(&tx, "plan", p.id.0, &outcomes).await?;
         audit::record(&tx, self.clock(), actor, "plan.review", "plan", p.id.0, Some(case.person_id)).await?;
         tx.commit().await?;
         Ok(p)
@@ -808,8 +856,12 @@ impl App {
         check(actor, Action::Write, case.org_unit_id)?;
         case::require_active(case.state)?;
         case::check_work_date(case.opened_on, cmd.starts_on, "startsOn")?;
+        // National entries serve everyone; a unit's own (e.g. imported from a plug-in) serve
+        // the cases of that unit and the units below it.
+        let tree = self.authz().tree().await?;
         let entry: CatalogueEntry = catalogue_repo::get(&tx, cmd.catalogue_entry_id)
             .await?
+            .filter(|e| e.org_unit_id.is_none_or(|owner| tree.ancestors(case.org_unit_id).any(|u| u == owner)))
             .ok_or(AppError::not_found("catalogue entry", "catalogueEntryId"))?;
         if let Some(plan_id) = cmd.plan_id {
             let p = plan_repo::get(&tx, plan_id, false).await?.ok_or(AppError::not_found("plan", "planId"))?;
@@ -859,6 +911,13 @@ impl App {
         };
         let now = self.clock().now();
         let mut stored = int_repo::insert(&tx, &i, case.org_unit_id, now).await?;
+        let outcomes = self
+            .validate(&tx, case.org_unit_id, Hook::InterventionRequested, async || {
+                let subject = self.subject(&tx, &stored, &case, &entry).await?;
+                Ok(Change::InterventionRequested(Box::new(subject)))
+            })
+            .await?;
+        self.plugins.record(&tx, "intervention", stored.intervention.id.0, &outcomes).await?;
         self.decide(&tx, &mut stored, &case, &entry).await?;
         let event = InterventionEvent {
             intervention_id: stored.intervention.id,

@@ -72,7 +72,16 @@ pub fn context(c: &model::CallContext) -> wit::Context {
             name: o.name.clone(),
             istat_code: o.istat_code.clone(),
             cadastral_code: o.cadastral_code.clone(),
-            ancestors: c.ancestors.iter().map(|a| id(a.0)).collect(),
+            ancestors: c
+                .ancestors
+                .iter()
+                .map(|a| wit::OrgRef {
+                    id: id(a.id.0),
+                    kind: org_kind(a.kind),
+                    name: a.name.clone(),
+                    istat_code: a.istat_code.clone(),
+                })
+                .collect(),
         },
         today: date(c.today),
         settings: c.settings.clone(),
@@ -228,6 +237,7 @@ fn plan(p: &siso_domain::plan::Plan, objectives: &[siso_domain::plan::Objective]
         active: p.state == PlanState::Active,
         starts_on: date(p.starts_on),
         planned_end_on: p.planned_end_on.map(date),
+        review_every_months: p.review_every_months,
         next_review_on: date(p.next_review_on),
         objectives: objectives
             .iter()
@@ -302,10 +312,52 @@ fn disbursement(d: &model::DisbursementView) -> wit::Disbursement {
     }
 }
 
+fn access_sheet(a: &siso_domain::access::AccessSheet) -> wit::AccessSheet {
+    use siso_domain::access::{AccessChannel, ReporterKind};
+    wit::AccessSheet {
+        id: id(a.id.0),
+        org_unit_id: id(a.org_unit_id.0),
+        person_id: a.person_id.map(|p| id(p.0)),
+        access_on: date(a.access_on),
+        channel: match a.channel {
+            AccessChannel::InPerson => wit::AccessChannel::InPerson,
+            AccessChannel::Phone => wit::AccessChannel::Phone,
+            AccessChannel::Online => wit::AccessChannel::Online,
+            AccessChannel::HomeVisit => wit::AccessChannel::HomeVisit,
+        },
+        reporter: match a.reporter {
+            ReporterKind::Self_ => wit::Reporter::SelfReferral,
+            ReporterKind::Family => wit::Reporter::Family,
+            ReporterKind::School => wit::Reporter::School,
+            ReporterKind::Health => wit::Reporter::Health,
+            ReporterKind::Judicial => wit::Reporter::Judicial,
+            ReporterKind::ThirdSector => wit::Reporter::ThirdSector,
+            ReporterKind::OtherOffice => wit::Reporter::OtherOffice,
+            ReporterKind::Other => wit::Reporter::Other,
+        },
+        reasons: a.reasons.clone(),
+        privacy_consent: a.privacy_consent,
+    }
+}
+
+fn plan_change(p: &model::PlanChange) -> wit::PlanChange {
+    wit::PlanChange {
+        person: person(&p.person),
+        case: case(&p.case),
+        assessments: p.assessments.iter().map(assessment).collect(),
+        plan: plan(&p.plan, &p.objectives),
+        review: p.review.map(date),
+    }
+}
+
 /// A change for validate hooks.
 pub fn change(c: &model::Change) -> validate::Change {
     match c {
         model::Change::CaseOpened(c) => validate::Change::CaseOpened(case(c)),
+        model::Change::AccessSheetOpened(a) => validate::Change::AccessSheetOpened(access_sheet(a)),
+        model::Change::AccessSheetForwarded(a, c) => validate::Change::AccessSheetForwarded((access_sheet(a), case(c))),
+        model::Change::PlanSaved(p) => validate::Change::PlanSaved(plan_change(p)),
+        model::Change::InterventionRequested(s) => validate::Change::InterventionRequested(subject(s)),
         model::Change::InterventionAuthorised(s) => validate::Change::InterventionAuthorised(subject(s)),
         model::Change::DisbursementRecorded(s, d) => {
             validate::Change::DisbursementRecorded((subject(s), disbursement(d)))
@@ -382,6 +434,64 @@ pub fn co_payment(d: decide::CoPaymentDecision) -> Result<model::CoPayment, Stri
 }
 
 /// A report file.
+/// Checks the catalogue a plug-in contributes and converts it (ids and owners are the host's
+/// to set at import): valid codes and names, no local code twice, at most 1,000 entries.
+pub fn contributed_catalogue(
+    list: Vec<wit::CatalogueEntry>,
+) -> Result<Vec<siso_domain::catalogue::CatalogueEntry>, String> {
+    if list.len() > 1000 {
+        return Err(format!("a catalogue of {} entries exceeds 1,000", list.len()));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    list.into_iter()
+        .map(|e| {
+            let sina = siso_domain::catalogue::validate_entry(&e.local_code, &e.name, &e.inps_code)
+                .map_err(|err| format!("catalogue entry {:?}: {err}", e.local_code))?;
+            if !seen.insert(e.local_code.clone()) {
+                return Err(format!("catalogue entry {:?} appears twice", e.local_code));
+            }
+            Ok(siso_domain::catalogue::CatalogueEntry {
+                id: siso_domain::ids::CatalogueEntryId(0),
+                org_unit_id: None,
+                local_code: e.local_code,
+                name: e.name,
+                inps_code: e.inps_code,
+                inps_area: match e.inps_area {
+                    wit::InpsArea::FamilyMinors => InpsArea::FamilyAndMinors,
+                    wit::InpsArea::Disability => InpsArea::DisabilityNonSelfSufficiency,
+                    wit::InpsArea::Poverty => InpsArea::Poverty,
+                },
+                istat_area: match e.istat_area {
+                    wit::UserArea::FamilyMinors => UserArea::FamilyAndMinors,
+                    wit::UserArea::Disability => UserArea::Disability,
+                    wit::UserArea::Addiction => UserArea::Addiction,
+                    wit::UserArea::Elderly => UserArea::Elderly,
+                    wit::UserArea::Immigrants => UserArea::Immigrants,
+                    wit::UserArea::Poverty => UserArea::Poverty,
+                    wit::UserArea::MultiUser => UserArea::MultiUser,
+                },
+                istat_type: match e.istat_type {
+                    wit::IstatType::Services => IstatType::Services,
+                    wit::IstatType::Cash => IstatType::CashTransfers,
+                    wit::IstatType::Structures => IstatType::Structures,
+                },
+                // The INPS rules decide, whatever the plug-in says.
+                sina_required: sina,
+                means_test: match e.means_test {
+                    wit::MeansTest::Isee => MeansTest::Isee,
+                    wit::MeansTest::Other => MeansTest::OtherMeansTest,
+                    wit::MeansTest::Exempt => MeansTest::Exempt,
+                    wit::MeansTest::None => MeansTest::None,
+                },
+                character: match e.character {
+                    wit::BenefitCharacter::Periodic => BenefitCharacter::Periodic,
+                    wit::BenefitCharacter::OneOff => BenefitCharacter::OneOff,
+                },
+            })
+        })
+        .collect()
+}
+
 pub fn report_file(f: report::ReportFile) -> Result<model::ReportFile, String> {
     if f.file_name.is_empty() || f.file_name.len() > 200 || f.file_name.contains(['/', '\\']) {
         return Err("a report file name must be 1–200 bytes without path separators".into());
@@ -429,19 +539,20 @@ impl WireSize for wit::Issue {
 
 impl WireSize for wit::Context {
     fn wire_size(&self) -> usize {
-        64 + self.organisation.name.len() + 8 * self.organisation.ancestors.len() + self.settings.len()
+        let ancestors: usize = self.organisation.ancestors.iter().map(|a| 48 + a.name.len()).sum();
+        64 + self.organisation.name.len() + ancestors + self.settings.len()
     }
+}
+
+fn assessments_size(list: &[wit::Assessment]) -> usize {
+    list.iter()
+        .map(|a| 96 + a.assessor.len() + a.answers.iter().map(|x| 16 + x.question.len() + x.answer.len()).sum::<usize>())
+        .sum()
 }
 
 impl WireSize for wit::Subject {
     fn wire_size(&self) -> usize {
-        let answers: usize = self
-            .assessments
-            .iter()
-            .map(|a| {
-                96 + a.assessor.len() + a.answers.iter().map(|x| 16 + x.question.len() + x.answer.len()).sum::<usize>()
-            })
-            .sum();
+        let answers = assessments_size(&self.assessments);
         let needs: usize = self.needs.iter().map(|n| 16 + n.code.len()).sum();
         let members = self.household.as_ref().map_or(0, |h| 32 * h.members.len());
         let catalogue = &self.intervention.catalogue_entry;
@@ -459,7 +570,13 @@ impl WireSize for validate::Change {
     fn wire_size(&self) -> usize {
         match self {
             validate::Change::CaseOpened(_) | validate::Change::FundsCommitted(_) => 64,
-            validate::Change::InterventionAuthorised(s) => s.wire_size(),
+            validate::Change::AccessSheetOpened(a) | validate::Change::AccessSheetForwarded((a, _)) => {
+                128 + a.reasons.iter().map(|r| 16 + r.len()).sum::<usize>()
+            }
+            validate::Change::PlanSaved(p) => {
+                256 + assessments_size(&p.assessments) + 32 * p.plan.objectives.len()
+            }
+            validate::Change::InterventionRequested(s) | validate::Change::InterventionAuthorised(s) => s.wire_size(),
             validate::Change::DisbursementRecorded((s, _)) => s.wire_size() + 96,
         }
     }

@@ -20,6 +20,9 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 
+use siso_domain::catalogue::CatalogueEntry;
+use siso_domain::org::OrgUnit;
+
 use crate::model::{self, CallContext, Change, Subject};
 use crate::package::{AuthorManifest, Capability, Manifest};
 use crate::runtime::{CallEnv, Fault, Limits, LoadedPlugin, Runtime, RuntimeConfig};
@@ -136,6 +139,14 @@ impl Harness {
         self
     }
 
+    /// Runs the calls for another organisation (the ancestors nearest first), e.g. a
+    /// Municipio under Roma Capitale.
+    pub fn at(mut self, organisation: OrgUnit, ancestors: Vec<OrgUnit>) -> Harness {
+        self.context.organisation = organisation;
+        self.context.ancestors = ancestors;
+        self
+    }
+
     /// Changes today's date.
     pub fn on(mut self, today: NaiveDate) -> Harness {
         self.context.today = today;
@@ -167,6 +178,11 @@ impl Harness {
         self.runtime.co_payment(&self.plugin, &self.env, &self.context, s).await
     }
 
+    /// The catalogue entries the plug-in contributes (as the host imports them at enablement).
+    pub async fn catalogue(&self) -> Result<Vec<CatalogueEntry>, Fault> {
+        self.runtime.contributed_catalogue(&self.plugin, &self.env).await
+    }
+
     /// Runs the batch eligibility decision.
     pub async fn eligibility_batch(
         &self,
@@ -188,7 +204,10 @@ pub mod fixtures {
     use siso_domain::org::{OrgUnit, OrgUnitKind};
     use siso_domain::person::{IseeAttestation, IseeKind, Person, Sex};
 
-    use crate::model::{CallContext, Change, Subject};
+    use siso_domain::access::{AccessChannel, AccessSheet, AccessSheetState, ReporterKind};
+    use siso_domain::plan::{Objective, Plan, PlanKind, PlanState, Term};
+
+    use crate::model::{CallContext, Change, DisbursementView, PlanChange, Subject};
 
     /// A date (panics on an impossible one: fixtures only).
     pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -209,11 +228,33 @@ pub mod fixtures {
         }
     }
 
+    /// A unit of `kind` named `name`, under `parent`.
+    pub fn unit(id: i64, parent: Option<i64>, kind: OrgUnitKind, name: &str, istat_code: Option<&str>) -> OrgUnit {
+        OrgUnit {
+            id: OrgUnitId(id),
+            parent_id: parent.map(OrgUnitId),
+            kind,
+            name: name.into(),
+            istat_code: istat_code.map(Into::into),
+            cadastral_code: None,
+            inps_ente_code: None,
+            fiscal_code: None,
+        }
+    }
+
+    /// The units above Perugia, nearest first: its zona sociale and Regione Umbria.
+    pub fn ancestors() -> Vec<OrgUnit> {
+        vec![
+            unit(2, Some(1), OrgUnitKind::Ambito, "Zona sociale 2 - Perugia", None),
+            unit(1, None, OrgUnitKind::Region, "Regione Umbria", None),
+        ]
+    }
+
     /// The call context: Perugia, 26 November 2026, empty settings.
     pub fn context() -> CallContext {
         CallContext {
             organisation: organisation(),
-            ancestors: vec![OrgUnitId(2), OrgUnitId(1)],
+            ancestors: ancestors(),
             today: date(2026, 11, 26),
             settings: "{}".into(),
         }
@@ -359,8 +400,83 @@ pub mod fixtures {
         Change::InterventionAuthorised(Box::new(s))
     }
 
+    /// The subject's intervention being requested.
+    pub fn request(s: Subject) -> Change {
+        Change::InterventionRequested(Box::new(s))
+    }
+
+    /// A disbursement of `amount` for the month starting on `from`, paid by the ente.
+    pub fn disbursement(s: Subject, from: NaiveDate, amount: Money, hours_centi: Option<i64>) -> Change {
+        let to = from.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(from);
+        Change::DisbursementRecorded(
+            Box::new(s),
+            DisbursementView {
+                paid_on: to,
+                period_from: from,
+                period_to: to,
+                amount,
+                ente_share: amount,
+                user_share: Money::ZERO,
+                ssn_share: Money::ZERO,
+                other_share: Money::ZERO,
+                hours_centi,
+            },
+        )
+    }
+
     /// A case being opened.
     pub fn case_opened() -> Change {
         Change::CaseOpened(subject().case)
+    }
+
+    /// An access sheet taken in person at Perugia's office, reported by the person, with
+    /// consent, for `reasons`.
+    pub fn access_sheet(reasons: &[&str]) -> AccessSheet {
+        AccessSheet {
+            id: AccessSheetId(1),
+            org_unit_id: OrgUnitId(4),
+            operator_id: None,
+            person_id: Some(PersonId(1)),
+            access_on: date(2026, 11, 20),
+            channel: AccessChannel::InPerson,
+            reporter: ReporterKind::Self_,
+            reasons: reasons.iter().map(|r| (*r).to_string()).collect(),
+            privacy_consent: true,
+            state: AccessSheetState::Open,
+            case_id: None,
+        }
+    }
+
+    /// A PAI starting on 1 December 2026, reviewed every 6 months, with one short-term
+    /// objective due in 3 months; `review`: the date of a review being recorded.
+    pub fn plan_change(review: Option<NaiveDate>) -> Change {
+        let s = subject();
+        let plan = Plan {
+            id: PlanId(1),
+            case_id: s.case.id,
+            kind: PlanKind::Pai,
+            state: PlanState::Active,
+            starts_on: date(2026, 12, 1),
+            planned_end_on: Some(date(2027, 11, 30)),
+            review_every_months: 6,
+            next_review_on: date(2027, 6, 1),
+            closure_reason: None,
+        };
+        let objective = Objective {
+            id: ObjectiveId(1),
+            plan_id: plan.id,
+            term: Term::Short,
+            description: "Keep living at home".into(),
+            due_on: Some(date(2027, 3, 1)),
+            attainment: None,
+        };
+        Change::PlanSaved(Box::new(PlanChange {
+            person: s.person,
+            case: s.case,
+            assessments: s.assessments,
+            plan,
+            objectives: vec![objective],
+            review,
+        }))
     }
 }

@@ -3,10 +3,11 @@
 //! in the host sees a generated type.
 
 use chrono::NaiveDate;
+use siso_domain::access::AccessSheet;
 use siso_domain::assessment::{Assessment, Need};
 use siso_domain::case::Case;
 use siso_domain::catalogue::CatalogueEntry;
-use siso_domain::ids::{FundingLineId, HouseholdId, OrgUnitId, PersonId};
+use siso_domain::ids::{FundingLineId, HouseholdId, PersonId};
 use siso_domain::intervention::Intervention;
 use siso_domain::money::Money;
 use siso_domain::org::OrgUnit;
@@ -21,7 +22,7 @@ pub struct CallContext {
     /// The unit that owns the record.
     pub organisation: OrgUnit,
     /// Ids of the units above it, nearest first.
-    pub ancestors: Vec<OrgUnitId>,
+    pub ancestors: Vec<OrgUnit>,
     /// Today's date from the host's clock.
     pub today: NaiveDate,
     /// The plug-in's settings for the organisation (JSON).
@@ -99,11 +100,37 @@ pub struct DisbursementView {
     pub hours_centi: Option<i64>,
 }
 
+/// A plan being created (`review: None`) or reviewed (the review's date; the objectives carry
+/// the attainments being recorded).
+#[derive(Debug, Clone)]
+pub struct PlanChange {
+    /// The person of the case.
+    pub person: Person,
+    /// The case.
+    pub case: Case,
+    /// The case's assessments, newest first.
+    pub assessments: Vec<Assessment>,
+    /// The plan.
+    pub plan: Plan,
+    /// Its objectives.
+    pub objectives: Vec<Objective>,
+    /// The date of the review being recorded.
+    pub review: Option<NaiveDate>,
+}
+
 /// A change about to be committed, for validate hooks.
 #[derive(Debug, Clone)]
 pub enum Change {
     /// A case is being opened.
     CaseOpened(Case),
+    /// An access sheet is being opened.
+    AccessSheetOpened(AccessSheet),
+    /// An access sheet is being forwarded to the case opened for it.
+    AccessSheetForwarded(AccessSheet, Case),
+    /// A plan is being created or reviewed.
+    PlanSaved(Box<PlanChange>),
+    /// An intervention is being requested.
+    InterventionRequested(Box<Subject>),
     /// An intervention is being authorised.
     InterventionAuthorised(Box<Subject>),
     /// A disbursement is being recorded.
@@ -124,6 +151,10 @@ impl Change {
     pub fn hook(&self) -> Hook {
         match self {
             Change::CaseOpened(_) => Hook::CaseOpened,
+            Change::AccessSheetOpened(_) => Hook::AccessSheetOpened,
+            Change::AccessSheetForwarded(..) => Hook::AccessSheetForwarded,
+            Change::PlanSaved(_) => Hook::PlanSaved,
+            Change::InterventionRequested(_) => Hook::InterventionRequested,
             Change::InterventionAuthorised(_) => Hook::InterventionAuthorised,
             Change::DisbursementRecorded(..) => Hook::DisbursementRecorded,
             Change::FundsCommitted { .. } => Hook::FundsCommitted,
@@ -137,6 +168,14 @@ pub enum Hook {
     /// `validate.case-opened`
     #[serde(rename = "validate.case-opened")]
     CaseOpened,
+    #[serde(rename = "validate.access-sheet-opened")]
+    AccessSheetOpened,
+    #[serde(rename = "validate.access-sheet-forwarded")]
+    AccessSheetForwarded,
+    #[serde(rename = "validate.plan-saved")]
+    PlanSaved,
+    #[serde(rename = "validate.intervention-requested")]
+    InterventionRequested,
     /// `validate.intervention-authorised`
     #[serde(rename = "validate.intervention-authorised")]
     InterventionAuthorised,
@@ -168,8 +207,12 @@ pub enum Hook {
 
 impl Hook {
     /// Every hook.
-    pub const ALL: [Hook; 10] = [
+    pub const ALL: [Hook; 14] = [
         Hook::CaseOpened,
+        Hook::AccessSheetOpened,
+        Hook::AccessSheetForwarded,
+        Hook::PlanSaved,
+        Hook::InterventionRequested,
         Hook::InterventionAuthorised,
         Hook::DisbursementRecorded,
         Hook::FundsCommitted,
@@ -185,6 +228,10 @@ impl Hook {
     pub fn as_str(self) -> &'static str {
         match self {
             Hook::CaseOpened => "validate.case-opened",
+            Hook::AccessSheetOpened => "validate.access-sheet-opened",
+            Hook::AccessSheetForwarded => "validate.access-sheet-forwarded",
+            Hook::PlanSaved => "validate.plan-saved",
+            Hook::InterventionRequested => "validate.intervention-requested",
             Hook::InterventionAuthorised => "validate.intervention-authorised",
             Hook::DisbursementRecorded => "validate.disbursement-recorded",
             Hook::FundsCommitted => "validate.funds-committed",
@@ -205,9 +252,14 @@ impl Hook {
     /// The WIT interface that serves the hook.
     pub fn interface(self) -> &'static str {
         match self {
-            Hook::CaseOpened | Hook::InterventionAuthorised | Hook::DisbursementRecorded | Hook::FundsCommitted => {
-                "validate"
-            }
+            Hook::CaseOpened
+            | Hook::AccessSheetOpened
+            | Hook::AccessSheetForwarded
+            | Hook::PlanSaved
+            | Hook::InterventionRequested
+            | Hook::InterventionAuthorised
+            | Hook::DisbursementRecorded
+            | Hook::FundsCommitted => "validate",
             Hook::Eligibility | Hook::CoPayment | Hook::Priority | Hook::AssessmentScore => "decide",
             Hook::Contribute => "contribute",
             Hook::Report => "report",

@@ -765,12 +765,9 @@ impl Runtime {
         .await
     }
 
-    /// The plug-in's settings schema as it reports it (the manifest's is authoritative).
-    pub async fn contributed_catalogue(
-        &self,
-        p: &LoadedPlugin,
-        env: &CallEnv,
-    ) -> Result<Vec<(String, String, String)>, Fault> {
+    /// The catalogue entries the plug-in contributes, checked (codes, INPS code format, no
+    /// duplicate local codes); the host imports them into the catalogue of the enabling unit.
+    pub async fn contributed_catalogue(&self, p: &LoadedPlugin, env: &CallEnv) -> Result<Vec<CatalogueEntry>, Fault> {
         let idx = p.contribute.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/contribute"))?;
         self.guarded(p, env, async {
             let mut call = self.begin(p, env, 0).await?;
@@ -778,10 +775,7 @@ impl Runtime {
                 Ok(g) => g.call_catalogue(&mut call.store).await.map(Ok),
                 Err(e) => Err(e),
             };
-            self.end(p, env, call, r, |list: Vec<wit::CatalogueEntry>| {
-                Ok(list.into_iter().map(|e| (e.local_code, e.name, e.inps_code)).collect())
-            })
-            .map(|r| r.unwrap_or_default())
+            self.end(p, env, call, r, bindings::contributed_catalogue).map(|r| r.unwrap_or_default())
         })
         .await
     }

@@ -78,10 +78,10 @@ pub use bindings::exports::siso::plugin::report::{Column, ReportFile};
 pub use bindings::exports::siso::plugin::validate::{Change, Commitment, Verdict};
 pub use bindings::siso::plugin::host::Level;
 pub use bindings::siso::plugin::types::{
-    Answer, Assessment, Attainment, BenefitCharacter, Case, CaseState, CatalogueEntry, Cents, Context, Date,
-    Disbursement, Household, HouseholdMember, InpsArea, Instrument, Intervention, InterventionState, Isee, IseeKind,
-    Issue, IstatType, MeansTest, Need, Objective, OrgKind, Organisation, Person, Plan, PlanKind, PluginError, Relation,
-    Sex, Sina, Subject, Term, UserArea,
+    AccessChannel, AccessSheet, Answer, Assessment, Attainment, BenefitCharacter, Case, CaseState, CatalogueEntry,
+    Cents, Context, Date, Disbursement, Household, HouseholdMember, InpsArea, Instrument, Intervention,
+    InterventionState, Isee, IseeKind, Issue, IstatType, MeansTest, Need, Objective, OrgKind, OrgRef, Organisation,
+    Person, Plan, PlanChange, PlanKind, PluginError, Relation, Reporter, Sex, Sina, Subject, Term, UserArea,
 };
 
 /// The version of the WIT contract this SDK implements.
@@ -521,6 +521,56 @@ impl fmt::Display for Date {
     }
 }
 
+impl Date {
+    /// The same day `months` months later (earlier when negative), clamped to the last day of
+    /// a shorter month (`2025-01-31` + 1 month = `2025-02-28`).
+    pub fn plus_months(self, months: i32) -> Date {
+        let index = self.year * 12 + i32::from(self.month) - 1 + months;
+        let (year, month) = (index.div_euclid(12), u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1));
+        Date { year, month, day: self.day.min(days_in_month(year, month)) }
+    }
+
+    /// Whole months from `self` to `later` (0 when `later` is not after `self`).
+    pub fn whole_months_until(self, later: Date) -> i32 {
+        let mut months = (later.year - self.year) * 12 + i32::from(later.month) - i32::from(self.month);
+        if later.day < self.day && later.day < days_in_month(later.year, later.month) {
+            months -= 1;
+        }
+        months.max(0)
+    }
+}
+
+/// The number of days of a month (Gregorian calendar).
+pub fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+impl Person {
+    /// Age in whole years on `day`.
+    pub fn age_on(&self, day: Date) -> i32 {
+        let b = self.birth_date;
+        let before_birthday = (day.month, day.day) < (b.month, b.day);
+        day.year - b.year - i32::from(before_birthday)
+    }
+}
+
+impl Context {
+    /// The nearest unit of `kind` among the organisation and its ancestors (e.g. the ambito or
+    /// district whose rules apply), as an [`OrgRef`].
+    pub fn nearest(&self, kind: OrgKind) -> Option<OrgRef> {
+        let o = &self.organisation;
+        if o.kind == kind {
+            return Some(OrgRef { id: o.id, kind: o.kind, name: o.name.clone(), istat_code: o.istat_code.clone() });
+        }
+        self.organisation.ancestors.iter().find(|a| a.kind == kind).cloned()
+    }
+}
+
 impl Isee {
     /// True when the attestation is valid on `day` (both ends included).
     pub fn is_valid_on(&self, day: Date) -> bool {
@@ -537,6 +587,18 @@ impl Subject {
             Some(b) if b.valid_from >= isee.valid_from => Some(b),
             _ => Some(isee),
         })
+    }
+
+    /// The newest ISEE attestation of one of `kinds` valid on `day` (e.g. the socio-sanitary
+    /// ISEE for non-self-sufficiency benefits).
+    pub fn current_isee_of(&self, day: Date, kinds: &[IseeKind]) -> Option<&Isee> {
+        self.isee.iter().filter(|i| kinds.contains(&i.kind) && i.is_valid_on(day)).fold(
+            None,
+            |best: Option<&Isee>, isee| match best {
+                Some(b) if b.valid_from >= isee.valid_from => Some(b),
+                _ => Some(isee),
+            },
+        )
     }
 }
 
@@ -592,6 +654,31 @@ mod tests {
         assert!(matches!(settings::<S>(&ctx), Err(PluginError::BadSettings(_))));
         ctx.settings = String::new();
         assert!(matches!(settings::<S>(&ctx), Err(PluginError::BadSettings(_))));
+    }
+
+    #[test]
+    fn months_and_ages() {
+        assert_eq!(Date::new(2025, 1, 31).plus_months(1), Date::new(2025, 2, 28));
+        assert_eq!(Date::new(2024, 1, 31).plus_months(1), Date::new(2024, 2, 29));
+        assert_eq!(Date::new(2025, 11, 15).plus_months(3), Date::new(2026, 2, 15));
+        assert_eq!(Date::new(2025, 1, 15).plus_months(-1), Date::new(2024, 12, 15));
+        assert_eq!(Date::new(2025, 1, 15).whole_months_until(Date::new(2025, 7, 15)), 6);
+        assert_eq!(Date::new(2025, 1, 15).whole_months_until(Date::new(2025, 7, 14)), 5);
+        assert_eq!(Date::new(2025, 1, 31).whole_months_until(Date::new(2025, 2, 28)), 1);
+        assert_eq!(Date::new(2025, 3, 1).whole_months_until(Date::new(2025, 1, 1)), 0);
+        let p = Person {
+            id: 1,
+            sex: Sex::Female,
+            birth_date: Date::new(2008, 5, 20),
+            citizenship_code: None,
+            residence_comune_code: None,
+            homeless: false,
+            disability: false,
+            civil_invalidity_percent: None,
+            has_legal_guardian: false,
+        };
+        assert_eq!(p.age_on(Date::new(2026, 5, 19)), 17);
+        assert_eq!(p.age_on(Date::new(2026, 5, 20)), 18);
     }
 
     #[test]

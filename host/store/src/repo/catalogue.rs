@@ -63,3 +63,40 @@ pub async fn all(c: &impl Conn) -> Result<Vec<CatalogueEntry>, StoreError> {
     let rows = catalogue_entries::Entity::find().order_by_asc(catalogue_entries::Column::Id).all(c.db()).await?;
     rows.into_iter().map(to_entry).collect()
 }
+
+/// Inserts the entries a unit gets (from a plug-in's catalogue), or updates in place the
+/// unit's entries with the same local code (interventions keep pointing at them).
+pub async fn upsert_for_unit(
+    c: &impl Conn,
+    org: OrgUnitId,
+    entries: &[CatalogueEntry],
+    now: DateTime<Utc>,
+) -> Result<Vec<CatalogueEntry>, StoreError> {
+    let existing = catalogue_entries::Entity::find()
+        .filter(catalogue_entries::Column::OrgUnitId.eq(org.0))
+        .all(c.db())
+        .await?;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let e = CatalogueEntry { org_unit_id: Some(org), ..e.clone() };
+        match existing.iter().find(|m| m.local_code == e.local_code.trim()) {
+            None => out.push(insert(c, &e, now).await?),
+            Some(m) => {
+                let update = catalogue_entries::ActiveModel {
+                    id: Set(m.id),
+                    name: Set(e.name.trim().into()),
+                    inps_code: Set(e.inps_code.clone()),
+                    inps_area: Set(e.inps_area.as_str().into()),
+                    istat_area: Set(e.istat_area.as_str().into()),
+                    istat_type: Set(e.istat_type.as_str().into()),
+                    sina_required: Set(e.sina_required),
+                    means_test: Set(e.means_test.as_str().into()),
+                    benefit_character: Set(e.character.as_str().into()),
+                    ..Default::default()
+                };
+                out.push(to_entry(catalogue_entries::Entity::update(update).exec(c.db()).await?)?);
+            }
+        }
+    }
+    Ok(out)
+}

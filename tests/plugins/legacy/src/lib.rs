@@ -26,6 +26,10 @@ impl Guest for Legacy {
     fn validate(_ctx: Context, change: Change) -> Result<Verdict, PluginError> {
         let kind = match change {
             Change::CaseOpened(_) => "case-opened",
+            Change::AccessSheetOpened(_) => "access-sheet-opened",
+            Change::AccessSheetForwarded(_) => "access-sheet-forwarded",
+            Change::PlanSaved(_) => "plan-saved",
+            Change::InterventionRequested(_) => "intervention-requested",
             Change::InterventionAuthorised(_) => "intervention-authorised",
             Change::DisbursementRecorded(_) => "disbursement-recorded",
             Change::FundsCommitted(_) => "funds-committed",
