@@ -562,6 +562,11 @@ impl Plugins {
                 self.succeeded(t);
                 Ok(Answer::Given(v))
             }
+            // The plug-in abstains: not its business (nothing stored, nothing refused).
+            Ok(Err(PluginError::Unsupported(_))) => {
+                self.succeeded(t);
+                Ok(Answer::Refused)
+            }
             Ok(Err(e)) => {
                 self.succeeded(t);
                 let plugin = t.active.plugin.label().to_string();

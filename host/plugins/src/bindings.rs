@@ -276,6 +276,7 @@ fn intervention(s: &model::Subject) -> wit::Intervention {
         authorised: i.authorised_amount.map(Money::cents),
         disbursed: s.disbursed.cents(),
         monthly: i.monthly_amount.map(Money::cents),
+        co_payment: i.co_payment_monthly.map(Money::cents),
         monthly_hours_centi: i.monthly_hours_centi,
         starts_on: date(i.starts_on),
         ends_on: i.ends_on.map(date),

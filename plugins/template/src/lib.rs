@@ -322,6 +322,7 @@ mod tests {
             authorised: None,
             disbursed: 0,
             monthly: None,
+            co_payment: None,
             monthly_hours_centi: None,
             starts_on: TODAY,
             ends_on: None,
