@@ -20,6 +20,10 @@ impl MigratorTrait for Migrator {
             Box::new(SqlMigration { name: "m0003_plugins", sql: include_str!("../sql/0003_plugins.sql") }),
             Box::new(SqlMigration { name: "m0004_audit_chain", sql: include_str!("../sql/0004_audit_chain.sql") }),
             Box::new(SqlMigration { name: "m0005_authz", sql: include_str!("../sql/0005_authz.sql") }),
+            Box::new(SqlMigration {
+                name: "m0006_provider_presences",
+                sql: include_str!("../sql/0006_provider_presences.sql"),
+            }),
         ]
     }
 }
@@ -93,6 +97,8 @@ mod tests {
             let sql = render(include_str!("../sql/0005_authz.sql"), backend);
             assert!(!sql.contains('{'));
             assert_eq!(statements(&sql).count(), 8);
+            let sql = render(include_str!("../sql/0006_provider_presences.sql"), backend);
+            assert_eq!(statements(&sql).count(), 2);
         }
     }
 }

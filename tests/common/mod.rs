@@ -85,8 +85,21 @@ impl Server {
         Self::start_with(db, &[]).await
     }
 
+    /// Starts a server on the demo deployment: the demo data with the administrations'
+    /// plug-ins built from `plugins/`, signed, installed and enabled exactly as `siso demo`
+    /// does (`siso seed-demo --plugin ...`).
+    pub async fn start_demo(db: Db) -> Server {
+        let args: Vec<String> =
+            plugins::administrations().into_iter().flat_map(|p| ["--plugin".to_string(), p]).collect();
+        Self::seed_and_spawn(db, &args, &[]).await
+    }
+
     /// Starts a server with extra environment variables.
     pub async fn start_with(db: Db, env: &[(&str, &str)]) -> Server {
+        Self::seed_and_spawn(db, &[], env).await
+    }
+
+    async fn seed_and_spawn(db: Db, seed_args: &[String], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let (db_url, pg_name) = match db {
             Db::Sqlite => (format!("sqlite://{}/siso.db", dir.path().display()), None),
@@ -105,6 +118,7 @@ impl Server {
         let bin = env!("CARGO_BIN_EXE_siso");
         let status = Command::new(bin)
             .arg("seed-demo")
+            .args(seed_args)
             .env("SISO__DATABASE__URL", &db_url)
             .env("SISO__CLOCK__FIXED_NOW", NOW)
             .env("SISO__LOG__FILTER", "warn")

@@ -46,6 +46,25 @@ pub fn built() -> Built {
         .clone()
 }
 
+/// The administrations' plug-ins of `plugins/`, built for wasm32-wasip2 (once per test
+/// binary), as `siso seed-demo --plugin` arguments (`MANIFEST=COMPONENT`).
+pub fn administrations() -> Vec<String> {
+    static BUILT: OnceLock<Vec<String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            ["umbria", "rete-comuni", "lazio", "compartecipazione"]
+                .iter()
+                .map(|name| {
+                    let dir = root().join("plugins").join(name);
+                    let wasm = siso_plugins::harness::build_component_with(&dir, &[])
+                        .unwrap_or_else(|e| panic!("building plugins/{name}: {e:#}"));
+                    format!("{}={}", dir.join("siso-plugin.toml").display(), wasm.display())
+                })
+                .collect()
+        })
+        .clone()
+}
+
 /// The test publisher's key (fixed, so servers can be told to trust it).
 pub fn key() -> SigningKey {
     SigningKey::from_bytes(&[7u8; 32])

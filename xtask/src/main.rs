@@ -57,28 +57,49 @@ fn plugin_target_dir() -> PathBuf {
     base.join("siso-plugins")
 }
 
-/// Builds the example plug-in for wasm32-wasip2 and returns its component.
-fn build_example_plugin() -> anyhow::Result<PathBuf> {
+/// The administrations' plug-ins the demo installs: (crate directory, crate name).
+const DEMO_PLUGINS: [(&str, &str); 4] = [
+    ("plugins/umbria", "siso-plugin-umbria"),
+    ("plugins/rete-comuni", "siso-plugin-rete-comuni"),
+    ("plugins/lazio", "siso-plugin-lazio"),
+    ("plugins/compartecipazione", "siso-plugin-compartecipazione"),
+];
+
+/// Builds the demo's plug-ins for wasm32-wasip2 (one cargo run) and returns the `--plugin`
+/// arguments of `siso demo` (`MANIFEST=COMPONENT`).
+fn build_demo_plugins() -> anyhow::Result<Vec<String>> {
     let target = plugin_target_dir();
-    run(cargo()
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path", "plugins/template/Cargo.toml"])
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--target", "wasm32-wasip2"]);
+    for (_, name) in DEMO_PLUGINS {
+        cmd.args(["-p", name]);
+    }
+    run(cmd
         .arg("--target-dir")
         .arg(&target)
         .args(["--config", "profile.release.debug=false", "--config", "profile.release.strip=\"debuginfo\""])
         .args(["--config", "profile.release.lto=true", "--config", "profile.release.codegen-units=1"]))?;
-    Ok(target.join("wasm32-wasip2/release/siso_plugin_template.wasm"))
+    Ok(DEMO_PLUGINS
+        .iter()
+        .map(|(dir, name)| {
+            let wasm = target.join("wasm32-wasip2/release").join(format!("{}.wasm", name.replace('-', "_")));
+            format!("{dir}/siso-plugin.toml={}", wasm.display())
+        })
+        .collect())
 }
 
 fn demo() -> anyhow::Result<()> {
     ensure_wasm_target()?;
-    let plugin = build_example_plugin()?;
+    let plugins = build_demo_plugins()?;
     run(cargo().args(["build", "--release", "-p", "siso"]))?;
     let listen = std::env::var("SISO__SERVER__LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
     eprintln!("xtask: demo server on http://{listen}/graphql (GraphiQL), data in data/demo.db");
-    run(cargo()
-        .args(["run", "--release", "-p", "siso", "--", "demo", "--plugin-component"])
-        .arg(&plugin)
-        .env("SISO__DATABASE__URL", "sqlite://data/demo.db"))
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "-p", "siso", "--", "demo"]);
+    for p in &plugins {
+        cmd.arg("--plugin").arg(p);
+    }
+    run(cmd.env("SISO__DATABASE__URL", "sqlite://data/demo.db"))
 }
 
 fn test() -> anyhow::Result<()> {

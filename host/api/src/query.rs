@@ -8,7 +8,7 @@ use siso_app::{Actor, App};
 use siso_domain::case::{CaseState, UserArea};
 use siso_domain::ids::*;
 use siso_domain::intervention::InterventionState;
-use siso_store::repo::{access, budget, cases, catalogue, interventions, org, persons, providers};
+use siso_store::repo::{access, budget, cases, interventions, org, persons, providers};
 use siso_store::{Page, PageRequest};
 
 use crate::errors::to_graphql_error;
@@ -359,9 +359,11 @@ impl CoreQuery {
         Ok(units.into_iter().map(OrgUnitNode).collect())
     }
 
-    /// The intervention catalogue.
-    async fn catalogue(&self, ctx: &Context<'_>) -> Result<Vec<CatalogueEntryNode>> {
-        let rows = catalogue::all(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
+    /// The intervention catalogue: every entry, or with `orgUnitId` those a case of that unit
+    /// may use (the national entries and those of the unit and the units above it).
+    async fn catalogue(&self, ctx: &Context<'_>, org_unit_id: Option<ID>) -> Result<Vec<CatalogueEntryNode>> {
+        let org = opt_id(&org_unit_id, "orgUnitId")?.map(OrgUnitId);
+        let rows = app(ctx)?.catalogue_for(org).await.map_err(to_graphql_error)?;
         Ok(rows.into_iter().map(CatalogueEntryNode).collect())
     }
 

@@ -549,6 +549,11 @@ impl CatalogueEntryNode {
     async fn means_test(&self) -> &str {
         self.0.means_test.as_str()
     }
+    /// The unit whose own entry this is (null: the national catalogue). A unit's entries,
+    /// e.g. imported from a plug-in it enabled, serve the cases of that unit and below.
+    async fn org_unit_id(&self) -> Option<ID> {
+        self.0.org_unit_id.map(|o| id(o.0))
+    }
 }
 
 /// An intervention.

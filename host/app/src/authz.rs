@@ -60,6 +60,8 @@ pub enum Action {
     AuthorisePayment,
     /// Record a payment.
     RecordPayment,
+    /// Record the monthly presences of a placement (as the provider it is assigned to).
+    RecordPresence,
     /// Manage budgets.
     ManageBudget,
     /// Install, enable, disable, upgrade and remove plug-ins.
@@ -70,7 +72,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ReadPerson,
         Action::ReadCase,
         Action::ReadSheet,
@@ -85,6 +87,7 @@ impl Action {
         Action::TransferCase,
         Action::AuthorisePayment,
         Action::RecordPayment,
+        Action::RecordPresence,
         Action::ManageBudget,
         Action::ManagePlugins,
         Action::ManageOrg,
@@ -107,6 +110,7 @@ impl Action {
             Action::TransferCase => ("case", "transfer"),
             Action::AuthorisePayment => ("intervention", "authorise"),
             Action::RecordPayment => ("payment", "record"),
+            Action::RecordPresence => ("presence", "record"),
             Action::ManageBudget => ("budget", "manage"),
             Action::ManagePlugins => ("plugin", "manage"),
             Action::ManageOrg => ("org", "manage"),
@@ -275,8 +279,14 @@ impl Access {
     /// Whether an intervention assigned to `provider` is readable as the provider's staff (the
     /// provider's own unit must be within a grant of `intervention/read_assigned`).
     pub fn reads_assigned(&self, provider: Option<ProviderId>) -> bool {
+        self.for_provider(Action::ReadAssignedIntervention, provider)
+    }
+
+    /// Whether the actor may do `action` as the staff of `provider` (granted in the
+    /// provider's own unit).
+    pub fn for_provider(&self, action: Action, provider: Option<ProviderId>) -> bool {
         let Some(unit) = provider.and_then(|p| self.providers.get(&p)) else { return false };
-        self.allows(Action::ReadAssignedIntervention, *unit)
+        self.allows(action, *unit)
     }
 
     /// The providers whose assigned interventions the actor reads as their staff.

@@ -1229,11 +1229,17 @@ impl App {
             .await?
             .ok_or(AppError::not_found("placement", "placementId"))?;
         let s = as_missing(load_intervention(&tx, actor, p.intervention_id).await, "placement", "placementId")?;
-        check(actor, Action::Write, s.org_unit_id)?;
+        // The provider the placement is with records its presences; so do the case's workers.
+        if !actor.access.for_provider(Action::RecordPresence, Some(p.provider_id)) {
+            check(actor, Action::Write, s.org_unit_id)?;
+        }
         let (first, due) = provider::check_presences(&p, year, month, days_present, self.clock().today())?;
         let presence = MonthlyPresence { placement_id, month: first, days_present, amount_due: due };
         provider_repo::insert_presence(&tx, &presence, actor.operator_id, self.clock().now()).await?;
-        let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
+        // The person, for the access log only (a provider does not read the case).
+        let case = case_repo::get(&tx, s.intervention.case_id, false)
+            .await?
+            .ok_or_else(|| AppError::Internal("intervention without case".into()))?;
         audit::record(&tx, self.clock(), actor, "presence.record", "placement", p.id.0, Some(case.person_id)).await?;
         tx.commit().await?;
         Ok(presence)

@@ -3,6 +3,8 @@
 //! Everything after the reference data goes through the use cases, so the demo obeys the same
 //! rules as the API.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use chrono::{Datelike, Months, NaiveDate};
 use siso_app::usecases::{CreatePerson, OpenAccessSheet, OpenCase, RecordDisbursement, RequestIntervention};
@@ -40,38 +42,85 @@ pub fn demo_publisher(manifest: &std::path::Path) -> anyhow::Result<String> {
     Ok(format!("{}={}", m.publisher, siso_plugins::package::public_key(&key)))
 }
 
-/// Signs the example plug-in with the demo publisher key, installs it and enables it for
-/// Regione Umbria (and so for every unit below it).
-pub async fn install_plugin(app: &App, manifest: &std::path::Path, component: &std::path::Path) -> anyhow::Result<()> {
-    let pkg = crate::plugin_cli::sign(manifest, component, std::path::Path::new(DEMO_KEY))?;
+/// The administrations' plug-ins in the demo: where each is enabled and with which settings
+/// (JSON valid against its schema; `{}` takes the defaults its README documents). A plug-in
+/// not listed here (the template) is installed but enabled nowhere.
+const ENABLEMENTS: &[(&str, &str, &str)] = &[
+    // Umbria: the SISO practices for every zona sociale and comune of the Region.
+    ("it.regione.umbria.siso", "Regione Umbria", "{}"),
+    // Rete Comuni: the Lombard ambito of the demo.
+    ("it.anci.lombardia.retecomuni", "Ambito di Lodi (Rete Comuni)", "{}"),
+    // Lazio: the regional bands everywhere; Municipio VII sets its own (a district may).
+    ("it.regione.lazio.fna", "Regione Lazio", "{}"),
+    (
+        "it.regione.lazio.fna",
+        "Municipio Roma VII",
+        r#"{"assegno_di_cura": {"local_code": "FNA-ADC",
+            "gravissima": {"min_cents": 80000, "max_cents": 120000, "bands": [
+                {"isee_up_to_cents": 2000000, "monthly_cents": 120000},
+                {"isee_up_to_cents": 4000000, "monthly_cents": 100000},
+                {"isee_up_to_cents": null, "monthly_cents": 80000}]},
+            "grave": {"min_cents": 40000, "max_cents": 80000, "bands": [
+                {"isee_up_to_cents": 2000000, "monthly_cents": 80000},
+                {"isee_up_to_cents": 4000000, "monthly_cents": 60000},
+                {"isee_up_to_cents": null, "monthly_cents": 40000}]}}}"#,
+    ),
+    // Co-payment: Lecce's regulation and Perugia's, different on purpose.
+    (
+        "it.siso.compartecipazione",
+        "Comune di Lecce",
+        r#"{"exempt_up_to_cents": 600000, "monthly_cap_cents": 25000,
+            "bands": [{"up_to_cents": 1500000, "percent": 20}, {"up_to_cents": 3000000, "percent": 40},
+                      {"up_to_cents": null, "fixed_cents": 30000}]}"#,
+    ),
+    (
+        "it.siso.compartecipazione",
+        "Comune di Perugia",
+        r#"{"exempt_codes": ["A3.02"],
+            "bands": [{"up_to_cents": 1300000, "fixed_cents": 5000}, {"up_to_cents": 2500000, "fixed_cents": 10000},
+                      {"up_to_cents": null, "percent": 50}]}"#,
+    ),
+];
+
+/// Signs each plug-in (manifest, component) with the demo publisher key, installs it and
+/// enables it as [`ENABLEMENTS`] says. The caller trusts the demo key for the publishers
+/// ([`demo_publisher`]).
+pub async fn install_plugins(app: &App, plugins: &[(PathBuf, PathBuf)]) -> anyhow::Result<()> {
     let units = siso_store::repo::org::all_units(app.store()).await?;
-    let umbria = units.iter().find(|u| u.name == "Regione Umbria").context("no Regione Umbria")?.id;
-    let admin = Actor::system(umbria);
-    let installed =
-        app.plugins().install(&admin, &pkg.to_bytes()).await.map_err(|e| anyhow::anyhow!("install: {e:?}"))?;
-    let settings = serde_json::json!({
-        "isee_ceiling_cents": 3_000_000,
-        "co_payment_bands": [
-            {"up_to_cents": 1_000_000, "monthly_cents": 0},
-            {"up_to_cents": 2_000_000, "monthly_cents": 5_000},
-            {"up_to_cents": null, "monthly_cents": 15_000}
-        ]
-    });
-    app.plugins()
-        .enable(
-            &admin,
-            siso_app::plugins::Enable {
-                plugin: installed.key.clone(),
-                org_unit_id: umbria,
-                settings: Some(settings.to_string()),
-                capabilities: Vec::new(),
-                failure_policy: None,
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("enable: {e:?}"))?;
-    tracing::info!(plugin = %installed.key, version = %installed.version, "demo plug-in installed and enabled for Regione Umbria");
+    let unit = |name: &str| units.iter().find(|u| u.name == name).map(|u| u.id).context(format!("no unit {name:?}"));
+    for (manifest, component) in plugins {
+        let pkg = crate::plugin_cli::sign(manifest, component, std::path::Path::new(DEMO_KEY))?;
+        let admin = Actor::system(unit("Regione Umbria")?);
+        let installed = app
+            .plugins()
+            .install(&admin, &pkg.to_bytes())
+            .await
+            .map_err(|e| anyhow::anyhow!("install {}: {e:?}", manifest.display()))?;
+        for (id, unit_name, settings) in ENABLEMENTS.iter().filter(|(id, ..)| *id == installed.key) {
+            let org = unit(unit_name)?;
+            app.plugins()
+                .enable(
+                    &Actor::system(org),
+                    siso_app::plugins::Enable {
+                        plugin: installed.key.clone(),
+                        org_unit_id: org,
+                        settings: Some((*settings).to_string()),
+                        capabilities: Vec::new(),
+                        failure_policy: None,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("enable {id} for {unit_name}: {e:?}"))?;
+        }
+        tracing::info!(plugin = %installed.key, version = %installed.version, "demo plug-in installed");
+    }
     Ok(())
+}
+
+/// Parses `MANIFEST=COMPONENT` (the `--plugin` option).
+pub fn parse_plugin_arg(arg: &str) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let (m, c) = arg.split_once('=').context("--plugin takes MANIFEST=COMPONENT")?;
+    Ok((PathBuf::from(m), PathBuf::from(c)))
 }
 
 /// Deletes the SQLite file (and its WAL) so the demo starts afresh.
@@ -200,6 +249,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     let lodi = u.add(Some(ambito_lo), Comune, "Comune di Lodi", Some("098031"), Some("E648")).await?;
     let lodi_office = u.add(Some(lodi), Office, "Lodi - Servizio sociale", None, None).await?;
     let provider_org = u.add(Some(roma), Provider, "Cooperativa Sociale Il Ponte", None, None).await?;
+    let provider_pg_org = u.add(Some(perugia), Provider, "Comunità educativa La Tenda", None, None).await?;
 
     // Operators: one social worker and one administrative officer per main office.
     let mut ops = Vec::new();
@@ -223,6 +273,8 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         (perugia, "pay.perugia", "Ragioneria Perugia", "paymaster"),
         (lecce, "amm.lecce", "Amministrativo Lecce", "administrative"),
         (lecce, "pay.lecce", "Ragioneria Lecce", "paymaster"),
+        (lodi, "amm.lodi", "Amministrativo Lodi", "administrative"),
+        (lodi, "pay.lodi", "Ragioneria Lodi", "paymaster"),
         (pua_roma1, "head.roma1", "Responsabile PUA Municipio I", "office_head"),
     ] {
         insert_operator(&store, office, user, name, role, now).await?;
@@ -235,6 +287,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
     insert_operator(&store, roma, "admin.roma", "Amministratore Roma Capitale", "org_admin", now).await?;
     insert_operator(&store, umbria, "admin.umbria", "Amministratore Regione Umbria", "org_admin", now).await?;
     insert_operator(&store, provider_org, "op.ponte", "Coordinatrice Il Ponte", "provider", now).await?;
+    insert_operator(&store, provider_pg_org, "op.tenda", "Coordinatore La Tenda", "provider", now).await?;
     insert_operator(&store, umbria, "plugins.umbria", "Amministratore plug-in Umbria", "plugin_admin", now).await?;
 
     // National catalogue.
@@ -315,6 +368,19 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
             vat_number: None,
             accreditation: Some("RM-ACC-2023-114".into()),
             places: Some(12),
+        },
+        now,
+    )
+    .await?;
+    providers::insert(
+        &store,
+        &siso_domain::provider::Provider {
+            id: ProviderId(0),
+            org_unit_id: provider_pg_org,
+            name: "Comunità educativa La Tenda".into(),
+            vat_number: None,
+            accreditation: Some("PG-ACC-2022-031".into()),
+            places: Some(8),
         },
         now,
     )

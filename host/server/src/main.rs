@@ -39,16 +39,13 @@ enum Command {
     Serve,
     /// Applies the database migrations and exits.
     Migrate,
-    /// Creates or refreshes a SQLite file with demo data and the example plug-in (signed with
-    /// a demo publisher key), then serves it.
+    /// Creates or refreshes a SQLite file with demo data and the administrations' plug-ins
+    /// (signed with a demo publisher key), then serves it.
     Demo {
-        /// The example plug-in's component (built by `cargo xtask demo`); without it the demo
-        /// runs without plug-ins.
-        #[arg(long)]
-        plugin_component: Option<PathBuf>,
-        /// Its manifest.
-        #[arg(long, default_value = "plugins/template/siso-plugin.toml")]
-        plugin_manifest: PathBuf,
+        /// A plug-in to install, as `MANIFEST=COMPONENT` (repeat it; `cargo xtask demo` builds
+        /// and passes the four of `plugins/`); without any the demo runs without plug-ins.
+        #[arg(long = "plugin", value_name = "MANIFEST=COMPONENT")]
+        plugins: Vec<String>,
         /// Only load the data, do not serve.
         #[arg(long)]
         no_serve: bool,
@@ -56,13 +53,16 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         scale: u32,
     },
-    /// Migrates the configured database and loads the demo data into it (it must be empty).
+    /// Migrates the configured database and loads the demo data into it (it must be empty),
+    /// with the plug-ins given, installed and enabled as in the demo.
     SeedDemo {
+        /// A plug-in to install, as `MANIFEST=COMPONENT` (repeat it).
+        #[arg(long = "plugin", value_name = "MANIFEST=COMPONENT")]
+        plugins: Vec<String>,
         /// Also generate `scale` × (1,000 persons, 1,500 cases, 10,000 disbursements).
         #[arg(long, default_value_t = 0)]
         scale: u32,
     },
-    /// Prints the GraphQL schema (SDL).
     ExportSchema,
     /// Prints the effective configuration with secrets redacted.
     CheckConfig,
@@ -113,28 +113,31 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve(cfg).await,
         Command::Audit { command } => audit_cli::run(&cfg, command).await,
         Command::Plugin { command } => plugin_cli::run(&cfg, command, build_app(&cfg)).await,
-        Command::SeedDemo { scale } => {
+        Command::SeedDemo { plugins, scale } => {
+            let plugins = plugins.iter().map(|p| demo::parse_plugin_arg(p)).collect::<anyhow::Result<Vec<_>>>()?;
+            for (manifest, _) in &plugins {
+                cfg.plugins.trusted.push(demo::demo_publisher(manifest)?);
+            }
             let app = build_app(&cfg).await?;
             demo::load(&app).await.context("demo data")?;
+            demo::install_plugins(&app, &plugins).await.context("demo plug-ins")?;
             demo::generate(&app, scale).await?;
             tracing::info!("demo data loaded");
             Ok(())
         }
-        Command::Demo { no_serve, scale, plugin_component, plugin_manifest } => {
+        Command::Demo { no_serve, scale, plugins } => {
             if !cfg.database.url.starts_with("sqlite:") {
                 anyhow::bail!("the demo runs on a SQLite file; set database.url to sqlite://...");
             }
             demo::reset_sqlite_file(&cfg.database.url)?;
-            if plugin_component.is_some() {
-                // The demo publisher's key signs the example plug-in and is trusted for the run.
-                let trusted = demo::demo_publisher(&plugin_manifest)?;
-                cfg.plugins.trusted.push(trusted);
+            let plugins = plugins.iter().map(|p| demo::parse_plugin_arg(p)).collect::<anyhow::Result<Vec<_>>>()?;
+            // The demo publisher's key signs the plug-ins and is trusted for the run.
+            for (manifest, _) in &plugins {
+                cfg.plugins.trusted.push(demo::demo_publisher(manifest)?);
             }
             let app = build_app(&cfg).await?;
             demo::load(&app).await.context("demo data")?;
-            if let Some(component) = &plugin_component {
-                demo::install_plugin(&app, &plugin_manifest, component).await.context("demo plug-in")?;
-            }
+            demo::install_plugins(&app, &plugins).await.context("demo plug-ins")?;
             demo::generate(&app, scale).await?;
             tracing::info!("demo data loaded");
             if no_serve {

@@ -1,0 +1,5 @@
+-- Providers record the monthly presences of the placements assigned to them (domain.md: an
+-- ente erogatore sees only its interventions: deliveries, presences, reports). The permission
+-- holds for the provider's own unit; the record is checked against the placement's provider.
+INSERT INTO authz_rules (ptype, v0, v1, v2, created_at) VALUES ('p', 'provider', 'presence', 'record', CURRENT_TIMESTAMP);
+UPDATE authz_state SET generation = generation + 1 WHERE id = 1;
