@@ -624,3 +624,40 @@ impl WireSize for contribute::InstrumentDefinition {
                 .sum::<usize>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn entry(local: &str, inps: &str) -> wit::CatalogueEntry {
+        wit::CatalogueEntry {
+            local_code: local.into(),
+            name: "Assegno di cura".into(),
+            inps_code: inps.into(),
+            inps_area: wit::InpsArea::Disability,
+            istat_area: wit::UserArea::Elderly,
+            istat_type: wit::IstatType::Cash,
+            sina_required: false,
+            means_test: wit::MeansTest::Isee,
+            character: wit::BenefitCharacter::Periodic,
+        }
+    }
+
+    #[test]
+    fn a_contributed_catalogue_is_checked_and_sina_recomputed() {
+        let out = contributed_catalogue(vec![entry("ADC", "A1.11"), entry("MENSA", "A2.01")]).unwrap();
+        assert_eq!(out.len(), 2);
+        assert!(out[0].sina_required, "A1.11 needs SINA whatever the plug-in says");
+        assert!(!out[1].sina_required);
+        assert_eq!(out[0].istat_type, IstatType::CashTransfers);
+        assert_eq!(out[0].org_unit_id, None);
+
+        let twice = contributed_catalogue(vec![entry("ADC", "A1.11"), entry("ADC", "A1.12")]).unwrap_err();
+        assert!(twice.contains("twice"), "{twice}");
+        assert!(contributed_catalogue(vec![entry("ADC", "Z9")]).is_err());
+        assert!(contributed_catalogue(vec![entry("", "A1.11")]).is_err());
+        let many: Vec<_> = (0..1001).map(|i| entry(&format!("E{i}"), "A1.11")).collect();
+        assert!(contributed_catalogue(many).is_err());
+    }
+}
