@@ -444,6 +444,19 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
             },
         )
         .await?;
+    let own_lodi = budget::insert_fund(&store, lodi, FundKind::Own, "Risorse proprie Comune di Lodi", now).await?;
+    app.create_funding_line(
+        &Actor::system(lodi),
+        siso_app::usecases::CreateFundingLine {
+            fund_id: own_lodi.id,
+            org_unit_id: lodi,
+            name: format!("Contributi economici Lodi {year}"),
+            year,
+            chapter: Some("U.1.04.02.05".into()),
+            amount: Money::from_euro(30_000),
+        },
+    )
+    .await?;
     app.commit_funds(&system_roma, line_fna.id, Money::from_euro(25_000), None, Some("Determina dirigenziale".into()))
         .await?;
 
