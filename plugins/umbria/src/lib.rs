@@ -113,7 +113,7 @@ fn is_inps_code(code: &str) -> bool {
     let head_ok = b.len() >= 2 && b[0] == b'A' && (b'1'..=b'3').contains(&b[1]);
     let rest = &b[2.min(b.len())..];
     let groups_ok = !rest.is_empty()
-        && rest.len() % 3 == 0
+        && rest.len().is_multiple_of(3)
         && rest.len() <= 6
         && rest.chunks(3).all(|g| g[0] == b'.' && g[1].is_ascii_digit() && g[2].is_ascii_digit());
     head_ok && groups_ok
@@ -206,8 +206,8 @@ pub fn sina_issues(
             Some(_) => Vec::new(),
         };
     }
-    let Some((assessment, sina)) = newest(assessments, |a| a.sina.is_some())
-        .and_then(|a| a.sina.as_ref().map(|sina| (a, sina)))
+    let Some((assessment, sina)) =
+        newest(assessments, |a| a.sina.is_some()).and_then(|a| a.sina.as_ref().map(|sina| (a, sina)))
     else {
         return vec![Issue::with_field(
             "SINA_MISSING",
@@ -344,47 +344,56 @@ fn term(t: Term) -> &'static str {
     }
 }
 
-/// The catalogue of the Umbrian zone sociali: local code, name, INPS code, INPS area, ISTAT
-/// area and type, means test and character. `sina_required` is true for the codes of
-/// [`DEFAULT_SINA_CODES`] (the host recomputes it from the INPS code anyway).
-pub fn catalogue() -> Vec<CatalogueEntry> {
-    use BenefitCharacter::{OneOff, Periodic};
-    use IstatType::{Cash, Services, Structures};
-    use MeansTest::{Isee, None as NoTest};
-    [
-        ("UMB-SAD", "Servizio di assistenza domiciliare (SAD)", "A2.07", InpsArea::Disability, UserArea::Elderly, Services, Isee, Periodic),
-        ("UMB-ADI", "Assistenza domiciliare integrata (ADI), quota sociale", "A2.08", InpsArea::Disability, UserArea::Elderly, Services, Isee, Periodic),
-        ("UMB-ASS-CURA", "Assegno di cura per la non autosufficienza", "A1.11", InpsArea::Disability, UserArea::Elderly, Cash, Isee, Periodic),
-        ("UMB-MIN-VITALE", "Contributo economico per il minimo vitale", "A1.04", InpsArea::Poverty, UserArea::Poverty, Cash, Isee, Periodic),
-        ("UMB-AFFITTO", "Contributo per il sostegno all'affitto", "A1.05", InpsArea::Poverty, UserArea::Poverty, Cash, Isee, OneOff),
-        ("UMB-CD-RETTA", "Integrazione retta centro diurno", "A1.12", InpsArea::Disability, UserArea::Disability, Cash, Isee, Periodic),
-        ("UMB-RES-RETTA", "Integrazione retta residenziale anziani", "A1.14", InpsArea::Disability, UserArea::Elderly, Cash, Isee, Periodic),
-        ("UMB-TRASPORTO", "Trasporto sociale", "A1.16", InpsArea::Disability, UserArea::Disability, Cash, NoTest, Periodic),
-        ("UMB-COM-MIN", "Comunità residenziale per minori", "A3.02", InpsArea::FamilyMinors, UserArea::FamilyMinors, Structures, NoTest, Periodic),
-        ("UMB-EDU-MIN", "Intervento educativo domiciliare per minori", "A2.02", InpsArea::FamilyMinors, UserArea::FamilyMinors, Services, NoTest, Periodic),
-        ("UMB-MENSA", "Mensa sociale", "A2.01", InpsArea::Poverty, UserArea::Poverty, Services, NoTest, Periodic),
-        ("UMB-INS-LAV", "Borsa lavoro / tirocinio di inclusione", "A1.18", InpsArea::Poverty, UserArea::Poverty, Cash, Isee, Periodic),
-    ]
-    .into_iter()
-    .map(|(local_code, name, inps_code, inps_area, istat_area, istat_type, means_test, character)| CatalogueEntry {
-        local_code: local_code.to_string(),
-        name: name.to_string(),
-        inps_code: inps_code.to_string(),
-        inps_area,
-        istat_area,
-        istat_type,
-        sina_required: DEFAULT_SINA_CODES.iter().any(|code| code_matches(code, inps_code)),
-        means_test,
-        character,
-    })
-    .collect()
-}
+/// A row of [`CATALOGUE`]: local code, name, INPS code, INPS area, ISTAT area, ISTAT type,
+/// means test, character.
+pub type CatalogueRow =
+    (&'static str, &'static str, &'static str, InpsArea, UserArea, IstatType, MeansTest, BenefitCharacter);
 
-/// Formats cents as euros for a message, e.g. `€1234.50`.
-pub fn euros(cents: siso_plugin_sdk::Cents) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    format!("{sign}€{}.{:02}", abs / 100, abs % 100)
+/// The catalogue of the Umbrian zone sociali.
+#[rustfmt::skip]
+pub const CATALOGUE: [CatalogueRow; 12] = {
+    use BenefitCharacter::{OneOff, Periodic};
+    use InpsArea as I;
+    use IstatType::{Cash, Services, Structures};
+    use MeansTest::Isee;
+    use UserArea as U;
+    const NO_TEST: MeansTest = MeansTest::None;
+    [
+        ("UMB-SAD",        "Servizio di assistenza domiciliare (SAD)",              "A2.07", I::Disability,   U::Elderly,      Services,   Isee,    Periodic),
+        ("UMB-ADI",        "Assistenza domiciliare integrata (ADI), quota sociale", "A2.08", I::Disability,   U::Elderly,      Services,   Isee,    Periodic),
+        ("UMB-ASS-CURA",   "Assegno di cura per la non autosufficienza",            "A1.11", I::Disability,   U::Elderly,      Cash,       Isee,    Periodic),
+        ("UMB-MIN-VITALE", "Contributo economico per il minimo vitale",             "A1.04", I::Poverty,      U::Poverty,      Cash,       Isee,    Periodic),
+        ("UMB-AFFITTO",    "Contributo per il sostegno all'affitto",                "A1.05", I::Poverty,      U::Poverty,      Cash,       Isee,    OneOff),
+        ("UMB-CD-RETTA",   "Integrazione retta centro diurno",                      "A1.12", I::Disability,   U::Disability,   Cash,       Isee,    Periodic),
+        ("UMB-RES-RETTA",  "Integrazione retta residenziale anziani",               "A1.14", I::Disability,   U::Elderly,      Cash,       Isee,    Periodic),
+        ("UMB-TRASPORTO",  "Trasporto sociale",                                     "A1.16", I::Disability,   U::Disability,   Cash,       NO_TEST, Periodic),
+        ("UMB-COM-MIN",    "Comunità residenziale per minori",                      "A3.02", I::FamilyMinors, U::FamilyMinors, Structures, NO_TEST, Periodic),
+        ("UMB-EDU-MIN",    "Intervento educativo domiciliare per minori",           "A2.02", I::FamilyMinors, U::FamilyMinors, Services,   NO_TEST, Periodic),
+        ("UMB-MENSA",      "Mensa sociale",                                         "A2.01", I::Poverty,      U::Poverty,      Services,   NO_TEST, Periodic),
+        ("UMB-INS-LAV",    "Borsa lavoro / tirocinio di inclusione",                "A1.18", I::Poverty,      U::Poverty,      Cash,       Isee,    Periodic),
+    ]
+};
+
+/// The catalogue of the Umbrian zone sociali ([`CATALOGUE`]) as entries. `sina_required` is
+/// true for the codes of [`DEFAULT_SINA_CODES`] (the host recomputes it from the INPS code
+/// anyway).
+pub fn catalogue() -> Vec<CatalogueEntry> {
+    CATALOGUE
+        .iter()
+        .map(|&(local_code, name, inps_code, inps_area, istat_area, istat_type, means_test, character)| {
+            CatalogueEntry {
+                local_code: local_code.to_string(),
+                name: name.to_string(),
+                inps_code: inps_code.to_string(),
+                inps_area,
+                istat_area,
+                istat_type,
+                sina_required: DEFAULT_SINA_CODES.iter().any(|code| code_matches(code, inps_code)),
+                means_test,
+                character,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -440,7 +449,13 @@ mod tests {
     }
 
     fn case() -> Case {
-        Case { id: 1, org_unit_id: 4, state: CaseState::Open, area: UserArea::Elderly, opened_on: Date::new(2026, 2, 1) }
+        Case {
+            id: 1,
+            org_unit_id: 4,
+            state: CaseState::Open,
+            area: UserArea::Elderly,
+            opened_on: Date::new(2026, 2, 1),
+        }
     }
 
     fn entry(inps_code: &str) -> CatalogueEntry {
@@ -620,7 +635,8 @@ mod tests {
     fn the_newest_sina_decides_and_may_be_outdated() {
         let settings = Settings::default();
         // 2025-11-26 + 12 months = today: still valid; a day earlier is outdated.
-        let on_the_day = subject("A1.11", vec![assessment(Instrument::Sina, Date::new(2025, 11, 26), Some(complete_sina()))]);
+        let on_the_day =
+            subject("A1.11", vec![assessment(Instrument::Sina, Date::new(2025, 11, 26), Some(complete_sina()))]);
         assert!(authorisation_verdict(&settings, TODAY, &on_the_day).is_accepted());
         let mut incomplete = complete_sina();
         incomplete.income = None;
@@ -642,7 +658,10 @@ mod tests {
         // Out of order in the list: the newest by date decides.
         let mut reversed = old.clone();
         reversed.assessments.reverse();
-        assert_eq!(codes(&authorisation_verdict(&settings, TODAY, &reversed).vetoes), ["SINA_OUTDATED", "SINA_INCOMPLETE"]);
+        assert_eq!(
+            codes(&authorisation_verdict(&settings, TODAY, &reversed).vetoes),
+            ["SINA_OUTDATED", "SINA_INCOMPLETE"]
+        );
     }
 
     #[test]
@@ -676,7 +695,10 @@ mod tests {
         let settings = Settings::default();
         assert!(authorisation_verdict(&settings, TODAY, &subject("A1.05", Vec::new())).is_accepted());
         let only_housing = Settings { sina_codes: vec![String::from("A1.05")], ..Settings::default() };
-        assert_eq!(codes(&authorisation_verdict(&only_housing, TODAY, &subject("A1.05.01", Vec::new())).vetoes), ["SINA_MISSING"]);
+        assert_eq!(
+            codes(&authorisation_verdict(&only_housing, TODAY, &subject("A1.05.01", Vec::new())).vetoes),
+            ["SINA_MISSING"]
+        );
         assert!(authorisation_verdict(&only_housing, TODAY, &subject("A1.11", Vec::new())).is_accepted());
     }
 
@@ -713,7 +735,10 @@ mod tests {
         let mut long = good.clone();
         long.plan.review_every_months = 7;
         let v = plan_verdict(&settings, &long);
-        assert_eq!((codes(&v.vetoes), fields(&v.vetoes)), (vec!["REVIEW_INTERVAL_TOO_LONG"], vec!["reviewEveryMonths"]));
+        assert_eq!(
+            (codes(&v.vetoes), fields(&v.vetoes)),
+            (vec!["REVIEW_INTERVAL_TOO_LONG"], vec!["reviewEveryMonths"])
+        );
         assert!(v.vetoes[0].message.contains('7') && v.vetoes[0].message.contains('6'));
         let lenient = Settings { max_review_months: 12, ..Settings::default() };
         assert!(plan_verdict(&lenient, &long).is_accepted());
@@ -783,7 +808,16 @@ mod tests {
         let sina: Vec<&str> = c.iter().filter(|e| e.sina_required).map(|e| e.local_code.as_str()).collect();
         assert_eq!(
             sina,
-            ["UMB-SAD", "UMB-ADI", "UMB-ASS-CURA", "UMB-MIN-VITALE", "UMB-CD-RETTA", "UMB-RES-RETTA", "UMB-TRASPORTO", "UMB-COM-MIN"]
+            [
+                "UMB-SAD",
+                "UMB-ADI",
+                "UMB-ASS-CURA",
+                "UMB-MIN-VITALE",
+                "UMB-CD-RETTA",
+                "UMB-RES-RETTA",
+                "UMB-TRASPORTO",
+                "UMB-COM-MIN"
+            ]
         );
         let affitto = &c[4];
         assert_eq!(
@@ -796,12 +830,5 @@ mod tests {
             (InpsArea::FamilyMinors, UserArea::FamilyMinors, IstatType::Structures, MeansTest::None)
         );
         assert_eq!((c[0].istat_area, c[0].istat_type), (UserArea::Elderly, IstatType::Services));
-    }
-
-    #[test]
-    fn euros_format() {
-        assert_eq!(euros(0), "€0.00");
-        assert_eq!(euros(123_456), "€1234.56");
-        assert_eq!(euros(-5), "-€0.05");
     }
 }
