@@ -380,13 +380,14 @@ pub fn access_forwarded_verdict(settings: &Settings, sheet: &AccessSheet, case: 
     }
     let days = days_between(sheet.access_on, case.opened_on);
     if days > settings.forward_within_days {
+        let (late, allowed) = (count(days, "day"), count(settings.forward_within_days, "day"));
         vetoes.push(Issue::with_field(
             "ACCESS_TOO_OLD",
             "openedOn",
             format!(
-                "The case opens {days} days after the access of {}: the protocol allows at most {} days; \
-                 record a new access.",
-                sheet.access_on, settings.forward_within_days
+                "The case opens {late} after the access of {}: the protocol allows at most {allowed}; record a \
+                 new access.",
+                sheet.access_on
             ),
         ));
     }
@@ -410,12 +411,13 @@ pub enum Stage {
 pub fn voucher_verdict(voucher: &Voucher, intervention: &Intervention, stage: Stage) -> Verdict {
     let mut vetoes = Vec::new();
     let max_months = voucher.max_months();
+    let most = count(max_months, "month");
     let months = match intervention.ends_on {
         None => {
             vetoes.push(Issue::with_field(
                 "VALIDITY_MISSING",
                 "endsOn",
-                format!("A voucher needs an end date: its validity is at most {max_months} months."),
+                format!("A voucher needs an end date: its validity is at most {most}."),
             ));
             max_months
         }
@@ -426,8 +428,8 @@ pub fn voucher_verdict(voucher: &Voucher, intervention: &Intervention, stage: St
                     "VALIDITY_TOO_LONG",
                     "endsOn",
                     format!(
-                        "The voucher runs {months} months ({} to {ends_on}): its validity is at most \
-                         {max_months} months.",
+                        "The voucher runs {} ({} to {ends_on}): its validity is at most {most}.",
+                        count(months, "month"),
                         intervention.starts_on
                     ),
                 ));
@@ -449,8 +451,9 @@ pub fn voucher_verdict(voucher: &Voucher, intervention: &Intervention, stage: St
                         "HOURS_ABOVE_CAP",
                         "monthlyHours",
                         format!(
-                            "{} hours a month are above the voucher's {max_monthly_hours} hours.",
-                            hours_text(hours)
+                            "{} hours a month are above the voucher's {}.",
+                            hours_text(hours),
+                            count(*max_monthly_hours, "hour")
                         ),
                     ));
                 }
@@ -500,9 +503,10 @@ pub fn voucher_verdict(voucher: &Voucher, intervention: &Intervention, stage: St
                 "AUTHORISED_ABOVE_CAP",
                 "authorisedAmount",
                 format!(
-                    "The authorised amount ({}) is above {} a month for {months} months ({}).",
+                    "The authorised amount ({}) is above {} a month for {} ({}).",
                     euros(authorised),
                     euros(monthly_max),
+                    count(months, "month"),
                     euros(total)
                 ),
             ));
@@ -532,6 +536,7 @@ pub fn voucher_disbursement_verdict(voucher: &Voucher, intervention: &Interventi
         ));
     }
     let months = period_months(d.period_from, d.period_to).max(0);
+    let paid = count(months, "month");
     match voucher {
         Voucher::Hours { hourly_rate_cents, max_monthly_hours, .. } => match d.hours_centi {
             None => vetoes.push(Issue::with_field(
@@ -546,8 +551,9 @@ pub fn voucher_disbursement_verdict(voucher: &Voucher, intervention: &Interventi
                         "HOURS_ABOVE_CAP",
                         "hours",
                         format!(
-                            "{} hours are above {max_monthly_hours} hours a month for {months} months.",
-                            hours_text(hours)
+                            "{} hours are above {} a month for {paid}.",
+                            hours_text(hours),
+                            count(*max_monthly_hours, "hour")
                         ),
                     ));
                 }
@@ -574,7 +580,7 @@ pub fn voucher_disbursement_verdict(voucher: &Voucher, intervention: &Interventi
                     "AMOUNT_ABOVE_CAP",
                     "amount",
                     format!(
-                        "The amount ({}) is above the cap of {} a month for {months} months ({}).",
+                        "The amount ({}) is above the cap of {} a month for {paid} ({}).",
                         euros(d.amount),
                         euros(*monthly_cap_cents),
                         euros(cap)
@@ -652,8 +658,8 @@ pub fn contribution_verdict(
                 "DURATION_MISSING",
                 "endsOn",
                 format!(
-                    "The contribution needs an end date: the regulation grants it for at most {} months.",
-                    rule.max_months
+                    "The contribution needs an end date: the regulation grants it for at most {}.",
+                    count(rule.max_months, "month")
                 ),
             ));
             rule.max_months
@@ -665,9 +671,10 @@ pub fn contribution_verdict(
                     "DURATION_ABOVE_RULE",
                     "endsOn",
                     format!(
-                        "The contribution runs {months} months ({} to {ends_on}): the regulation grants it for at \
-                         most {} months.",
-                        intervention.starts_on, rule.max_months
+                        "The contribution runs {} ({} to {ends_on}): the regulation grants it for at most {}.",
+                        count(months, "month"),
+                        intervention.starts_on,
+                        count(rule.max_months, "month")
                     ),
                 ));
             }
@@ -681,9 +688,10 @@ pub fn contribution_verdict(
                 "AUTHORISED_ABOVE_RULE",
                 "authorisedAmount",
                 format!(
-                    "The authorised amount ({}) is above {} a month for {months} months ({}).",
+                    "The authorised amount ({}) is above {} a month for {} ({}).",
                     euros(authorised),
                     euros(rule.monthly_cents),
+                    count(months, "month"),
                     euros(total)
                 ),
             ));
@@ -725,11 +733,11 @@ pub fn contribution_eligibility(rule: &Contribution, isee: Option<&Isee>, plan: 
                 "CONTRIBUTION_RULE",
                 "isee",
                 format!(
-                    "The ISEE ({}) is within the threshold ({}): {} a month for at most {} months.",
+                    "The ISEE ({}) is within the threshold ({}): {} a month for at most {}.",
                     euros(isee.value),
                     euros(rule.isee_ceiling_cents),
                     euros(rule.monthly_cents),
-                    rule.max_months
+                    count(rule.max_months, "month")
                 ),
             )],
         ),
@@ -741,14 +749,16 @@ pub fn contribution_eligibility(rule: &Contribution, isee: Option<&Isee>, plan: 
 pub fn voucher_eligibility(voucher: &Voucher) -> EligibilityDecision {
     let message = match voucher {
         Voucher::Cash { local_code, monthly_cap_cents, max_months } => format!(
-            "Voucher {local_code}: up to {} a month for at most {max_months} months.",
-            euros(*monthly_cap_cents)
+            "Voucher {local_code}: up to {} a month for at most {}.",
+            euros(*monthly_cap_cents),
+            count(*max_months, "month")
         ),
         Voucher::Hours { local_code, hourly_rate_cents, max_monthly_hours, max_months } => format!(
-            "Voucher {local_code}: up to {max_monthly_hours} hours a month at {} an hour ({} a month) for at most \
-             {max_months} months.",
+            "Voucher {local_code}: up to {} a month at {} an hour ({} a month) for at most {}.",
+            count(*max_monthly_hours, "hour"),
             euros(*hourly_rate_cents),
-            euros(voucher.monthly_maximum())
+            euros(voucher.monthly_maximum()),
+            count(*max_months, "month")
         ),
     };
     EligibilityDecision::eligible(Some(voucher.monthly_maximum()), vec![Issue::new("VOUCHER_RULE", message)])
@@ -817,6 +827,11 @@ pub fn hundredths(a: i64, b: i64) -> i64 {
     let product = i128::from(a) * i128::from(b);
     let rounded = if product >= 0 { (product + 50) / 100 } else { -((-product + 50) / 100) };
     i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// `n` units, e.g. `1 month`, `6 months`.
+fn count(n: i64, unit: &str) -> String {
+    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
 }
 
 /// Hours ×100 as text: `1250` → `12.50`.
@@ -1055,9 +1070,7 @@ mod tests {
         let mut s = Settings::default();
         s.information_only_reasons.push(String::from("gossip"));
         assert!(bad(s));
-        let mut s = Settings::default();
-        s.forward_within_days = -1;
-        assert!(bad(s));
+        assert!(bad(Settings { forward_within_days: -1, ..Settings::default() }));
         let mut s = Settings::default();
         s.contributions[0].max_months = 0;
         assert!(bad(s));
@@ -1323,6 +1336,10 @@ mod tests {
         assert_eq!(voucher_disbursement_verdict(&cash(), &i, &ok), Verdict::accept());
         let v = voucher_disbursement_verdict(&cash(), &i, &disbursement(jan.0, jan.1, 40_001, None));
         assert_eq!((codes(&v.vetoes), fields(&v.vetoes)), (vec!["AMOUNT_ABOVE_CAP"], vec![Some("amount")]));
+        assert_eq!(
+            v.vetoes[0].message,
+            "The amount (€400.01) is above the cap of €400.00 a month for 1 month (€400.00)."
+        );
     }
 
     // ---- contributions ----
@@ -1503,5 +1520,9 @@ mod tests {
         assert_eq!(euros(123_456), "€1234.56");
         assert_eq!(euros(-5), "-€0.05");
         assert_eq!(hours_text(1_250), "12.50");
+        assert_eq!(
+            (count(1, "month"), count(0, "day"), count(40, "hour")),
+            ("1 month".into(), "0 days".into(), "40 hours".into())
+        );
     }
 }
