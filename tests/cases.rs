@@ -41,6 +41,12 @@ async fn refused(server: &Server, op: &str, query: &str, vars: Value) -> Vec<(St
         .collect()
 }
 
+/// A mutation refused for want of permission (a GraphQL error with code FORBIDDEN).
+async fn forbidden(server: &Server, op: &str, query: &str, vars: Value) {
+    let d = server.gql(Some(op), query, vars).await;
+    assert_eq!(d["errors"][0]["extensions"]["code"], "FORBIDDEN", "{op} should be forbidden: {d}");
+}
+
 fn has(errors: &[(String, String, String)], code: &str, field: &str, plugin: &str) -> bool {
     errors.iter().any(|(c, f, p)| c == code && f == field && p == &format!("{plugin}@{VERSION}"))
 }
@@ -105,6 +111,7 @@ const AUTHORISE: &str = r#"mutation($i: ID!, $a: Money!) {
   authoriseIntervention(interventionId: $i, authorisedAmount: $a) {
     intervention { id state authorisedAmount pluginResults { plugin version hook outcome amount reasons { code } } }
     errors { code field message plugin } } }"#;
+const ACTIVATE: &str = r#"mutation($i: ID!) { activateIntervention(interventionId: $i) { intervention { state } errors { code field message } } }"#;
 const PAY: &str = r#"mutation($i: ID!, $a: Money!, $u: Money, $on: NaiveDate!, $from: NaiveDate!, $to: NaiveDate!) {
   recordDisbursement(input: { interventionId: $i, amount: $a, userShare: $u, paidOn: $on, periodFrom: $from, periodTo: $to }) {
     disbursement { id amount enteShare userShare } errors { code field message plugin } } }"#;
@@ -127,12 +134,21 @@ async fn elderly_person_in_roma(server: &Server) {
     assert_eq!(adc["sinaRequired"], true);
     assert_eq!(adc["orgUnitId"], json!(r.unit("Regione Lazio")));
 
-    let p = ok(server, op, PERSON, json!({ "o": pua, "sn": "Bianchi", "gn": "Elena", "sex": "F", "b": "1936-05-10" })).await;
+    let p = ok(server, op, PERSON, json!({ "o": pua, "sn": "Bianchi", "gn": "Elena", "sex": "F", "b": "1936-05-10" }))
+        .await;
     let person = s(&p["person"]["id"]);
     let isee = ok(server, op, ISEE, json!({ "p": person, "k": "socio_health", "v": "12000" })).await;
     let isee = s(&isee["isee"]["id"]);
-    let sheet = ok(server, op, SHEET, json!({ "o": pua, "p": person, "on": "2026-06-01", "rep": "family", "r": ["non_self_sufficiency"] })).await;
-    let case = ok(server, op, FORWARD, json!({ "s": s(&sheet["accessSheet"]["id"]), "a": "elderly", "on": "2026-06-01" })).await;
+    let sheet = ok(
+        server,
+        op,
+        SHEET,
+        json!({ "o": pua, "p": person, "on": "2026-06-01", "rep": "family", "r": ["non_self_sufficiency"] }),
+    )
+    .await;
+    let case =
+        ok(server, op, FORWARD, json!({ "s": s(&sheet["accessSheet"]["id"]), "a": "elderly", "on": "2026-06-01" }))
+            .await;
     let case = s(&case["case"]["id"]);
 
     // Before the UVM has assessed her, the Region's rules do not make her eligible.
@@ -140,7 +156,10 @@ async fn elderly_person_in_roma(server: &Server) {
     let early = s(&d["intervention"]["id"]);
     let e = results(&d["intervention"], "decide.eligibility");
     assert_eq!(e.len(), 1, "{d}");
-    assert_eq!((&e[0]["plugin"], &e[0]["version"], &e[0]["outcome"]), (&json!(LAZIO), &json!(VERSION), &json!("not_eligible")));
+    assert_eq!(
+        (&e[0]["plugin"], &e[0]["version"], &e[0]["outcome"]),
+        (&json!(LAZIO), &json!(VERSION), &json!("not_eligible"))
+    );
     assert!(e[0]["reasons"].as_array().unwrap().iter().any(|x| x["code"] == "UVM_ASSESSMENT_MISSING"), "{d}");
     let errors = refused(server, amm, AUTHORISE, json!({ "i": early, "a": "7200" })).await;
     assert!(has(&errors, "UVM_ASSESSMENT_MISSING", "assessments", LAZIO), "{errors:?}");
@@ -178,18 +197,33 @@ async fn elderly_person_in_roma(server: &Server) {
     let d = ok(server, amm, AUTHORISE, json!({ "i": adc_id, "a": "7200" })).await;
     assert_eq!(d["intervention"]["state"], "authorised");
     assert_eq!(d["intervention"]["authorisedAmount"], "7200.00");
-    for (from, to, paid) in [("2026-07-01", "2026-07-31", "2026-07-31"), ("2026-08-01", "2026-08-31", "2026-08-31"), ("2026-09-01", "2026-09-30", "2026-09-30")] {
+    let d = ok(server, op, ACTIVATE, json!({ "i": adc_id })).await;
+    assert_eq!(d["intervention"]["state"], "active");
+    for (from, to, paid) in [
+        ("2026-07-01", "2026-07-31", "2026-07-31"),
+        ("2026-08-01", "2026-08-31", "2026-08-31"),
+        ("2026-09-01", "2026-09-30", "2026-09-30"),
+    ] {
         let d = ok(server, pay, PAY, json!({ "i": adc_id, "a": "1200", "on": paid, "from": from, "to": to })).await;
         assert_eq!(d["disbursement"]["enteShare"], "1200.00");
     }
     // A month paid twice over is refused by the Region's rule.
-    let errors = refused(server, pay, PAY, json!({ "i": adc_id, "a": "2400", "on": "2026-10-31", "from": "2026-10-01", "to": "2026-10-31" })).await;
+    let errors = refused(
+        server,
+        pay,
+        PAY,
+        json!({ "i": adc_id, "a": "2400", "on": "2026-10-31", "from": "2026-10-01", "to": "2026-10-31" }),
+    )
+    .await;
     assert!(has(&errors, "DISBURSEMENT_ABOVE_MONTHLY", "amount", LAZIO), "{errors:?}");
     let d = server.data(op, INTERVENTION, json!({ "i": adc_id })).await;
     let i = &d["intervention"];
     assert_eq!(i["disbursedAmount"], "3600.00", "{d}");
     assert_eq!(i["disbursements"].as_array().unwrap().len(), 3);
-    assert_eq!((&i["catalogueEntry"]["inpsCode"], &i["catalogueEntry"]["sinaRequired"]), (&json!("A1.11"), &json!(true)));
+    assert_eq!(
+        (&i["catalogueEntry"]["inpsCode"], &i["catalogueEntry"]["sinaRequired"]),
+        (&json!("A1.11"), &json!(true))
+    );
     // Decided at the request and again at the authorisation, each stored with id and version.
     let e = results(i, "decide.eligibility");
     assert_eq!(e.len(), 2, "{d}");
@@ -200,13 +234,20 @@ async fn elderly_person_in_roma(server: &Server) {
     let mut amounts = Vec::new();
     for (op, office) in [("op.roma1", "Municipio I - PUA"), ("op.roma7", "Municipio VII - PUA")] {
         let o = r.unit(office);
-        let p = ok(server, op, PERSON, json!({ "o": o, "sn": "Verdi", "gn": "Marta", "sex": "F", "b": "1940-01-01" })).await;
+        let p = ok(server, op, PERSON, json!({ "o": o, "sn": "Verdi", "gn": "Marta", "sex": "F", "b": "1940-01-01" }))
+            .await;
         let person = s(&p["person"]["id"]);
         ok(server, op, ISEE, json!({ "p": person, "k": "socio_health", "v": "18000" })).await;
         let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "elderly", openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": person })).await;
         let c = s(&c["case"]["id"]);
         ok(server, op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: "svama", assessedOn: "2026-10-05", assessor: "UVM", answers: [{ question: "fna_condition", answer: "gravissima" }] }) { assessment { id } errors { code } } }"#, json!({ "c": c })).await;
-        let d = ok(server, op, REQUEST, json!({ "c": c, "e": adc["id"], "req": "1200", "m": "1200", "from": "2026-11-01", "to": "2026-11-30" })).await;
+        let d = ok(
+            server,
+            op,
+            REQUEST,
+            json!({ "c": c, "e": adc["id"], "req": "1200", "m": "1200", "from": "2026-11-01", "to": "2026-11-30" }),
+        )
+        .await;
         let e = results(&d["intervention"], "decide.eligibility");
         amounts.push(e[0]["amount"].clone());
     }
@@ -224,27 +265,56 @@ async fn family_in_poverty_in_lodi(server: &Server) {
     let contr = r.entry("CONTR-ECO").clone();
     assert_eq!((&contr["inpsCode"], &contr["inpsArea"]), (&json!("A1.04"), &json!("poverty")));
 
-    let p = ok(server, op, PERSON, json!({ "o": office, "sn": "Rota", "gn": "Giulia", "sex": "F", "b": "1991-09-12" })).await;
+    let p = ok(server, op, PERSON, json!({ "o": office, "sn": "Rota", "gn": "Giulia", "sex": "F", "b": "1991-09-12" }))
+        .await;
     let mother = s(&p["person"]["id"]);
     let mut members = vec![json!({ "personId": mother, "relation": "head" })];
     for (gn, b) in [("Luca", "2016-02-03"), ("Sara", "2019-07-21")] {
-        let c = ok(server, op, PERSON, json!({ "o": office, "sn": "Rota", "gn": gn, "sex": if gn == "Luca" { "M" } else { "F" }, "b": b })).await;
+        let c = ok(
+            server,
+            op,
+            PERSON,
+            json!({ "o": office, "sn": "Rota", "gn": gn, "sex": if gn == "Luca" { "M" } else { "F" }, "b": b }),
+        )
+        .await;
         members.push(json!({ "personId": s(&c["person"]["id"]), "relation": "child" }));
     }
-    ok(server, op, r#"mutation($o: ID!, $m: [MemberInput!]!) { createHousehold(orgUnitId: $o, members: $m) { household { id } errors { code } } }"#, json!({ "o": office, "m": members })).await;
+    ok(server, op, r#"mutation($o: ID!, $m: [MemberInput!]!) { createHousehold(orgUnitId: $o, members: $m) { householdId errors { code } } }"#, json!({ "o": office, "m": members })).await;
     let isee = ok(server, op, ISEE, json!({ "p": mother, "k": "ordinary", "v": "4800" })).await;
     let isee = s(&isee["isee"]["id"]);
 
     // The access-sheet protocol: classified reasons and a classified referral source.
-    let errors = refused(server, op, SHEET, json!({ "o": office, "p": mother, "on": "2026-05-04", "rep": "other", "r": ["soldi"] })).await;
+    let errors = refused(
+        server,
+        op,
+        SHEET,
+        json!({ "o": office, "p": mother, "on": "2026-05-04", "rep": "other", "r": ["soldi"] }),
+    )
+    .await;
     assert!(has(&errors, "REASON_NOT_CLASSIFIED", "reasons", RETE), "{errors:?}");
     assert!(has(&errors, "REFERRAL_SOURCE_UNCLASSIFIED", "reporter", RETE), "{errors:?}");
     // A request for information only is answered at the desk, not forwarded to a case.
-    let info = ok(server, op, SHEET, json!({ "o": office, "p": mother, "on": "2026-05-04", "rep": "self", "r": ["information"] })).await;
-    let errors = refused(server, op, FORWARD, json!({ "s": s(&info["accessSheet"]["id"]), "a": "poverty", "on": "2026-05-04" })).await;
+    let info = ok(
+        server,
+        op,
+        SHEET,
+        json!({ "o": office, "p": mother, "on": "2026-05-04", "rep": "self", "r": ["information"] }),
+    )
+    .await;
+    let errors =
+        refused(server, op, FORWARD, json!({ "s": s(&info["accessSheet"]["id"]), "a": "poverty", "on": "2026-05-04" }))
+            .await;
     assert!(has(&errors, "INFORMATION_ONLY", "reasons", RETE), "{errors:?}");
-    let sheet = ok(server, op, SHEET, json!({ "o": office, "p": mother, "on": "2026-05-04", "rep": "self", "r": ["economic_hardship", "housing"] })).await;
-    let case = ok(server, op, FORWARD, json!({ "s": s(&sheet["accessSheet"]["id"]), "a": "poverty", "on": "2026-05-05" })).await;
+    let sheet = ok(
+        server,
+        op,
+        SHEET,
+        json!({ "o": office, "p": mother, "on": "2026-05-04", "rep": "self", "r": ["economic_hardship", "housing"] }),
+    )
+    .await;
+    let case =
+        ok(server, op, FORWARD, json!({ "s": s(&sheet["accessSheet"]["id"]), "a": "poverty", "on": "2026-05-05" }))
+            .await;
     let case = s(&case["case"]["id"]);
 
     // Without a personal project the contribution cannot be authorised.
@@ -260,29 +330,39 @@ async fn family_in_poverty_in_lodi(server: &Server) {
     let d = ok(server, op, REQUEST, json!({ "c": case, "e": contr["id"], "pl": plan, "req": "1800", "m": "300", "from": "2026-06-01", "to": "2026-11-30", "i": isee, "t": "6000" })).await;
     let contribution = s(&d["intervention"]["id"]);
     let e = results(&d["intervention"], "decide.eligibility");
-    assert_eq!((&e[0]["plugin"], &e[0]["version"], &e[0]["outcome"]), (&json!(RETE), &json!(VERSION), &json!("eligible")), "{d}");
+    assert_eq!(
+        (&e[0]["plugin"], &e[0]["version"], &e[0]["outcome"]),
+        (&json!(RETE), &json!(VERSION), &json!("eligible")),
+        "{d}"
+    );
     assert_eq!(e[0]["amount"], "300.00");
     assert_eq!(e[0]["reasons"][0]["code"], "CONTRIBUTION_RULE");
 
     // Authorised by the administrative officer, not by the social worker; paid by the
     // paymaster, not by the officer who authorised.
-    let errors = refused(server, op, AUTHORISE, json!({ "i": contribution, "a": "1800" })).await;
-    assert_eq!(errors[0].0, "FORBIDDEN");
+    forbidden(server, op, AUTHORISE, json!({ "i": contribution, "a": "1800" })).await;
     let errors = refused(server, amm, AUTHORISE, json!({ "i": contribution, "a": "2400" })).await;
     assert!(errors.iter().any(|e| e.0 == "OVER_REQUESTED"), "{errors:?}");
     ok(server, amm, AUTHORISE, json!({ "i": contribution, "a": "1800" })).await;
-    let errors = refused(server, amm, PAY, json!({ "i": contribution, "a": "300", "on": "2026-06-30", "from": "2026-06-01", "to": "2026-06-30" })).await;
-    assert_eq!(errors[0].0, "FORBIDDEN");
+    ok(server, op, ACTIVATE, json!({ "i": contribution })).await;
+    forbidden(
+        server,
+        amm,
+        PAY,
+        json!({ "i": contribution, "a": "300", "on": "2026-06-30", "from": "2026-06-01", "to": "2026-06-30" }),
+    )
+    .await;
     for (from, to) in [("2026-06-01", "2026-06-30"), ("2026-07-01", "2026-07-31"), ("2026-08-01", "2026-08-31")] {
         ok(server, pay, PAY, json!({ "i": contribution, "a": "300", "on": to, "from": from, "to": to })).await;
     }
     let d = server.data(op, INTERVENTION, json!({ "i": contribution })).await;
-    assert_eq!(d["intervention"]["state"], "authorised");
+    assert_eq!(d["intervention"]["state"], "active");
     assert_eq!(d["intervention"]["disbursedAmount"], "900.00", "{d}");
 
     // A family over the threshold (ISEE €7,500): not eligible, and the authorisation is
     // refused with the reason; nothing is written.
-    let p = ok(server, op, PERSON, json!({ "o": office, "sn": "Galli", "gn": "Paola", "sex": "F", "b": "1987-03-30" })).await;
+    let p = ok(server, op, PERSON, json!({ "o": office, "sn": "Galli", "gn": "Paola", "sex": "F", "b": "1987-03-30" }))
+        .await;
     let other = s(&p["person"]["id"]);
     let isee2 = ok(server, op, ISEE, json!({ "p": other, "k": "ordinary", "v": "7500" })).await;
     let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "poverty", openedOn: "2026-05-10" }) { case { id } errors { code } } }"#, json!({ "o": office, "p": other })).await;
@@ -313,10 +393,19 @@ async fn minor_placed_in_perugia(server: &Server) {
     assert_eq!(community["orgUnitId"], json!(r.unit("Regione Umbria")));
     let tenda = r.provider("Comunità educativa La Tenda");
 
-    let p = ok(server, op, PERSON, json!({ "o": office, "sn": "Neri", "gn": "Matteo", "sex": "M", "b": "2010-03-15" })).await;
+    let p = ok(server, op, PERSON, json!({ "o": office, "sn": "Neri", "gn": "Matteo", "sex": "M", "b": "2010-03-15" }))
+        .await;
     let minor = s(&p["person"]["id"]);
-    let sheet = ok(server, op, SHEET, json!({ "o": office, "p": minor, "on": "2026-05-12", "rep": "school", "r": ["minors"] })).await;
-    let case = ok(server, op, FORWARD, json!({ "s": s(&sheet["accessSheet"]["id"]), "a": "family_minors", "on": "2026-05-12" })).await;
+    let sheet =
+        ok(server, op, SHEET, json!({ "o": office, "p": minor, "on": "2026-05-12", "rep": "school", "r": ["minors"] }))
+            .await;
+    let case = ok(
+        server,
+        op,
+        FORWARD,
+        json!({ "s": s(&sheet["accessSheet"]["id"]), "a": "family_minors", "on": "2026-05-12" }),
+    )
+    .await;
     let case = s(&case["case"]["id"]);
     ok(server, op, r#"mutation($c: ID!) { recordNeed(caseId: $c, code: "court_protection_measure", severity: 3, recordedOn: "2026-06-03") { need { id } errors { code } } }"#, json!({ "c": case })).await;
 
@@ -334,7 +423,11 @@ async fn minor_placed_in_perugia(server: &Server) {
     let placement_req = s(&d["intervention"]["id"]);
     let c = results(&d["intervention"], "decide.co-payment");
     assert_eq!(c.len(), 1, "{d}");
-    assert_eq!((&c[0]["plugin"], &c[0]["version"], &c[0]["amount"]), (&json!(COPAY), &json!(VERSION), &json!("0.00")), "{d}");
+    assert_eq!(
+        (&c[0]["plugin"], &c[0]["version"], &c[0]["amount"]),
+        (&json!(COPAY), &json!(VERSION), &json!("0.00")),
+        "{d}"
+    );
     assert_eq!(c[0]["reasons"][0]["code"], "CO_PAYMENT_EXEMPT");
     assert_eq!(d["intervention"]["coPaymentMonthly"], "0.00");
 
@@ -345,6 +438,7 @@ async fn minor_placed_in_perugia(server: &Server) {
         answers: [{ question: "source", answer: "school" }, { question: "court_measure", answer: "yes" }] }) { assessment { id } errors { code } } }"#, json!({ "c": case })).await;
     let d = ok(server, amm, AUTHORISE, json!({ "i": placement_req, "a": "22080" })).await;
     assert_eq!(d["intervention"]["state"], "authorised");
+    ok(server, op, ACTIVATE, json!({ "i": placement_req })).await;
 
     let pl = ok(server, op, r#"mutation($i: ID!, $p: ID!) { createPlacement(interventionId: $i, providerId: $p, dailyFee: "120", startsOn: "2026-07-01", endsOn: "2026-12-31") { placement { id dailyFee } errors { code } } }"#, json!({ "i": placement_req, "p": tenda })).await;
     let placement = s(&pl["placement"]["id"]);
@@ -358,13 +452,21 @@ async fn minor_placed_in_perugia(server: &Server) {
         due.push(d["presence"]["amountDue"].clone());
     }
     assert_eq!(due, [json!("3720.00"), json!("3360.00"), json!("3600.00")]);
-    for (amount, from, to) in [("3720", "2026-07-01", "2026-07-31"), ("3360", "2026-08-01", "2026-08-31"), ("3600", "2026-09-01", "2026-09-30")] {
-        ok(server, pay, PAY, json!({ "i": placement_req, "a": amount, "u": "0", "on": to, "from": from, "to": to })).await;
+    for (amount, from, to) in [
+        ("3720", "2026-07-01", "2026-07-31"),
+        ("3360", "2026-08-01", "2026-08-31"),
+        ("3600", "2026-09-01", "2026-09-30"),
+    ] {
+        ok(server, pay, PAY, json!({ "i": placement_req, "a": amount, "u": "0", "on": to, "from": from, "to": to }))
+            .await;
     }
     let d = server.data(op, INTERVENTION, json!({ "i": placement_req })).await;
     let i = &d["intervention"];
     assert_eq!(i["disbursedAmount"], "10680.00", "{d}");
-    assert_eq!((&i["catalogueEntry"]["inpsCode"], &i["catalogueEntry"]["inpsArea"]), (&json!("A3.02"), &json!("family_minors")));
+    assert_eq!(
+        (&i["catalogueEntry"]["inpsCode"], &i["catalogueEntry"]["inpsArea"]),
+        (&json!("A3.02"), &json!("family_minors"))
+    );
     assert!(results(i, "decide.co-payment").iter().all(|r| r["plugin"] == COPAY && r["amount"] == "0.00"), "{d}");
 }
 
@@ -376,7 +478,8 @@ async fn each_comune_gets_its_own_co_payment(server: &Server) {
         let r = Refs::load(server, op, Some(office)).await;
         let o = r.unit(office);
         let sad = r.entry("SAD").clone();
-        let p = ok(server, op, PERSON, json!({ "o": o, "sn": "Conte", "gn": "Rosa", "sex": "F", "b": "1944-02-02" })).await;
+        let p =
+            ok(server, op, PERSON, json!({ "o": o, "sn": "Conte", "gn": "Rosa", "sex": "F", "b": "1944-02-02" })).await;
         let person = s(&p["person"]["id"]);
         ok(server, op, ISEE, json!({ "p": person, "k": "ordinary", "v": "12000" })).await;
         let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "elderly", openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": person })).await;

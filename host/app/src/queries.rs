@@ -161,7 +161,10 @@ impl App {
 impl App {
     /// The catalogue entries a case of `org` may use: the national ones and those of `org` and
     /// the units above it; every entry without `org`. (The catalogue is not personal data.)
-    pub async fn catalogue_for(&self, org: Option<OrgUnitId>) -> AppResult<Vec<siso_domain::catalogue::CatalogueEntry>> {
+    pub async fn catalogue_for(
+        &self,
+        org: Option<OrgUnitId>,
+    ) -> AppResult<Vec<siso_domain::catalogue::CatalogueEntry>> {
         let all = siso_store::repo::catalogue::all(self.store()).await?;
         let Some(org) = org else { return Ok(all) };
         let tree = self.authz().tree().await?;

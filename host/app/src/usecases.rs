@@ -510,10 +510,11 @@ impl App {
             state: AccessSheetState::Open,
             case_id: None,
         };
-        let outcomes = self.validate(&tx, sheet.org_unit_id, Hook::AccessSheetOpened, async || {
-            Ok(Change::AccessSheetOpened(sheet.clone()))
-        })
-        .await?;
+        let outcomes = self
+            .validate(&tx, sheet.org_unit_id, Hook::AccessSheetOpened, async || {
+                Ok(Change::AccessSheetOpened(sheet.clone()))
+            })
+            .await?;
         let sheet = access_repo::insert(&tx, &sheet, self.clock().now()).await?;
         self.plugins.record(&tx, "access_sheet", sheet.id.0, &outcomes).await?;
         audit::record(&tx, self.clock(), actor, "access_sheet.open", "access_sheet", sheet.id.0, sheet.person_id)
@@ -555,10 +556,11 @@ impl App {
                 },
             )
             .await?;
-        let outcomes = self.validate(&tx, sheet.org_unit_id, Hook::AccessSheetForwarded, async || {
-            Ok(Change::AccessSheetForwarded(sheet.clone(), case.clone()))
-        })
-        .await?;
+        let outcomes = self
+            .validate(&tx, sheet.org_unit_id, Hook::AccessSheetForwarded, async || {
+                Ok(Change::AccessSheetForwarded(sheet.clone(), case.clone()))
+            })
+            .await?;
         self.plugins.record(&tx, "access_sheet", sheet_id.0, &outcomes).await?;
         access_repo::set_forwarded(&tx, sheet_id, case.id).await?;
         tx.commit().await?;
@@ -790,9 +792,9 @@ impl App {
             closure_reason: None,
         };
         let p = plan_repo::insert(&tx, &p, &objectives, actor.operator_id, self.clock().now()).await?;
-        let outcomes =
-            self.validate(&tx, case.org_unit_id, Hook::PlanSaved, async || self.plan_change(&tx, &case, &p, None).await)
-                .await?;
+        let outcomes = self
+            .validate(&tx, case.org_unit_id, Hook::PlanSaved, async || self.plan_change(&tx, &case, &p, None).await)
+            .await?;
         self.plugins.record(&tx, "plan", p.id.0, &outcomes).await?;
         audit::record(&tx, self.clock(), actor, "plan.create", "plan", p.id.0, Some(case.person_id)).await?;
         tx.commit().await?;
@@ -1228,7 +1230,14 @@ impl App {
         let p = provider_repo::get_placement(&tx, placement_id)
             .await?
             .ok_or(AppError::not_found("placement", "placementId"))?;
-        let s = as_missing(load_intervention(&tx, actor, p.intervention_id).await, "placement", "placementId")?;
+        // Readable by the case's workers and by the staff of the provider it is assigned to.
+        let s = {
+            use crate::queries::Owned;
+            int_repo::get(&tx, p.intervention_id, true)
+                .await?
+                .filter(|s| s.readable(&actor.access))
+                .ok_or(AppError::not_found("placement", "placementId"))?
+        };
         // The provider the placement is with records its presences; so do the case's workers.
         if !actor.access.for_provider(Action::RecordPresence, Some(p.provider_id)) {
             check(actor, Action::Write, s.org_unit_id)?;

@@ -547,7 +547,9 @@ impl WireSize for wit::Context {
 
 fn assessments_size(list: &[wit::Assessment]) -> usize {
     list.iter()
-        .map(|a| 96 + a.assessor.len() + a.answers.iter().map(|x| 16 + x.question.len() + x.answer.len()).sum::<usize>())
+        .map(|a| {
+            96 + a.assessor.len() + a.answers.iter().map(|x| 16 + x.question.len() + x.answer.len()).sum::<usize>()
+        })
         .sum()
 }
 
@@ -574,9 +576,7 @@ impl WireSize for validate::Change {
             validate::Change::AccessSheetOpened(a) | validate::Change::AccessSheetForwarded((a, _)) => {
                 128 + a.reasons.iter().map(|r| 16 + r.len()).sum::<usize>()
             }
-            validate::Change::PlanSaved(p) => {
-                256 + assessments_size(&p.assessments) + 32 * p.plan.objectives.len()
-            }
+            validate::Change::PlanSaved(p) => 256 + assessments_size(&p.assessments) + 32 * p.plan.objectives.len(),
             validate::Change::InterventionRequested(s) | validate::Change::InterventionAuthorised(s) => s.wire_size(),
             validate::Change::DisbursementRecorded((s, _)) => s.wire_size() + 96,
         }

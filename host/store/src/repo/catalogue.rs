@@ -72,10 +72,8 @@ pub async fn upsert_for_unit(
     entries: &[CatalogueEntry],
     now: DateTime<Utc>,
 ) -> Result<Vec<CatalogueEntry>, StoreError> {
-    let existing = catalogue_entries::Entity::find()
-        .filter(catalogue_entries::Column::OrgUnitId.eq(org.0))
-        .all(c.db())
-        .await?;
+    let existing =
+        catalogue_entries::Entity::find().filter(catalogue_entries::Column::OrgUnitId.eq(org.0)).all(c.db()).await?;
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
         let e = CatalogueEntry { org_unit_id: Some(org), ..e.clone() };
