@@ -540,6 +540,62 @@ impl Date {
     }
 }
 
+impl Date {
+    /// Days since 1970-01-01 (proleptic Gregorian calendar, integer arithmetic: H. Hinnant's
+    /// `days_from_civil`).
+    pub fn days_since_epoch(self) -> i64 {
+        let month = i64::from(self.month);
+        let year = i64::from(self.year) - i64::from(month <= 2);
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + i64::from(self.day) - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    /// Days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: Date) -> i64 {
+        later.days_since_epoch() - self.days_since_epoch()
+    }
+
+    /// Calendar months from `self`'s month to `end`'s month, both included, as periodic
+    /// benefits count them (2026-03-15 to 2026-04-14: 2 months); `None` when `end` is before
+    /// `self`.
+    pub fn calendar_months_to(self, end: Date) -> Option<i64> {
+        (end >= self).then(|| i64::from(end.year - self.year) * 12 + i64::from(end.month) - i64::from(self.month) + 1)
+    }
+}
+
+/// Formats cents as euros for an operator's message: `€1234.50`, `-€0.05`.
+pub fn euros(cents: Cents) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    format!("{sign}€{}.{:02}", abs / 100, abs % 100)
+}
+
+/// `amount × rate / 100`, rounded half away from zero, in 128-bit integers (saturating): a
+/// percentage of an amount in cents, or hours ×100 times an hourly rate in cents.
+pub fn per_hundred(amount: i64, rate: i64) -> i64 {
+    let product = i128::from(amount) * i128::from(rate);
+    let rounded = if product >= 0 { (product + 50) / 100 } else { -((-product + 50) / 100) };
+    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// True when `inps_code` is `code` or a more specific code under it (`A1.04` matches `A1.04`
+/// and `A1.04.01`, not `A1.040`).
+pub fn inps_code_matches(inps_code: &str, code: &str) -> bool {
+    inps_code.strip_prefix(code).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// The newest of `assessments` that `keep` accepts: the latest `assessed-on`; among equals,
+/// the first in the list (the host sends them newest first).
+pub fn newest_assessment(assessments: &[Assessment], keep: impl Fn(&Assessment) -> bool) -> Option<&Assessment> {
+    assessments.iter().filter(|a| keep(a)).fold(None, |best: Option<&Assessment>, a| match best {
+        Some(b) if b.assessed_on >= a.assessed_on => Some(b),
+        _ => Some(a),
+    })
+}
+
 /// The number of days of a month (Gregorian calendar).
 pub fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
@@ -679,6 +735,31 @@ mod tests {
         };
         assert_eq!(p.age_on(Date::new(2026, 5, 19)), 17);
         assert_eq!(p.age_on(Date::new(2026, 5, 20)), 18);
+    }
+
+    #[test]
+    fn days_months_money_and_codes() {
+        assert_eq!(Date::new(1970, 1, 1).days_since_epoch(), 0);
+        assert_eq!(Date::new(2000, 3, 1).days_since_epoch(), 11_017);
+        assert_eq!(Date::new(2026, 2, 28).days_until(Date::new(2026, 3, 1)), 1);
+        assert_eq!(Date::new(2024, 2, 28).days_until(Date::new(2024, 3, 1)), 2);
+        assert_eq!(Date::new(2026, 5, 5).days_until(Date::new(2026, 5, 4)), -1);
+        assert_eq!(Date::new(2026, 3, 15).calendar_months_to(Date::new(2026, 4, 14)), Some(2));
+        assert_eq!(Date::new(2026, 3, 1).calendar_months_to(Date::new(2026, 12, 31)), Some(10));
+        assert_eq!(Date::new(2026, 11, 1).calendar_months_to(Date::new(2027, 1, 31)), Some(3));
+        assert_eq!(Date::new(2026, 3, 2).calendar_months_to(Date::new(2026, 3, 1)), None);
+        assert_eq!(euros(0), "€0.00");
+        assert_eq!(euros(123_456), "€1234.56");
+        assert_eq!(euros(-5), "-€0.05");
+        assert_eq!(per_hundred(40_000, 20), 8_000);
+        assert_eq!(per_hundred(333, 50), 167);
+        assert_eq!(per_hundred(-333, 50), -167);
+        assert_eq!(per_hundred(i64::MAX, 100), i64::MAX);
+        assert_eq!(per_hundred(i64::MAX, 200), i64::MAX);
+        assert!(inps_code_matches("A1.04", "A1.04"));
+        assert!(inps_code_matches("A1.04.01", "A1.04"));
+        assert!(!inps_code_matches("A1.040", "A1.04"));
+        assert!(!inps_code_matches("A1.0", "A1.04"));
     }
 
     #[test]
