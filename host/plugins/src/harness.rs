@@ -72,7 +72,11 @@ pub fn build_component_with(crate_dir: impl AsRef<Path>, features: &[&str]) -> a
     }
     let out = cmd.output().context("cannot run cargo")?;
     if !out.status.success() {
-        bail!("building {} for wasm32-wasip2 failed:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("target may not be installed") {
+            bail!("the wasm32-wasip2 target is not installed: run `rustup target add wasm32-wasip2`");
+        }
+        bail!("building {} for wasm32-wasip2 failed:\n{stderr}", dir.display());
     }
     let wasm = target.join("wasm32-wasip2/release").join(format!("{name}.wasm"));
     if !wasm.exists() {

@@ -16,7 +16,7 @@
 use serde::Deserialize;
 use siso_plugin_sdk::{
     Cents, Change, CoPaymentDecision, Context, Date, Disbursement, Intervention, Isee, IseeKind, Issue, Plugin,
-    PluginError, Subject, Verdict,
+    PluginError, Subject, Verdict, euros, inps_code_matches, per_hundred,
 };
 
 /// The JSON Schema of [`Settings`] (the file the manifest names).
@@ -191,23 +191,18 @@ impl Settings {
 
     /// Whether the regulation covers the INPS code.
     pub fn covers(&self, inps_code: &str) -> bool {
-        self.services.iter().any(|c| code_matches(inps_code, c))
+        self.services.iter().any(|c| inps_code_matches(inps_code, c))
     }
 
     /// The exempt code matching the INPS code, if any.
     pub fn exempt_code(&self, inps_code: &str) -> Option<&str> {
-        self.exempt_codes.iter().find(|c| code_matches(inps_code, c)).map(String::as_str)
+        self.exempt_codes.iter().find(|c| inps_code_matches(inps_code, c)).map(String::as_str)
     }
 
     /// The accepted ISEE kinds, as the contract names them.
     pub fn kinds(&self) -> Vec<IseeKind> {
         self.isee_kinds.iter().map(|k| k.kind()).collect()
     }
-}
-
-/// Whether `inps_code` is `code` or a more specific code under it (`A1.04.01` under `A1.04`).
-pub fn code_matches(inps_code: &str, code: &str) -> bool {
-    inps_code.strip_prefix(code).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// The co-payment rules.
@@ -372,7 +367,7 @@ fn band_share(
                     "the intervention has no monthly cost: a percentage band cannot apply",
                 ))
             })?;
-            let share = percent_of(cost, percent);
+            let share = per_hundred(cost, percent);
             (share, format!("{percent}% of the monthly cost ({}) is {}", euros(cost), euros(share)))
         }
         Some(Charge::Fixed(fixed)) => match cost {
@@ -403,7 +398,10 @@ pub fn disbursement_verdict(settings: &Settings, intervention: &Intervention, d:
     if !settings.covers(&intervention.catalogue_entry.inps_code) {
         return Verdict::accept();
     }
-    let months = period_months(d.period_from, d.period_to).max(0);
+    // A period that ends before it starts: 1 month when both ends fall in the same month, else 0.
+    let months = d.period_from.calendar_months_to(d.period_to).unwrap_or_else(|| {
+        i64::from((d.period_from.year, d.period_from.month) == (d.period_to.year, d.period_to.month))
+    });
     let most = co_payment.saturating_mul(months);
     if d.user_share > most {
         return Verdict::veto(Issue::with_field(
@@ -421,28 +419,8 @@ pub fn disbursement_verdict(settings: &Settings, intervention: &Intervention, d:
     Verdict::accept()
 }
 
-/// The calendar months of a period: from the start's month to the end's month, both included.
-pub fn period_months(from: Date, to: Date) -> i64 {
-    (i64::from(to.year) - i64::from(from.year)) * 12 + i64::from(to.month) - i64::from(from.month) + 1
-}
-
-/// `cents × percent / 100`, rounded half up to the cent (half away from zero), in 128-bit
-/// integers (saturating).
-pub fn percent_of(cents: Cents, percent: i64) -> Cents {
-    let product = i128::from(cents) * i128::from(percent);
-    let rounded = if product >= 0 { (product + 50) / 100 } else { -((-product + 50) / 100) };
-    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
-}
-
 fn months_text(months: i64) -> String {
     if months == 1 { String::from("1 month") } else { format!("{months} months") }
-}
-
-/// Formats cents as euros for a message, e.g. `€1234.50`.
-pub fn euros(cents: Cents) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    format!("{sign}€{}.{:02}", abs / 100, abs % 100)
 }
 
 #[cfg(test)]
@@ -623,11 +601,6 @@ mod tests {
 
     #[test]
     fn codes_match_exactly_or_as_a_prefix_before_a_dot() {
-        assert!(code_matches("A2.07", "A2.07"));
-        assert!(code_matches("A1.04.01", "A1.04"));
-        assert!(!code_matches("A2.070", "A2.07"));
-        assert!(!code_matches("A2.0", "A2.07"));
-        assert!(!code_matches("A2.08", "A2.07"));
         assert!(lecce().covers("A3.02.01"));
         assert!(!lecce().covers("A1.11"));
     }
@@ -669,11 +642,6 @@ mod tests {
         assert_eq!(decide(&perugia(), &s).monthly, 16_667);
         let s = subject("A2.07", Some(33_333), vec![isee(IseeKind::Ordinary, 1_000_000)]);
         assert_eq!(decide(&lecce(), &s).monthly, 6_667);
-        // 20% of €0.02 is 0.4 cents → 0; of €0.03 is 0.6 → 1 cent.
-        assert_eq!(percent_of(2, 20), 0);
-        assert_eq!(percent_of(3, 20), 1);
-        assert_eq!(percent_of(5, 10), 1); // 0.5 → 1
-        assert_eq!(percent_of(i64::MAX, 100), i64::MAX);
     }
 
     #[test]
@@ -826,11 +794,24 @@ mod tests {
     }
 
     #[test]
-    fn months_and_euros() {
-        assert_eq!(period_months(Date::new(2026, 3, 1), Date::new(2026, 12, 31)), 10);
-        assert_eq!(period_months(Date::new(2026, 12, 1), Date::new(2027, 1, 31)), 2);
-        assert_eq!(euros(8_000), "€80.00");
-        assert_eq!(euros(-5), "-€0.05");
+    fn a_period_that_ends_before_it_starts_counts_one_month_within_a_month_else_none() {
+        let mut i = sad(1_200_000).intervention;
+        i.co_payment = Some(8_000);
+        let verdict = |from, to, share| disbursement_verdict(&lecce(), &i, &disbursement(from, to, share));
+        // Within one month: 1 month.
+        let (from, to) = (Date::new(2026, 4, 20), Date::new(2026, 4, 10));
+        assert_eq!(verdict(from, to, 8_000), Verdict::accept());
+        assert!(verdict(from, to, 8_001).vetoes[0].message.ends_with("for 1 month (€80.00)."));
+        // Across months: nothing may be charged.
+        let (from, to) = (Date::new(2026, 5, 1), Date::new(2026, 3, 31));
+        assert_eq!(verdict(from, to, 0), Verdict::accept());
+        let v = verdict(from, to, 1);
+        assert_eq!(codes(&v.vetoes), ["USER_SHARE_ABOVE_CO_PAYMENT"]);
+        assert!(v.vetoes[0].message.ends_with("for 0 months (€0.00)."), "{}", v.vetoes[0].message);
+    }
+
+    #[test]
+    fn month_counts_as_text() {
         assert_eq!(months_text(1), "1 month");
         assert_eq!(months_text(3), "3 months");
     }

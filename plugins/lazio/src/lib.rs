@@ -48,7 +48,8 @@
 use serde::Deserialize;
 use siso_plugin_sdk::{
     Assessment, BenefitCharacter, CatalogueEntry, Cents, Change, Context, Date, Disbursement, EligibilityDecision,
-    InpsArea, IseeKind, Issue, IstatType, MeansTest, OrgKind, Plugin, PluginError, Subject, UserArea, Verdict,
+    InpsArea, IseeKind, Issue, IstatType, MeansTest, OrgKind, Plugin, PluginError, Subject, UserArea, Verdict, euros,
+    newest_assessment,
 };
 
 /// The settings of one district. Every value the JSON leaves out, at any level, takes its
@@ -636,13 +637,7 @@ pub fn eligibility_decision(
 /// The newest assessment by `assessor` (ASCII case-insensitive): the latest `assessed_on`;
 /// among equals, the first in the list (the host sends newest first).
 pub fn uvm_assessment<'a>(assessor: &str, assessments: &'a [Assessment]) -> Option<&'a Assessment> {
-    assessments.iter().filter(|a| a.assessor.trim().eq_ignore_ascii_case(assessor.trim())).fold(
-        None,
-        |best: Option<&Assessment>, a| match best {
-            Some(b) if b.assessed_on >= a.assessed_on => Some(b),
-            _ => Some(a),
-        },
-    )
+    newest_assessment(assessments, |a| a.assessor.trim().eq_ignore_ascii_case(assessor.trim()))
 }
 
 /// The condition the assessment records as its answer to `question`: `CONDITION_MISSING`
@@ -684,10 +679,8 @@ pub fn band_for(bands: &[Band], isee: Cents) -> Option<&Band> {
 /// Calendar months from `from`'s month to `to`'s month, both included (2026-03-15 to
 /// 2026-04-14 is 2 months); an error when `to` is before `from`.
 pub fn calendar_months(from: Date, to: Date) -> Result<i64, PluginError> {
-    if to < from {
-        return Err(PluginError::InvalidInput(format!("the period {from} to {to} ends before it starts")));
-    }
-    Ok(i64::from(to.year - from.year) * 12 + i64::from(to.month) - i64::from(from.month) + 1)
+    from.calendar_months_to(to)
+        .ok_or_else(|| PluginError::InvalidInput(format!("the period {from} to {to} ends before it starts")))
 }
 
 /// The two FNA catalogue entries (with the default local codes: the catalogue hook has no
@@ -707,13 +700,6 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
             character: BenefitCharacter::Periodic,
         })
         .collect()
-}
-
-/// Formats cents as euros for a message, e.g. `€1234.50`.
-pub fn euros(cents: Cents) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    format!("{sign}€{}.{:02}", abs / 100, abs % 100)
 }
 
 fn capitalised(s: &str) -> String {
@@ -1161,12 +1147,5 @@ mod tests {
             && e.means_test == MeansTest::Isee
             && e.character == BenefitCharacter::Periodic
             && e.sina_required));
-    }
-
-    #[test]
-    fn euros_format() {
-        assert_eq!(euros(0), "€0.00");
-        assert_eq!(euros(123_456), "€1234.56");
-        assert_eq!(euros(-5), "-€0.05");
     }
 }

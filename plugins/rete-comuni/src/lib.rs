@@ -22,7 +22,7 @@ use serde::Deserialize;
 use siso_plugin_sdk::{
     AccessSheet, BenefitCharacter, Case, CatalogueEntry, Cents, Change, Context, Date, Disbursement,
     EligibilityDecision, InpsArea, Intervention, Isee, Issue, IstatType, MeansTest, Plan, Plugin, PluginError,
-    Reporter, Subject, UserArea, Verdict,
+    Reporter, Subject, UserArea, Verdict, euros, per_hundred,
 };
 
 /// The JSON Schema of [`Settings`] (the file the manifest names).
@@ -378,7 +378,7 @@ pub fn access_forwarded_verdict(settings: &Settings, sheet: &AccessSheet, case: 
             "The access is an information request only: it is answered at the desk, not taken in charge.",
         ));
     }
-    let days = days_between(sheet.access_on, case.opened_on);
+    let days = sheet.access_on.days_until(case.opened_on);
     if days > settings.forward_within_days {
         let (late, allowed) = (count(days, "day"), count(settings.forward_within_days, "day"));
         vetoes.push(Issue::with_field(
@@ -457,7 +457,7 @@ pub fn voucher_verdict(voucher: &Voucher, intervention: &Intervention, stage: St
                         ),
                     ));
                 }
-                let value = hundredths(hours, *hourly_rate_cents);
+                let value = per_hundred(hours, *hourly_rate_cents);
                 if let Some(monthly) = intervention.monthly
                     && monthly > value
                 {
@@ -557,7 +557,7 @@ pub fn voucher_disbursement_verdict(voucher: &Voucher, intervention: &Interventi
                         ),
                     ));
                 }
-                let value = hundredths(hours, *hourly_rate_cents);
+                let value = per_hundred(hours, *hourly_rate_cents);
                 if d.amount > value {
                     vetoes.push(Issue::with_field(
                         "AMOUNT_ABOVE_HOURS",
@@ -798,35 +798,12 @@ pub fn catalogue_entries() -> Vec<CatalogueEntry> {
 // ---- arithmetic ----------------------------------------------------------------------------
 
 /// The calendar months of a period: from the start's month to the end's month, both included
-/// (`2026-03-15`..`2026-04-02` is 2 months). Zero or less when the end is before the start's
-/// month.
+/// (`2026-03-15`..`2026-04-02` is 2 months; [`Date::calendar_months_to`]). Zero or less when the
+/// end is before the start's month: 1 within the start's month, one less for each month further
+/// back.
 pub fn period_months(from: Date, to: Date) -> i64 {
-    (i64::from(to.year) - i64::from(from.year)) * 12 + i64::from(to.month) - i64::from(from.month) + 1
-}
-
-/// Days since 1970-01-01 of a (proleptic Gregorian) date, in integer arithmetic (H. Hinnant's
-/// `days_from_civil`).
-pub fn days_from_civil(d: Date) -> i64 {
-    let month = i64::from(d.month);
-    let year = i64::from(d.year) - i64::from(month <= 2);
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + i64::from(d.day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// Days from `from` to `to` (negative when `to` is earlier).
-pub fn days_between(from: Date, to: Date) -> i64 {
-    days_from_civil(to) - days_from_civil(from)
-}
-
-/// `a × b / 100`, rounded half away from zero to the unit, in 128-bit integers (saturating):
-/// hours ×100 times an hourly rate gives cents.
-pub fn hundredths(a: i64, b: i64) -> i64 {
-    let product = i128::from(a) * i128::from(b);
-    let rounded = if product >= 0 { (product + 50) / 100 } else { -((-product + 50) / 100) };
-    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
+    // When `to` is before `from`, `to.calendar_months_to(from)` is `Some`: months back, plus 1.
+    from.calendar_months_to(to).unwrap_or_else(|| 2 - to.calendar_months_to(from).unwrap_or(1))
 }
 
 /// `n` units, e.g. `1 month`, `6 months`.
@@ -839,13 +816,6 @@ fn hours_text(centi: i64) -> String {
     let sign = if centi < 0 { "-" } else { "" };
     let abs = centi.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
-/// Formats cents as euros for a message, e.g. `€1234.50`.
-pub fn euros(cents: Cents) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    format!("{sign}€{}.{:02}", abs / 100, abs % 100)
 }
 
 #[cfg(test)]
@@ -1190,19 +1160,6 @@ mod tests {
         assert_eq!(codes(&v.vetoes), ["ACCESS_TOO_OLD"]);
     }
 
-    #[test]
-    fn days_from_civil_matches_the_calendar() {
-        assert_eq!(days_from_civil(Date::new(1970, 1, 1)), 0);
-        assert_eq!(days_from_civil(Date::new(2000, 3, 1)), 11_017);
-        assert_eq!(days_from_civil(Date::new(1969, 12, 31)), -1);
-        assert_eq!(days_between(Date::new(2024, 2, 28), Date::new(2024, 3, 1)), 2);
-        assert_eq!(days_between(Date::new(2025, 2, 28), Date::new(2025, 3, 1)), 1);
-        assert_eq!(days_between(Date::new(2026, 1, 1), Date::new(2027, 1, 1)), 365);
-        assert_eq!(days_between(Date::new(2028, 1, 1), Date::new(2029, 1, 1)), 366);
-        assert_eq!(days_between(Date::new(2100, 2, 28), Date::new(2100, 3, 1)), 1);
-        assert_eq!(days_between(Date::new(2026, 12, 31), Date::new(2026, 11, 30)), -31);
-    }
-
     // ---- vouchers ----
 
     #[test]
@@ -1510,15 +1467,14 @@ mod tests {
     }
 
     #[test]
-    fn hundredths_round_half_up() {
-        assert_eq!(hundredths(1_250, 2_000), 25_000);
-        assert_eq!(hundredths(1, 1_999), 20); // 19.99 → 20
-        assert_eq!(hundredths(1, 1_949), 19); // 19.49 → 19
-        assert_eq!(hundredths(1, 1_950), 20); // 19.50 → 20
-        assert_eq!(hundredths(-1, 1_950), -20);
-        assert_eq!(hundredths(i64::MAX, i64::MAX), i64::MAX);
-        assert_eq!(euros(123_456), "€1234.56");
-        assert_eq!(euros(-5), "-€0.05");
+    fn a_period_that_ends_before_it_starts_counts_zero_or_less() {
+        assert_eq!(period_months(Date::new(2026, 3, 20), Date::new(2026, 3, 10)), 1);
+        assert_eq!(period_months(Date::new(2026, 3, 1), Date::new(2026, 1, 31)), -1);
+        assert_eq!(period_months(Date::new(2027, 1, 1), Date::new(2025, 12, 31)), -12);
+    }
+
+    #[test]
+    fn hours_and_counts_as_text() {
         assert_eq!(hours_text(1_250), "12.50");
         assert_eq!(
             (count(1, "month"), count(0, "day"), count(40, "hour")),

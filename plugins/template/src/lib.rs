@@ -28,7 +28,7 @@
 use serde::Deserialize;
 use siso_plugin_sdk::{
     Cents, Change, CoPaymentDecision, Context, EligibilityDecision, Intervention, Isee, Issue, MeansTest, Plugin,
-    PluginError, Subject, Verdict,
+    PluginError, Subject, Verdict, euros,
 };
 
 /// The settings of one organisation.
@@ -253,13 +253,6 @@ pub fn co_payment_decision(
 /// The first band whose upper bound is at least `isee_cents` (`None` bound: no limit).
 pub fn band_for(bands: &[Band], isee_cents: Cents) -> Option<&Band> {
     bands.iter().find(|band| band.up_to_cents.is_none_or(|up_to| up_to >= isee_cents))
-}
-
-/// Formats cents as euros for a message, e.g. `€1234.50`.
-pub fn euros(cents: Cents) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    format!("{sign}€{}.{:02}", abs / 100, abs % 100)
 }
 
 fn missing_isee() -> Issue {
@@ -531,13 +524,6 @@ mod tests {
             co_payment_decision(&s, &intervention(MeansTest::Isee), Some(&isee(11))),
             Err(PluginError::BadSettings(_))
         ));
-    }
-
-    #[test]
-    fn euros_format() {
-        assert_eq!(euros(0), "€0.00");
-        assert_eq!(euros(123_456), "€1234.56");
-        assert_eq!(euros(-5), "-€0.05");
     }
 
     #[test]

@@ -33,7 +33,8 @@
 use serde::Deserialize;
 use siso_plugin_sdk::{
     Assessment, BenefitCharacter, CatalogueEntry, Change, Context, Date, InpsArea, Instrument, Issue, IstatType,
-    MeansTest, Plan, PlanChange, Plugin, PluginError, Sina, Subject, Term, UserArea, Verdict,
+    MeansTest, Plan, PlanChange, Plugin, PluginError, Sina, Subject, Term, UserArea, Verdict, inps_code_matches,
+    newest_assessment,
 };
 
 /// The INPS benefit codes SISO attaches the SINA block to (the default of
@@ -97,14 +98,8 @@ impl Settings {
 
     /// True when an entry with INPS code `inps_code` needs the SINA data set.
     pub fn requires_sina(&self, inps_code: &str) -> bool {
-        self.sina_codes.iter().any(|code| code_matches(code, inps_code))
+        self.sina_codes.iter().any(|code| inps_code_matches(inps_code, code))
     }
-}
-
-/// True when `inps_code` is `code` or a more specific code under it (`A1.04` matches
-/// `A1.04` and `A1.04.01`, not `A1.040`).
-pub fn code_matches(code: &str, inps_code: &str) -> bool {
-    inps_code.strip_prefix(code).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// The shape of an INPS benefit code: `A1`–`A3`, then one or two groups of `.` and two digits.
@@ -188,7 +183,7 @@ pub fn sina_issues(
 ) -> Vec<Issue> {
     let months = settings.sina_valid_months;
     if minor && settings.minors_need_sinba {
-        return match newest(assessments, |a| a.instrument == Instrument::Sinba) {
+        return match newest_assessment(assessments, |a| a.instrument == Instrument::Sinba) {
             None => vec![Issue::with_field(
                 "SINBA_MISSING",
                 "assessments",
@@ -207,7 +202,7 @@ pub fn sina_issues(
         };
     }
     let Some((assessment, sina)) =
-        newest(assessments, |a| a.sina.is_some()).and_then(|a| a.sina.as_ref().map(|sina| (a, sina)))
+        newest_assessment(assessments, |a| a.sina.is_some()).and_then(|a| a.sina.as_ref().map(|sina| (a, sina)))
     else {
         return vec![Issue::with_field(
             "SINA_MISSING",
@@ -322,15 +317,6 @@ pub fn plan_verdict(settings: &Settings, change: &PlanChange) -> Verdict {
     Verdict { vetoes, warnings: Vec::new() }
 }
 
-/// The newest assessment satisfying `keep`: the latest `assessed_on`; among equals, the first
-/// in the list (the host sends newest first).
-fn newest(assessments: &[Assessment], keep: impl Fn(&Assessment) -> bool) -> Option<&Assessment> {
-    assessments.iter().filter(|a| keep(a)).fold(None, |best: Option<&Assessment>, a| match best {
-        Some(b) if b.assessed_on >= a.assessed_on => Some(b),
-        _ => Some(a),
-    })
-}
-
 /// True when an assessment made on `assessed_on` is more than `months` months old on `today`.
 fn is_outdated(assessed_on: Date, months: i32, today: Date) -> bool {
     assessed_on.plus_months(months) < today
@@ -388,7 +374,7 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
                 inps_area,
                 istat_area,
                 istat_type,
-                sina_required: DEFAULT_SINA_CODES.iter().any(|code| code_matches(code, inps_code)),
+                sina_required: DEFAULT_SINA_CODES.iter().any(|code| inps_code_matches(inps_code, code)),
                 means_test,
                 character,
             }
@@ -562,11 +548,6 @@ mod tests {
 
     #[test]
     fn codes_match_exactly_or_as_a_prefix_with_a_dot() {
-        assert!(code_matches("A1.04", "A1.04"));
-        assert!(code_matches("A1.04", "A1.04.01"));
-        assert!(!code_matches("A1.04", "A1.040"));
-        assert!(!code_matches("A1.04", "A1.05"));
-        assert!(!code_matches("A1.04.01", "A1.04"));
         let s = Settings::default();
         assert!(s.requires_sina("A3.02") && s.requires_sina("A1.11.02") && !s.requires_sina("A1.05"));
     }
