@@ -8,7 +8,8 @@
 //! 2. batch evaluation: rule evaluations per second in `eligibility-batch`, one core;
 //! 3. the overhead of three validate hooks on the open-case use case (in process, SQLite);
 //! 4. install (compile) time of a large component;
-//! 5. start of `siso serve` with five installed plug-ins, compile cache warm.
+//! 5. start of `siso serve` with five installed plug-ins, compile cache warm;
+//! 6. instantiate + call of each administration's plug-in on the subject it rules.
 
 // Timing figures, not money: floating point is fine here.
 #![allow(clippy::float_arithmetic)]
@@ -377,6 +378,86 @@ fn server_start(template: &Path, faulty: &Path, legacy: &Path) -> anyhow::Result
     Ok(())
 }
 
+/// 6. Each administration's plug-in on a subject it rules (its full path, not an abstention):
+/// Umbria's SINA check, Lazio's FNA bands, Rete Comuni's contribution rule on authorisation,
+/// the co-payment of a comune's regulation.
+async fn administrations() -> anyhow::Result<()> {
+    use siso_domain::assessment::{Assessment, Instrument, SinaBlock};
+    use siso_domain::ids::{AssessmentId, CaseId, PersonId};
+    use siso_domain::money::Money;
+    let cache = tempfile::tempdir()?;
+    let runtime = Runtime::new(RuntimeConfig::new(cache.path()))?;
+    let env = CallEnv { limits: runtime.default_limits(), ..CallEnv::default() };
+    let mut subject = fixtures::subject();
+    subject.intervention.monthly_amount = Some(Money::from_euro(1200));
+    subject.intervention.requested_amount = Money::from_euro(12_000);
+    subject.assessments.push(Assessment {
+        id: AssessmentId(1),
+        case_id: CaseId(1),
+        person_id: PersonId(1),
+        instrument: Instrument::Svama,
+        assessed_on: fixtures::date(2026, 10, 1),
+        assessor: "UVM".into(),
+        recorded_by: None,
+        answers: vec![("fna_condition".into(), "gravissima".into())],
+        score: None,
+        sina: Some(SinaBlock {
+            mobility: Some(3),
+            daily_living: Some(3),
+            cognitive: Some(2),
+            behavioural: Some(1),
+            health_need: Some(3),
+            income: Some(2),
+            support_network: Some(2),
+            source: Some(1),
+            instrument: Some(1),
+            invalidity_source: None,
+            civil_invalidity: Vec::new(),
+            needed_benefits: Vec::new(),
+        }),
+    });
+    let copay = r#"{"bands": [{"up_to_cents": 1500000, "percent": 20}, {"up_to_cents": null, "fixed_cents": 30000}]}"#;
+    for (dir, local, inps, settings) in [
+        ("plugins/umbria", "UMB-ASS-CURA", "A1.11", "{}"),
+        ("plugins/lazio", "FNA-ADC", "A1.11", "{}"),
+        ("plugins/rete-comuni", "CONTR-ECO", "A1.04", "{}"),
+        ("plugins/compartecipazione", "SAD", "A2.07", copay),
+    ] {
+        let wasm = build_component(root().join(dir))?;
+        let plugin = runtime.load(&manifest(dir)?, &std::fs::read(&wasm)?)?;
+        let mut ctx = fixtures::context();
+        ctx.settings = settings.into();
+        let mut s = subject.clone();
+        s.catalogue_entry.local_code = local.into();
+        s.catalogue_entry.inps_code = inps.into();
+        let change = fixtures::authorisation(s.clone());
+        let mut h = Histogram::<u64>::new(3)?;
+        for i in 0..11_000 {
+            let t = Instant::now();
+            let answered = if dir.ends_with("compartecipazione") {
+                runtime.co_payment(&plugin, &env, &ctx, &s).await?.is_ok()
+            } else {
+                runtime.validate(&plugin, &env, &ctx, &change).await?.is_ok()
+            };
+            let ns = t.elapsed().as_nanos() as u64;
+            if !answered {
+                bail!("{dir} did not answer");
+            }
+            if i >= 1_000 {
+                h.record(ns)?;
+            }
+        }
+        println!(
+            "6. {dir} ({} KiB): p50 {:.1} µs, p99 {:.1} µs ({} calls)",
+            std::fs::metadata(&wasm)?.len() / 1024,
+            us(&h, 0.5),
+            us(&h, 0.99),
+            h.len()
+        );
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let template = build_component(root().join("plugins/template"))?;
     let faulty = build_component(root().join("plugins/testing/faulty"))?;
@@ -396,6 +477,9 @@ fn main() -> anyhow::Result<()> {
     }
     if run("5") {
         server_start(&template, &faulty, &legacy)?;
+    }
+    if run("6") {
+        rt.block_on(administrations())?;
     }
     Ok(())
 }
