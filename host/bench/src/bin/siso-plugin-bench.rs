@@ -378,9 +378,9 @@ fn server_start(template: &Path, faulty: &Path, legacy: &Path) -> anyhow::Result
     Ok(())
 }
 
-/// 6. Each administration's plug-in on a subject it rules (its full path, not an abstention):
-/// Umbria's SINA check, Lazio's FNA bands, Rete Comuni's contribution rule on authorisation,
-/// the co-payment of a comune's regulation.
+/// Measurement 6: each administration's plug-in on a subject it rules (its full path, not an
+/// abstention): Umbria's SINA check, Lazio's FNA bands, Rete Comuni's contribution rule on
+/// authorisation, the co-payment of a comune's regulation.
 async fn administrations() -> anyhow::Result<()> {
     use siso_domain::assessment::{Assessment, Instrument, SinaBlock};
     use siso_domain::ids::{AssessmentId, CaseId, PersonId};
