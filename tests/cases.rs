@@ -491,6 +491,39 @@ async fn each_comune_gets_its_own_co_payment(server: &Server) {
         shares.push(d["intervention"]["coPaymentMonthly"].clone());
     }
     assert_eq!(shares, [json!("80.00"), json!("50.00")]);
+
+    // A service Lecce's regulation does not cover (a cash contribution, A1.04): the plug-in
+    // abstains; the request goes through with no co-payment decided and nothing stored.
+    let r = Refs::load(server, "op.lecce", Some("Lecce - Settore Welfare")).await;
+    let o = r.unit("Lecce - Settore Welfare");
+    let p =
+        ok(server, "op.lecce", PERSON, json!({ "o": o, "sn": "Greco", "gn": "Anna", "sex": "F", "b": "1980-02-02" }))
+            .await;
+    let c = ok(server, "op.lecce", r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "poverty", openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": s(&p["person"]["id"]) })).await;
+    let d = ok(server, "op.lecce", REQUEST, json!({ "c": s(&c["case"]["id"]), "e": r.entry("CONTR-ECO")["id"], "req": "600", "m": "300", "from": "2026-11-01", "to": "2026-12-31" })).await;
+    assert_eq!(d["intervention"]["pluginResults"], json!([]), "{d}");
+    assert_eq!(d["intervention"]["coPaymentMonthly"], Value::Null);
+}
+
+/// Enabling a contributing plug-in again updates the unit's imported entries in place: no
+/// duplicates, the same ids (interventions keep pointing at them); another Region's cases do
+/// not see them.
+async fn catalogue_import_is_idempotent(server: &Server) {
+    let before = Refs::load(server, "op.perugia", Some("Perugia - Segretariato sociale")).await;
+    let umbria = before.unit("Regione Umbria");
+    let d = ok(server, "plugins.umbria", r#"mutation($o: ID!) { enablePlugin(input: { plugin: "it.regione.umbria.siso", orgUnitId: $o, settings: "{\"max_review_months\": 12}" }) { plugin { id } errors { code message } } }"#, json!({ "o": umbria })).await;
+    assert_eq!(d["plugin"]["id"], UMBRIA);
+    let after = Refs::load(server, "op.perugia", Some("Perugia - Segretariato sociale")).await;
+    let codes = |r: &Refs| {
+        let mut v: Vec<(String, String)> =
+            r.0["catalogue"].as_array().unwrap().iter().map(|e| (s(&e["localCode"]), s(&e["id"]))).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(codes(&before), codes(&after));
+    assert_eq!(codes(&after).iter().filter(|(c, _)| c.starts_with("UMB-")).count(), 12);
+    let roma = Refs::load(server, "op.roma1", Some("Municipio I - PUA")).await;
+    assert!(codes(&roma).iter().all(|(c, _)| !c.starts_with("UMB-")), "Umbria's entries leaked: {:?}", codes(&roma));
 }
 
 #[tokio::test]
@@ -500,6 +533,7 @@ async fn the_three_cases_on_the_demo_deployment() {
     family_in_poverty_in_lodi(&server).await;
     minor_placed_in_perugia(&server).await;
     each_comune_gets_its_own_co_payment(&server).await;
+    catalogue_import_is_idempotent(&server).await;
     server.stop().await;
 }
 
