@@ -70,10 +70,12 @@ impl Refs {
     fn unit(&self, name: &str) -> String {
         find(&self.0["orgUnits"], "name", name)
     }
+    /// The one entry with `code` a case of the unit may use.
     fn entry(&self, code: &str) -> &Value {
-        self.0["catalogue"].as_array().unwrap().iter().find(|e| e["localCode"] == code).unwrap_or_else(|| {
-            panic!("no catalogue entry {code} in {}", self.0["catalogue"]);
-        })
+        let found: Vec<&Value> =
+            self.0["catalogue"].as_array().unwrap().iter().filter(|e| e["localCode"] == code).collect();
+        assert_eq!(found.len(), 1, "catalogue entry {code}: {}", self.0["catalogue"]);
+        found[0]
     }
     fn provider(&self, name: &str) -> String {
         find(&self.0["providers"], "name", name)
@@ -231,6 +233,10 @@ async fn elderly_person_in_roma(server: &Server) {
 
     // Municipio VII is a district with its own bands: the same ISEE (€18,000) gives €1,000 in
     // Municipio I (Region's bands) and €1,200 in Municipio VII.
+    // Municipio VII enabled the plug-in again for its own settings: its cases still see one
+    // FNA-ADC entry, the Region's.
+    let r7 = Refs::load(server, "op.roma7", Some("Municipio VII - PUA")).await;
+    assert_eq!(r7.entry("FNA-ADC")["id"], adc["id"]);
     let mut amounts = Vec::new();
     for (op, office) in [("op.roma1", "Municipio I - PUA"), ("op.roma7", "Municipio VII - PUA")] {
         let o = r.unit(office);
@@ -284,6 +290,8 @@ async fn family_in_poverty_in_lodi(server: &Server) {
     let isee = s(&isee["isee"]["id"]);
 
     // The access-sheet protocol: classified reasons and a classified referral source.
+    let sheets = "{ accessSheets(first: 100) { edges { node { id } } } }";
+    let before = server.data(op, sheets, json!({})).await["accessSheets"]["edges"].as_array().unwrap().len();
     let errors = refused(
         server,
         op,
@@ -293,6 +301,8 @@ async fn family_in_poverty_in_lodi(server: &Server) {
     .await;
     assert!(has(&errors, "REASON_NOT_CLASSIFIED", "reasons", RETE), "{errors:?}");
     assert!(has(&errors, "REFERRAL_SOURCE_UNCLASSIFIED", "reporter", RETE), "{errors:?}");
+    let after = server.data(op, sheets, json!({})).await["accessSheets"]["edges"].as_array().unwrap().len();
+    assert_eq!(after, before, "a vetoed sheet is not written");
     // A request for information only is answered at the desk, not forwarded to a case.
     let info = ok(
         server,
@@ -305,6 +315,18 @@ async fn family_in_poverty_in_lodi(server: &Server) {
         refused(server, op, FORWARD, json!({ "s": s(&info["accessSheet"]["id"]), "a": "poverty", "on": "2026-05-04" }))
             .await;
     assert!(has(&errors, "INFORMATION_ONLY", "reasons", RETE), "{errors:?}");
+    let d = server
+        .data(
+            op,
+            "query($s: ID!) { accessSheet(id: $s) { state case { id } } }",
+            json!({ "s": s(&info["accessSheet"]["id"]) }),
+        )
+        .await;
+    assert_eq!(
+        (&d["accessSheet"]["state"], &d["accessSheet"]["case"]),
+        (&json!("open"), &Value::Null),
+        "the forward rolled back: {d}"
+    );
     let sheet = ok(
         server,
         op,
@@ -415,6 +437,8 @@ async fn minor_placed_in_perugia(server: &Server) {
     let errors = refused(server, op, pti, json!({ "c": case, "every": 12, "due": null })).await;
     assert!(has(&errors, "REVIEW_INTERVAL_TOO_LONG", "reviewEveryMonths", UMBRIA), "{errors:?}");
     assert!(has(&errors, "OBJECTIVE_DUE_DATE_MISSING", "objectives[0].dueOn", UMBRIA), "{errors:?}");
+    let d = server.data(op, "query($c: ID!) { case(id: $c) { plans { id } } }", json!({ "c": case })).await;
+    assert_eq!(d["case"]["plans"], json!([]), "a vetoed plan is not written: {d}");
     let plan = ok(server, op, pti, json!({ "c": case, "every": 6, "due": "2026-12-20" })).await;
     let plan = s(&plan["plan"]["id"]);
 
@@ -445,7 +469,10 @@ async fn minor_placed_in_perugia(server: &Server) {
     // The provider records its monthly presences; another provider cannot.
     let presences = r#"mutation($p: ID!, $m: Int!, $d: Int!) { recordPresences(placementId: $p, year: 2026, month: $m, daysPresent: $d) { presence { month daysPresent amountDue } errors { code } } }"#;
     let errors = refused(server, "op.ponte", presences, json!({ "p": placement, "m": 7, "d": 31 })).await;
-    assert!(errors[0].0 == "NOT_FOUND" || errors[0].0 == "FORBIDDEN", "{errors:?}");
+    assert_eq!(errors[0].0, "NOT_FOUND", "{errors:?}");
+    // A placement is with the provider the intervention is assigned to.
+    let errors = refused(server, op, r#"mutation($i: ID!, $p: ID!) { createPlacement(interventionId: $i, providerId: $p, dailyFee: "100", startsOn: "2026-07-01") { placement { id } errors { code field message } } }"#, json!({ "i": placement_req, "p": r.provider("Cooperativa Sociale Il Ponte") })).await;
+    assert_eq!((errors[0].0.as_str(), errors[0].1.as_str()), ("PROVIDER_MISMATCH", "providerId"));
     let mut due = Vec::new();
     for (month, days) in [(7, 31), (8, 28), (9, 30)] {
         let d = ok(server, "op.tenda", presences, json!({ "p": placement, "m": month, "d": days })).await;
@@ -467,7 +494,9 @@ async fn minor_placed_in_perugia(server: &Server) {
         (&i["catalogueEntry"]["inpsCode"], &i["catalogueEntry"]["inpsArea"]),
         (&json!("A3.02"), &json!("family_minors"))
     );
-    assert!(results(i, "decide.co-payment").iter().all(|r| r["plugin"] == COPAY && r["amount"] == "0.00"), "{d}");
+    let c = results(i, "decide.co-payment");
+    assert_eq!(c.len(), 2, "decided at the request and at the authorisation: {d}");
+    assert!(c.iter().all(|r| r["plugin"] == COPAY && r["amount"] == "0.00"), "{d}");
 }
 
 /// The co-payment plug-in under two regulations: the same home care (SAD, €400 a month, ISEE

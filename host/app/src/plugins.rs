@@ -830,6 +830,17 @@ impl Plugins {
                 tracing::warn!(plugin = %f.plugin, kind = f.kind.code(), "plug-in fault while reading its catalogue");
                 AppError::PluginFault(f)
             })?;
+            // Codes the unit already inherits (national, or imported for a unit above it, e.g.
+            // a Region's when a district enables the plug-in with its own settings) are not
+            // imported again: one entry per code down a branch.
+            let path = self.org_path(&tx, cmd.org_unit_id).await?;
+            let inherited: BTreeSet<String> = catalogue_repo::all(&tx)
+                .await?
+                .into_iter()
+                .filter(|e| e.org_unit_id.is_none_or(|o| path.ancestors.iter().any(|a| a.id == o)))
+                .map(|e| e.local_code)
+                .collect();
+            let entries: Vec<_> = entries.into_iter().filter(|e| !inherited.contains(e.local_code.trim())).collect();
             catalogue_repo::upsert_for_unit(&tx, cmd.org_unit_id, &entries, self.clock.now()).await?;
         }
         self.publish(tx, actor, "plugin.enable", plugin.id).await

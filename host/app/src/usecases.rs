@@ -1209,6 +1209,16 @@ impl App {
         if matches!(s.intervention.state, InterventionState::Closed | InterventionState::Rejected) {
             return Err(DomainError::new("INTERVENTION_NOT_ACTIVE", "the intervention is closed").into());
         }
+        // The provider the intervention is assigned to is the one that hosts it (and records its
+        // presences).
+        if s.intervention.provider_id.is_some_and(|assigned| assigned != provider_id) {
+            return Err(DomainError::field(
+                "PROVIDER_MISMATCH",
+                "providerId",
+                "the intervention is assigned to another provider",
+            )
+            .into());
+        }
         let p = Placement { id: PlacementId(0), intervention_id, provider_id, daily_fee, starts_on, ends_on };
         let p = provider_repo::insert_placement(&tx, &p, self.clock().now()).await?;
         let case = load_case(&tx, actor, s.intervention.case_id, false).await?;

@@ -434,7 +434,6 @@ pub fn co_payment(d: decide::CoPaymentDecision) -> Result<model::CoPayment, Stri
     Ok(model::CoPayment { monthly: amount(d.monthly, "co-payment")?, reasons: issues(d.reasons)? })
 }
 
-/// A report file.
 /// Checks the catalogue a plug-in contributes and converts it (ids and owners are the host's
 /// to set at import): valid codes and names, no local code twice, at most 1,000 entries.
 pub fn contributed_catalogue(
@@ -448,7 +447,7 @@ pub fn contributed_catalogue(
         .map(|e| {
             let sina = siso_domain::catalogue::validate_entry(&e.local_code, &e.name, &e.inps_code)
                 .map_err(|err| format!("catalogue entry {:?}: {err}", e.local_code))?;
-            if !seen.insert(e.local_code.clone()) {
+            if !seen.insert(e.local_code.trim().to_string()) {
                 return Err(format!("catalogue entry {:?} appears twice", e.local_code));
             }
             Ok(siso_domain::catalogue::CatalogueEntry {
@@ -493,6 +492,7 @@ pub fn contributed_catalogue(
         .collect()
 }
 
+/// A report file, checked (a plain file name).
 pub fn report_file(f: report::ReportFile) -> Result<model::ReportFile, String> {
     if f.file_name.is_empty() || f.file_name.len() > 200 || f.file_name.contains(['/', '\\']) {
         return Err("a report file name must be 1–200 bytes without path separators".into());
@@ -653,7 +653,7 @@ mod tests {
         assert_eq!(out[0].istat_type, IstatType::CashTransfers);
         assert_eq!(out[0].org_unit_id, None);
 
-        let twice = contributed_catalogue(vec![entry("ADC", "A1.11"), entry("ADC", "A1.12")]).unwrap_err();
+        let twice = contributed_catalogue(vec![entry("ADC", "A1.11"), entry("ADC ", "A1.12")]).unwrap_err();
         assert!(twice.contains("twice"), "{twice}");
         assert!(contributed_catalogue(vec![entry("ADC", "Z9")]).is_err());
         assert!(contributed_catalogue(vec![entry("", "A1.11")]).is_err());

@@ -21,7 +21,7 @@ use std::fmt;
 pub struct CallContext {
     /// The unit that owns the record.
     pub organisation: OrgUnit,
-    /// Ids of the units above it, nearest first.
+    /// The units above it, nearest first.
     pub ancestors: Vec<OrgUnit>,
     /// Today's date from the host's clock.
     pub today: NaiveDate,

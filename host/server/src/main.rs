@@ -63,6 +63,7 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         scale: u32,
     },
+    /// Prints the GraphQL schema (SDL).
     ExportSchema,
     /// Prints the effective configuration with secrets redacted.
     CheckConfig,
