@@ -534,6 +534,23 @@ async fn each_comune_gets_its_own_co_payment(server: &Server) {
     assert_eq!(d["intervention"]["coPaymentMonthly"], Value::Null);
 }
 
+/// One registry serves every administration; each plug-in administrator sees the settings of
+/// the units it administers only.
+async fn plugin_administrators_see_their_own_enablements(server: &Server) {
+    let d = server
+        .data("plugins.umbria", "{ plugins { id enablements { orgUnitId } } orgUnits { id name } }", json!({}))
+        .await;
+    let umbria = find(&d["orgUnits"], "name", "Regione Umbria");
+    let plugins = d["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), 4, "{d}");
+    let of = |id: &str| plugins.iter().find(|p| p["id"] == id).unwrap()["enablements"].clone();
+    assert_eq!(of(UMBRIA), json!([{ "orgUnitId": umbria }]));
+    assert_eq!(of(LAZIO), json!([]), "Lazio's settings are not Umbria's business");
+    assert_eq!(of(RETE), json!([]));
+    let perugia = find(&d["orgUnits"], "name", "Comune di Perugia");
+    assert_eq!(of(COPAY), json!([{ "orgUnitId": perugia }]), "Perugia's regulation, not Lecce's");
+}
+
 /// Enabling a contributing plug-in again updates the unit's imported entries in place: no
 /// duplicates, the same ids (interventions keep pointing at them); another Region's cases do
 /// not see them.
@@ -563,6 +580,7 @@ async fn the_three_cases_on_the_demo_deployment() {
     minor_placed_in_perugia(&server).await;
     each_comune_gets_its_own_co_payment(&server).await;
     catalogue_import_is_idempotent(&server).await;
+    plugin_administrators_see_their_own_enablements(&server).await;
     server.stop().await;
 }
 

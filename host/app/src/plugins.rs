@@ -924,11 +924,15 @@ impl Plugins {
                 limits: active.map(|a| a.limits).unwrap_or(self.config.limits),
                 stats: stats.get(&label).cloned().unwrap_or_default(),
                 serving: active.map(|a| a.plugin.manifest().version.clone()),
+                // What this process enforces, for the units the actor administers (another
+                // administration's settings are its own business).
                 enablements: match active {
-                    // What this process enforces.
                     Some(a) => a.enablements.clone(),
                     None => enablements.iter().filter(|e| e.plugin_id == p.id).map(Enablement::from_row).collect(),
-                },
+                }
+                .into_iter()
+                .filter(|e| actor.access.allows(Action::ManagePlugins, e.org_unit_id))
+                .collect(),
                 manifest,
                 current,
                 versions,
