@@ -470,7 +470,7 @@ impl Plugins {
             catalogue_repo::all(c)
                 .await?
                 .into_iter()
-                .filter(|e| e.org_unit_id.is_none_or(|o| o == org || t.ctx.ancestors.iter().any(|a| a.id == o)))
+                .filter(|e| e.serves(std::iter::once(org).chain(t.ctx.ancestors.iter().map(|a| a.id))))
                 .collect()
         } else {
             Vec::new()
@@ -837,7 +837,7 @@ impl Plugins {
             let inherited: BTreeSet<String> = catalogue_repo::all(&tx)
                 .await?
                 .into_iter()
-                .filter(|e| e.org_unit_id.is_none_or(|o| path.ancestors.iter().any(|a| a.id == o)))
+                .filter(|e| e.serves(path.ancestors.iter().map(|a| a.id)))
                 .map(|e| e.local_code)
                 .collect();
             let entries: Vec<_> = entries.into_iter().filter(|e| !inherited.contains(e.local_code.trim())).collect();

@@ -169,6 +169,6 @@ impl App {
         let Some(org) = org else { return Ok(all) };
         let tree = self.authz().tree().await?;
         let path: Vec<OrgUnitId> = tree.ancestors(org).collect();
-        Ok(all.into_iter().filter(|e| e.org_unit_id.is_none_or(|o| path.contains(&o))).collect())
+        Ok(all.into_iter().filter(|e| e.serves(path.iter().copied())).collect())
     }
 }

@@ -863,7 +863,7 @@ impl App {
         let tree = self.authz().tree().await?;
         let entry: CatalogueEntry = catalogue_repo::get(&tx, cmd.catalogue_entry_id)
             .await?
-            .filter(|e| e.org_unit_id.is_none_or(|owner| tree.ancestors(case.org_unit_id).any(|u| u == owner)))
+            .filter(|e| e.serves(tree.ancestors(case.org_unit_id)))
             .ok_or(AppError::not_found("catalogue entry", "catalogueEntryId"))?;
         if let Some(plan_id) = cmd.plan_id {
             let p = plan_repo::get(&tx, plan_id, false).await?.ok_or(AppError::not_found("plan", "planId"))?;
@@ -969,15 +969,14 @@ impl App {
         let entry = catalogue_repo::get(&tx, s.intervention.catalogue_entry_id)
             .await?
             .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
-        let targets = self.plugins.targets(&tx, s.org_unit_id, Hook::InterventionAuthorised).await?;
-        let outcomes = if targets.is_empty() {
-            Vec::new()
-        } else {
-            let mut draft = s.clone();
-            draft.intervention.authorised_amount = Some(authorised_amount);
-            let subject = self.subject(&tx, &draft, &case, &entry).await?;
-            self.plugins.validate(&tx, &targets, &Change::InterventionAuthorised(Box::new(subject))).await?
-        };
+        let outcomes = self
+            .validate(&tx, s.org_unit_id, Hook::InterventionAuthorised, async || {
+                let mut draft = s.clone();
+                draft.intervention.authorised_amount = Some(authorised_amount);
+                let subject = self.subject(&tx, &draft, &case, &entry).await?;
+                Ok(Change::InterventionAuthorised(Box::new(subject)))
+            })
+            .await?;
         self.plugins.record(&tx, "intervention", id.0, &outcomes).await?;
         let line_id = funding_line_id.or(s.intervention.funding_line_id);
         if let Some(line_id) = line_id {
@@ -1142,28 +1141,27 @@ impl App {
             },
             self.clock().today(),
         )?;
-        let targets = self.plugins.targets(&tx, s.org_unit_id, Hook::DisbursementRecorded).await?;
-        let outcomes = if targets.is_empty() {
-            Vec::new()
-        } else {
-            let case = load_case(&tx, actor, i.case_id, false).await?;
-            let entry = catalogue_repo::get(&tx, i.catalogue_entry_id)
-                .await?
-                .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
-            let subject = self.subject(&tx, &s, &case, &entry).await?;
-            let view = DisbursementView {
-                paid_on: cmd.paid_on,
-                period_from: cmd.period_from,
-                period_to: cmd.period_to,
-                amount: checked.amount,
-                ente_share: checked.ente,
-                user_share: checked.user,
-                ssn_share: checked.ssn,
-                other_share: checked.other,
-                hours_centi: cmd.hours_centi,
-            };
-            self.plugins.validate(&tx, &targets, &Change::DisbursementRecorded(Box::new(subject), view)).await?
-        };
+        let outcomes = self
+            .validate(&tx, s.org_unit_id, Hook::DisbursementRecorded, async || {
+                let case = load_case(&tx, actor, i.case_id, false).await?;
+                let entry = catalogue_repo::get(&tx, i.catalogue_entry_id)
+                    .await?
+                    .ok_or_else(|| AppError::Internal("intervention without catalogue entry".into()))?;
+                let subject = self.subject(&tx, &s, &case, &entry).await?;
+                let view = DisbursementView {
+                    paid_on: cmd.paid_on,
+                    period_from: cmd.period_from,
+                    period_to: cmd.period_to,
+                    amount: checked.amount,
+                    ente_share: checked.ente,
+                    user_share: checked.user,
+                    ssn_share: checked.ssn,
+                    other_share: checked.other,
+                    hours_centi: cmd.hours_centi,
+                };
+                Ok(Change::DisbursementRecorded(Box::new(subject), view))
+            })
+            .await?;
         let i = &s.intervention;
         let d = Disbursement {
             id: DisbursementId(0),
@@ -1326,17 +1324,15 @@ impl App {
         let line = load_line(tx, actor, line_id, true).await?;
         check(actor, Action::ManageBudget, line.org_unit_id)?;
         let committed = budget::commit(line.amount, line.committed, amount)?;
-        let targets = self.plugins.targets(tx, line.org_unit_id, Hook::FundsCommitted).await?;
-        let outcomes = if targets.is_empty() {
-            Vec::new()
-        } else {
-            let change = Change::FundsCommitted {
-                funding_line_id: line_id,
-                amount,
-                available_before: line.amount.checked_sub(line.committed).unwrap_or(Money::ZERO),
-            };
-            self.plugins.validate(tx, &targets, &change).await?
-        };
+        let outcomes = self
+            .validate(tx, line.org_unit_id, Hook::FundsCommitted, async || {
+                Ok(Change::FundsCommitted {
+                    funding_line_id: line_id,
+                    amount,
+                    available_before: line.amount.checked_sub(line.committed).unwrap_or(Money::ZERO),
+                })
+            })
+            .await?;
         budget_repo::set_committed(tx, line_id, committed).await?;
         let k = Commitment {
             id: CommitmentId(0),

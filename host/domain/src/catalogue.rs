@@ -103,6 +103,17 @@ pub struct CatalogueEntry {
     pub character: BenefitCharacter,
 }
 
+impl CatalogueEntry {
+    /// Whether the entry serves a case of one of `units` (a unit and its ancestors): national
+    /// entries serve everyone, a unit's own entries its subtree.
+    pub fn serves(&self, units: impl IntoIterator<Item = OrgUnitId>) -> bool {
+        match self.org_unit_id {
+            None => true,
+            Some(owner) => units.into_iter().any(|u| u == owner),
+        }
+    }
+}
+
 /// Checks a new catalogue entry and returns whether SINA is required for it.
 pub fn validate_entry(local_code: &str, name: &str, inps_code: &str) -> DomainResult<bool> {
     check_text(local_code, "localCode", 40)?;
@@ -114,6 +125,28 @@ pub fn validate_entry(local_code: &str, name: &str, inps_code: &str) -> DomainRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn national_entries_serve_everyone_a_units_its_subtree() {
+        let mut e = CatalogueEntry {
+            id: CatalogueEntryId(1),
+            org_unit_id: None,
+            local_code: "ADC".into(),
+            name: "Assegno di cura".into(),
+            inps_code: "A1.11".into(),
+            inps_area: InpsArea::DisabilityNonSelfSufficiency,
+            istat_area: crate::case::UserArea::Elderly,
+            istat_type: IstatType::CashTransfers,
+            sina_required: true,
+            means_test: MeansTest::Isee,
+            character: BenefitCharacter::Periodic,
+        };
+        assert!(e.serves([]));
+        e.org_unit_id = Some(OrgUnitId(10));
+        assert!(e.serves([OrgUnitId(31), OrgUnitId(30), OrgUnitId(10)]));
+        assert!(!e.serves([OrgUnitId(4), OrgUnitId(2), OrgUnitId(1)]));
+        assert!(!e.serves([]));
+    }
 
     #[test]
     fn inps_codes() {
