@@ -1,7 +1,9 @@
 //! Authentication: OpenID Connect bearer tokens (RS256 and ES256, keys from a JWKS file or a
-//! URL that is refreshed), API keys for machine clients, and the development login only in
-//! development mode. Every refused credential gets HTTP 401 with a typed reason, is logged,
-//! and changes nothing.
+//! URL that is refreshed; operators bound by (issuer, subject), one namespace per provider),
+//! API keys for machine clients (never more than their creator may do, and logged as their
+//! creator), and the development login only in development mode, on the loopback interface,
+//! without identity providers. Every refused credential gets HTTP 401 with a typed reason, is
+//! logged, and changes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -38,8 +40,17 @@ fn token(alg: Algorithm, kid: &str, key_file: &str, claims: Value) -> String {
     encode(&header, &claims, &key).unwrap()
 }
 
+/// Claims naming `user` by subject (`sub-<user>`); `preferred_username` says the same name but
+/// is never trusted.
 fn claims(user: &str, iss: &str, aud: &str, exp: i64) -> Value {
-    json!({ "iss": iss, "aud": aud, "exp": exp, "iat": at(-60), "sub": "TINIT-RSSMRA85T10A562S", "preferred_username": user })
+    json!({ "iss": iss, "aud": aud, "exp": exp, "iat": at(-60), "sub": format!("sub-{user}"), "preferred_username": user })
+}
+
+/// Binds `user` to the subject `sub-<user>` of `issuer` with `siso identity link`.
+fn link(server: &Server, user: &str, issuer: &str) {
+    let sub = format!("sub-{user}");
+    let (ok, out) = server.siso(&["identity", "link", user, "--issuer", issuer, "--subject", &sub]);
+    assert!(ok, "{out}");
 }
 
 /// A JWKS endpoint whose document the test can change.
@@ -114,6 +125,10 @@ async fn tokens_and_keys(db: common::Db) {
         ],
     )
     .await;
+    for user in ["op.roma1", "op.roma7", "admin.roma", "head.roma1", "dpo.roma"] {
+        link(&server, user, ISSUER);
+    }
+    link(&server, "op.roma1", ISSUER2);
 
     // Development login is off: the header is refused; anonymous requests read nothing.
     let r = server
@@ -180,6 +195,21 @@ async fn tokens_and_keys(db: common::Db) {
         &office,
     )
     .await;
+    // Identities are bound per provider by subject: a name claimed in `preferred_username`
+    // signs nobody in, and a subject bound for one provider means nothing from another.
+    let mut c = claims("op.roma1", ISSUER, AUDIENCE, at(600));
+    c["preferred_username"] = json!("coord.roma");
+    let (status, v) = post(&server, Some(&token(Algorithm::RS256, "rsa-1", "rsa.pem", c)), CASES, json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(ids(&v), mine, "the subject decides, not the name the token claims");
+    let mut c = claims("op.roma1", ISSUER, AUDIENCE, at(600));
+    c["sub"] = json!("sub-nobody");
+    c["preferred_username"] = json!("op.roma1");
+    refused(&server, &token(Algorithm::RS256, "rsa-1", "rsa.pem", c), "UNKNOWN_OPERATOR", &office).await;
+    let mut c = claims("op.roma1", ISSUER, AUDIENCE, at(600));
+    c["azp"] = json!("another-client");
+    refused(&server, &token(Algorithm::RS256, "rsa-1", "rsa.pem", c), "TOKEN_WRONG_AUDIENCE", &office).await;
+
     // Algorithm confusion: HMAC keyed with something public, and `none`.
     let mut h = Header::new(Algorithm::HS256);
     h.kid = Some("rsa-1".into());
@@ -212,17 +242,41 @@ async fn tokens_and_keys(db: common::Db) {
     let (status, v) = post(&server, Some(&es2), CASES, json!({})).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(ids(&v), mine);
+    // The broker's namespace is its own: op.roma7 is bound for the Region's provider only.
+    let es3 = token(Algorithm::ES256, "ec-1", "ec.pem", claims("op.roma7", ISSUER2, AUDIENCE, at(600)));
+    refused(&server, &es3, "UNKNOWN_OPERATOR", &office).await;
 
-    // API keys: made by an administrator, shown once, stored hashed, scoped, revocable.
+    // API keys: made by an administrator who holds the key's roles, shown once, stored hashed,
+    // scoped, revocable. Roma's administrator manages the office but holds no case role, so
+    // it makes the office head an administrator of the office, who then makes the key.
     let admin = token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("admin.roma", ISSUER, AUDIENCE, at(600)));
+    let head = token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("head.roma1", ISSUER, AUDIENCE, at(600)));
+    let (_, v) = post(&server, Some(&head), "{ me { id } }", json!({})).await;
+    let head_id = s(&v["data"]["me"]["id"]);
+    let grant = "mutation($op: ID!, $r: String!, $u: ID!) { grantRole(operatorId: $op, role: $r, orgUnitId: $u) { errors { code } } }";
+    let (_, v) = post(&server, Some(&admin), grant, json!({ "op": head_id, "r": "org_admin", "u": office })).await;
+    assert_eq!(v["data"]["grantRole"]["errors"], json!([]), "{v}");
     let create = r#"mutation($o: ID!, $r: [String!]!, $e: DateTime!) { createApiKey(input: { name: "Registry sync", orgUnitId: $o, roles: $r, expiresAt: $e }) { apiKey { id prefix roles revokedAt } key errors { code field } } }"#;
+    // Finding 1: an administrator cannot mint a key with roles it does not hold itself.
+    let before = server.fingerprint().await;
+    let roma =
+        s(&post(&server, Some(&admin), "{ me { orgUnit { id } } }", json!({})).await.1["data"]["me"]["orgUnit"]["id"]);
+    let (_, v) = post(
+        &server,
+        Some(&admin),
+        create,
+        json!({ "o": roma, "r": ["operator", "auditor"], "e": "2027-06-01T00:00:00Z" }),
+    )
+    .await;
+    assert_eq!(v["data"]["createApiKey"]["errors"][0]["code"], "ROLE_NOT_HELD", "{v}");
+    assert_eq!(server.fingerprint().await, before, "a refused key writes nothing");
     let (_, v) =
-        post(&server, Some(&admin), create, json!({ "o": office, "r": ["operator"], "e": "2027-06-01T00:00:00Z" }))
+        post(&server, Some(&head), create, json!({ "o": office, "r": ["office_head"], "e": "2027-06-01T00:00:00Z" }))
             .await;
     let key = s(&v["data"]["createApiKey"]["key"]);
     let key_id = s(&v["data"]["createApiKey"]["apiKey"]["id"]);
     assert!(key.starts_with("siso_"), "{v}");
-    assert_eq!(v["data"]["createApiKey"]["apiKey"]["roles"], json!(["operator"]));
+    assert_eq!(v["data"]["createApiKey"]["apiKey"]["roles"], json!(["office_head"]));
     let (_, v) = post(&server, Some(&admin), "{ apiKeys { id prefix name } }", json!({})).await;
     assert!(v["data"]["apiKeys"].as_array().unwrap().iter().any(|k| s(&k["id"]) == key_id), "{v}");
     assert!(!v.to_string().contains(&key), "a key is shown only once");
@@ -241,6 +295,26 @@ async fn tokens_and_keys(db: common::Db) {
     let (status, v) = post(&server, Some(&key), CASES, json!({})).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(ids(&v), mine, "the key reads what its unit and role allow");
+    // A read made with the key is in the access log under the operator who made it.
+    let case = mine[0].clone();
+    let (_, v) =
+        post(&server, Some(&key), "query($c: ID!) { case(id: $c) { person { id } } }", json!({ "c": case })).await;
+    let person = s(&v["data"]["case"]["person"]["id"]);
+    let dpo = token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("dpo.roma", ISSUER, AUDIENCE, at(600)));
+    let (_, v) = post(
+        &server,
+        Some(&dpo),
+        "query($p: ID!) { accessLog(personId: $p, first: 100) { edges { node { actor action } } } }",
+        json!({ "p": person }),
+    )
+    .await;
+    let events = v["data"]["accessLog"]["edges"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["node"]["actor"] == "key:Registry sync for head.roma1" && e["node"]["action"] == "person.read"),
+        "{v}"
+    );
     // Hostile key requests: a social worker cannot make keys; keys cannot administer.
     let op = token(Algorithm::RS256, "rsa-1", "rsa.pem", claims("op.roma1", ISSUER, AUDIENCE, at(600)));
     let before = server.fingerprint().await;
@@ -252,7 +326,7 @@ async fn tokens_and_keys(db: common::Db) {
             .await;
     assert_eq!(v["data"]["createApiKey"]["errors"][0]["code"], "ROLE_NOT_FOR_KEYS", "{v}");
     let (_, v) =
-        post(&server, Some(&admin), create, json!({ "o": office, "r": ["operator"], "e": "2020-01-01T00:00:00Z" }))
+        post(&server, Some(&head), create, json!({ "o": office, "r": ["office_head"], "e": "2020-01-01T00:00:00Z" }))
             .await;
     assert_eq!(v["data"]["createApiKey"]["errors"][0]["code"], "INVALID_DATE", "{v}");
     let (_, v) =
@@ -274,7 +348,7 @@ async fn tokens_and_keys(db: common::Db) {
     // Expired: a second key whose expiry has passed (moved back in the database, since the
     // servers' clock is fixed).
     let (_, v) =
-        post(&server, Some(&admin), create, json!({ "o": office, "r": ["operator"], "e": "2026-12-01T00:00:00Z" }))
+        post(&server, Some(&head), create, json!({ "o": office, "r": ["office_head"], "e": "2026-12-01T00:00:00Z" }))
             .await;
     let key2 = s(&v["data"]["createApiKey"]["key"]);
     let id2 = s(&v["data"]["createApiKey"]["apiKey"]["id"]);
@@ -287,7 +361,52 @@ async fn tokens_and_keys(db: common::Db) {
     };
     db.execute_unprepared(&format!("UPDATE api_keys SET expires_at = {past} WHERE id = {id2}")).await.unwrap();
     refused(&server, &key2, "API_KEY_EXPIRED", &office).await;
+
+    // A key never does more than its creator may do now: when the office head loses the role,
+    // the key reads nothing more.
+    let (_, v) =
+        post(&server, Some(&head), create, json!({ "o": office, "r": ["office_head"], "e": "2027-06-01T00:00:00Z" }))
+            .await;
+    let key3 = s(&v["data"]["createApiKey"]["key"]);
+    let (_, v) = post(&server, Some(&key3), CASES, json!({})).await;
+    assert_eq!(ids(&v), mine);
+    let revoke = "mutation($op: ID!, $r: String!, $u: ID!) { revokeRole(operatorId: $op, role: $r, orgUnitId: $u) { errors { code } } }";
+    let (_, v) = post(&server, Some(&admin), revoke, json!({ "op": head_id, "r": "office_head", "u": office })).await;
+    assert_eq!(v["data"]["revokeRole"]["errors"], json!([]), "{v}");
+    let (status, v) = post(&server, Some(&key3), CASES, json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(ids(&v).is_empty(), "the key lost what its creator lost: {v}");
     server.stop().await;
+}
+
+/// The development login refuses to start beyond the loopback interface or beside an
+/// identity provider.
+#[test]
+fn dev_login_stays_on_loopback() {
+    for env in [
+        vec![("SISO__SERVER__LISTEN", "0.0.0.0:0")],
+        vec![
+            ("SISO__SERVER__LISTEN", "127.0.0.1:0"),
+            ("SISO__API__AUTH__OIDC__REGION__ISSUER", ISSUER),
+            ("SISO__API__AUTH__OIDC__REGION__AUDIENCE", AUDIENCE),
+            ("SISO__API__AUTH__OIDC__REGION__JWKS_FILE", "/nonexistent/jwks.json"),
+        ],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_siso"));
+        cmd.arg("serve")
+            .env("SISO__DATABASE__URL", format!("sqlite://{}/siso.db", dir.path().display()))
+            .env("SISO__API__AUTH__DEV_LOGIN", "true")
+            .current_dir(dir.path());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "started with {env:?}: {text}");
+        assert!(text.contains("development login"), "{text}");
+        assert!(!text.contains("siso listening"), "{text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

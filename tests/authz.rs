@@ -164,7 +164,11 @@ async fn hostile_administration(server: &Server) {
     let d = server.data("admin.roma", grant, json!({ "op": head1, "r": "office_head", "u": pua7 })).await;
     let grants = d["grantRole"]["grants"].as_array().unwrap();
     assert!(grants.iter().any(|g| g["role"] == "office_head" && s(&g["orgUnitId"]) == pua7), "{d}");
-    let d = server.data("head.roma1", transfer, json!({ "c": case, "u": pua7 })).await;
+    // The responsible operator must be able to work in the receiving unit: name one who can.
+    let v = unchanged(server, "head.roma1", transfer, json!({ "c": case, "u": pua7 })).await;
+    assert_eq!(user_code(&v, "reassignCase"), "OPERATOR_REQUIRED", "{v}");
+    let transfer_to = r#"mutation($c: ID!, $u: ID!, $op: ID!) { reassignCase(caseId: $c, orgUnitId: $u, operatorId: $op, reason: "Moved house") { case { id orgUnit { id } } errors { code field } } }"#;
+    let d = server.data("head.roma1", transfer_to, json!({ "c": case, "u": pua7, "op": op7 })).await;
     assert_eq!(s(&d["reassignCase"]["case"]["orgUnit"]["id"]), pua7, "{d}");
     assert!(ids(server, "op.roma7", "cases").await.contains(&case));
     assert!(!ids(server, "op.roma1", "cases").await.contains(&case));
@@ -198,9 +202,9 @@ async fn hostile_administration(server: &Server) {
         .unwrap();
     let v: Value = r.json().await.unwrap();
     assert!(v["data"]["person"]["surname"].is_string(), "{v}");
-    let q = "query($p: ID!) { accessLog(personId: $p) { actor action recordKind recordId purpose orgUnitId at } }";
+    let q = "query($p: ID!) { accessLog(personId: $p, first: 100) { edges { node { actor action recordKind recordId purpose orgUnitId at } } } }";
     let d = server.data("dpo.roma", q, json!({ "p": person })).await;
-    let events = d["accessLog"].as_array().unwrap();
+    let events: Vec<Value> = d["accessLog"]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect();
     assert!(events.iter().all(|e| e["actor"].is_string() && e["action"].is_string()));
     let read = events
         .iter()
@@ -214,7 +218,7 @@ async fn hostile_administration(server: &Server) {
     assert!(intact, "{text}");
     for op in ["op.roma1", "op.perugia", "coord.roma"] {
         let d = server.data(op, q, json!({ "p": person })).await;
-        assert_eq!(d["accessLog"], json!([]), "{op} is not an auditor");
+        assert_eq!(d["accessLog"]["edges"], json!([]), "{op} is not an auditor");
     }
 }
 
@@ -229,9 +233,76 @@ async fn anonymous_sees_nothing(server: &Server) {
     assert_eq!(v["errors"][0]["extensions"]["reason"], "UNKNOWN_OPERATOR", "{v}");
 }
 
+/// Writes that name another administration's records: a household with a person of Perugia,
+/// a Roma case made the responsibility of a Perugia operator. Foreign and missing ids answer
+/// alike, nothing is written, and naming someone else responsible needs `case/assign`.
+async fn cross_tenant_writes(server: &Server) {
+    let d = server.data("op.perugia", "{ persons(first: 1) { edges { node { id } } } }", json!({})).await;
+    let foreign_person = s(&d["persons"]["edges"][0]["node"]["id"]);
+    let (_, pua1) = me(server, "op.roma1").await;
+    let household = r#"mutation($o: ID!, $p: ID!) { createHousehold(orgUnitId: $o, members: [{ personId: $p, relation: "head" }]) { householdId errors { code field message } } }"#;
+    let a = unchanged(server, "op.roma1", household, json!({ "o": pua1, "p": foreign_person })).await;
+    let b = unchanged(server, "op.roma1", household, json!({ "o": pua1, "p": "987654321" })).await;
+    assert_eq!(a, b, "a person of another administration answers like a missing one");
+    assert_eq!(user_code(&a, "createHousehold"), "NOT_FOUND", "{a}");
+
+    let (perugia_op, _) = me(server, "op.perugia").await;
+    let (op7, _) = me(server, "op.roma7").await;
+    let (op1, _) = me(server, "op.roma1").await;
+    let (head1, _) = me(server, "head.roma1").await;
+    let case = ids(server, "op.roma1", "cases").await.into_iter().min().unwrap();
+    let assign = "mutation($c: ID!, $op: ID!) { reassignCase(caseId: $c, operatorId: $op) { case { responsibleOperator { username } } errors { code field } } }";
+    // Operators of another administration, or without case rights in the unit, look missing.
+    for op in [perugia_op.as_str(), op7.as_str(), "987654321"] {
+        let v = unchanged(server, "head.roma1", assign, json!({ "c": case, "op": op })).await;
+        assert_eq!(user_code(&v, "reassignCase"), "NOT_FOUND", "{op}: {v}");
+        assert_eq!(s(&v["data"]["reassignCase"]["errors"][0]["field"]), "operatorId", "{v}");
+    }
+    let open = r#"mutation($o: ID!, $p: ID!, $op: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "poverty", responsibleOperatorId: $op, openedOn: "2026-11-20" }) { case { id } errors { code field } } }"#;
+    let d = server.data("op.roma1", "{ persons(first: 1) { edges { node { id } } } }", json!({})).await;
+    let own_person = s(&d["persons"]["edges"][0]["node"]["id"]);
+    let v = unchanged(server, "op.roma1", open, json!({ "o": pua1, "p": own_person, "op": perugia_op })).await;
+    assert_eq!(user_code(&v, "openCase"), "NOT_FOUND", "{v}");
+    // A social worker holds no `case/assign`: it cannot hand a case to a colleague of its office.
+    let v = unchanged(server, "op.roma1", assign, json!({ "c": case, "op": head1 })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let v = unchanged(server, "op.roma1", open, json!({ "o": pua1, "p": own_person, "op": head1 })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    // The office head does.
+    let d = server.data("head.roma1", assign, json!({ "c": case, "op": op1 })).await;
+    assert_eq!(d["reassignCase"]["case"]["responsibleOperator"]["username"], "op.roma1", "{d}");
+}
+
+/// Provider staff see what was assigned to them, not what belongs to the case: no plan, no
+/// history with its reasons, no plug-in results, no payments, no economic data.
+async fn providers_see_a_minimal_view(server: &Server) {
+    let q = "{ interventions(first: 50) { edges { node { id reason isee: iseeThreshold coPaymentMonthly applicationProtocol plan { id } history { toState reason } pluginResults { plugin } disbursements { id } placements { id } } } } }";
+    let d = server.data("op.ponte", q, json!({})).await;
+    let edges = d["interventions"]["edges"].as_array().unwrap();
+    assert!(!edges.is_empty(), "{d}");
+    for e in edges {
+        let n = &e["node"];
+        assert_eq!(n["plan"], Value::Null, "{d}");
+        assert_eq!(n["history"], json!([]), "{d}");
+        assert_eq!(n["pluginResults"], json!([]), "{d}");
+        assert_eq!(n["disbursements"], json!([]), "{d}");
+        for f in ["reason", "isee", "coPaymentMonthly", "applicationProtocol"] {
+            assert_eq!(n[f], Value::Null, "{f}: {d}");
+        }
+    }
+    // The case's workers read the same intervention whole.
+    let id = s(&edges[0]["node"]["id"]);
+    let d = server
+        .data("coord.roma", "query($i: ID!) { intervention(id: $i) { history { toState } } }", json!({ "i": id }))
+        .await;
+    assert!(!d["intervention"]["history"].as_array().unwrap().is_empty(), "{d}");
+}
+
 async fn all(server: &Server) {
     organisations_see_different_data(server).await;
     anonymous_sees_nothing(server).await;
+    cross_tenant_writes(server).await;
+    providers_see_a_minimal_view(server).await;
     hostile_administration(server).await;
 }
 

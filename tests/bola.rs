@@ -290,11 +290,25 @@ async fn complete_victim(server: &Server) -> String {
         .data(VICTIM, r#"mutation($o: ID!, $p: ID!) { openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: "2026-11-02", channel: "in_person", reporter: "self", reasons: ["economic_hardship"], privacyConsent: true }) { accessSheet { id } errors { code message } } }"#, json!({ "o": office, "p": person }))
         .await;
     assert!(d["openAccessSheet"]["accessSheet"]["id"].is_string(), "{d}");
-    // An API key of Perugia, made by Umbria's administrator.
+    // An API key of Perugia: Umbria's administrator makes the office's social worker an
+    // administrator of the office, who makes a key with the role it holds there.
+    let d = server.data(VICTIM, "{ me { id } }", json!({})).await;
+    let me = s(&d["me"]["id"]);
     let d = server
-        .data("admin.umbria", r#"mutation($o: ID!) { createApiKey(input: { name: "Perugia registry sync", orgUnitId: $o, roles: ["operator"], expiresAt: "2027-06-01T00:00:00Z" }) { apiKey { id } errors { code message } } }"#, json!({ "o": office }))
+        .data("admin.umbria", "mutation($op: ID!, $o: ID!) { grantRole(operatorId: $op, role: \"org_admin\", orgUnitId: $o) { errors { code } } }", json!({ "op": me, "o": office }))
         .await;
+    assert_eq!(d["grantRole"]["errors"], json!([]), "{d}");
+    let d = server
+        .data(VICTIM, r#"mutation($o: ID!) { createApiKey(input: { name: "Perugia registry sync", orgUnitId: $o, roles: ["operator"], expiresAt: "2027-06-01T00:00:00Z" }) { apiKey { id } errors { code message } } }"#, json!({ "o": office }))
+        .await;
+    assert!(d["createApiKey"]["apiKey"]["id"].is_string(), "{d}");
     s(&d["createApiKey"]["apiKey"]["id"])
+}
+
+/// The attacker's own unit (its home unit).
+async fn own_unit(server: &Server, op: &str) -> String {
+    let d = server.data(op, "{ me { orgUnit { id } } }", json!({})).await;
+    s(&d["me"]["orgUnit"]["id"])
 }
 
 async fn matrix(server: &Server) {
@@ -314,6 +328,7 @@ async fn matrix(server: &Server) {
     let mut calls = 0;
     for attacker in ATTACKERS {
         let own = records(server, &schema, attacker).await;
+        let home = own_unit(server, attacker).await;
         // Nested fields and connections: none of the victim's records, anywhere.
         let leaked: Vec<_> = own.all.intersection(&victim.all).collect();
         assert!(leaked.is_empty(), "{attacker} reads the victim's records {leaked:?}");
@@ -334,13 +349,18 @@ async fn matrix(server: &Server) {
                     panic!("{field}({slot}) names a {kind}: add a fixture of that kind to this test")
                 });
                 // The slot under test gets `value`; every other ID slot the attacker's own record
-                // of its kind (or a public id), so the call is otherwise valid.
-                let call = |value: &str| -> Option<String> {
+                // of its kind, units the attacker's own unit (`own_units`) or a public id, so the
+                // call is otherwise valid: a write into one's own unit naming a foreign record is
+                // the cross-tenant write the matrix hunts.
+                let call = |value: &str, own_units: bool| -> Option<String> {
                     let fill = |name: &str| -> Option<String> {
                         if name == slot {
                             return Some(value.to_string());
                         }
                         let k = kind_of(&field, name);
+                        if own_units && ["orgUnit", "parent"].contains(&k.as_str()) {
+                            return Some(home.clone());
+                        }
                         own.by_kind.get(&k).cloned().or_else(|| PUBLIC.contains(&k.as_str()).then(|| "1".to_string()))
                     };
                     let mut args = Vec::new();
@@ -360,14 +380,19 @@ async fn matrix(server: &Server) {
                     };
                     Some(format!("{op} {{ {field}{args} {sel} }}"))
                 };
-                let (Some(with_foreign), Some(with_missing)) = (call(foreign), call(MISSING)) else { continue };
-                let a = server.gql(Some(attacker), &with_foreign, json!({})).await;
-                let b = server.gql(Some(attacker), &with_missing, json!({})).await;
-                calls += 2;
-                assert_eq!(
-                    a, b,
-                    "{attacker}: {field}({slot}) with another organisation's {kind} answers differently from a missing one\n{with_foreign}"
-                );
+                for own_units in [false, true] {
+                    let (Some(with_foreign), Some(with_missing)) = (call(foreign, own_units), call(MISSING, own_units))
+                    else {
+                        continue;
+                    };
+                    let a = server.gql(Some(attacker), &with_foreign, json!({})).await;
+                    let b = server.gql(Some(attacker), &with_missing, json!({})).await;
+                    calls += 2;
+                    assert_eq!(
+                        a, b,
+                        "{attacker}: {field}({slot}) with another organisation's {kind} answers differently from a missing one\n{with_foreign}"
+                    );
+                }
             }
         }
         let after = server.fingerprint().await;

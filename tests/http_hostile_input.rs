@@ -222,4 +222,90 @@ async fn hostile(server: &Server) {
     assert_eq!(before, server.fingerprint().await);
 }
 
+/// The value of a `/metrics` line (0 when absent).
+async fn metric(server: &Server, line: &str) -> u64 {
+    let text = server.http().get(format!("{}/metrics", server.url)).send().await.unwrap().text().await.unwrap();
+    text.lines().find_map(|l| l.strip_prefix(line)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+/// Amplification: a request cannot multiply work through aliases, fields or mutations, lists
+/// are paginated, and reference lists need a signed-in actor.
+async fn amplification(server: &Server) {
+    // 2,400 aliased reference lists in one anonymous request: refused before anything runs.
+    let aliased: String = (0..2400).map(|i| format!("u{i}: orgUnits {{ id name }} ")).collect();
+    let v = unchanged(server, None, &format!("{{ {aliased} }}"), json!({})).await;
+    top_level_error(&v);
+    assert_eq!(v["errors"][0]["extensions"]["code"], "QUERY_TOO_LARGE", "{}", &v.to_string()[..300]);
+    assert!(v.get("data").is_none_or(Value::is_null), "nothing ran");
+    // The same as a signed-in operator, and through a fragment.
+    let q = format!("{{ ...F }} fragment F on Query {{ {aliased} }}");
+    let v = unchanged(server, Some("op.perugia"), &q, json!({})).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "QUERY_TOO_LARGE");
+    // Many mutations in one request.
+    let m: String =
+        (0..11).map(|i| format!("m{i}: revokeApiKey(apiKeyId: \"{i}\") {{ errors {{ code }} }} ")).collect();
+    let v = unchanged(server, Some("admin.umbria"), &format!("mutation {{ {m} }}"), json!({})).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "QUERY_TOO_LARGE", "{v}");
+    // Reference lists are for signed-in actors.
+    for q in ["{ orgUnits { id } }", "{ catalogue { id } }", "{ funds { id } }", "{ providers { id } }"] {
+        let v = server.gql(None, q, json!({})).await;
+        assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN", "{q}: {v}");
+    }
+    // The access log comes a page at a time.
+    let d = server.data("op.perugia", "{ persons(first: 1) { edges { node { id } } } }", json!({})).await;
+    let person = s(&d["persons"]["edges"][0]["node"]["id"]);
+    for _ in 0..3 {
+        server.data("op.perugia", "query($p: ID!) { person(id: $p) { id } }", json!({ "p": person })).await;
+    }
+    let q = "query($p: ID!, $a: String) { accessLog(personId: $p, first: 2, after: $a) { edges { cursor node { action } } pageInfo { hasNextPage endCursor } } }";
+    let d = server.data("admin.umbria", "{ me { id } }", json!({})).await;
+    assert!(d["me"]["id"].is_string());
+    let v = server.gql(Some("op.perugia"), q, json!({ "p": person })).await;
+    assert_eq!(v["data"]["accessLog"]["edges"], json!([]), "not an auditor: {v}");
+}
+
+/// Probing ids and permissions leaves a trace: the denials of a request are counted by kind in
+/// `/metrics` and logged with the actor and the counts, never the ids.
+async fn denials_leave_a_trace(server: &Server) {
+    let d = server.data("op.roma1", "{ cases(first: 50) { edges { node { id } } } }", json!({})).await;
+    let mine: Vec<String> = d["cases"]["edges"].as_array().unwrap().iter().map(|e| s(&e["node"]["id"])).collect();
+    let before = metric(server, "siso_authz_hidden_total{kind=\"case\"} ").await;
+    // Another administration's cases, by id, 20 at a time.
+    let probe: String =
+        mine.iter().take(20).enumerate().map(|(i, c)| format!("c{i}: case(id: \"{c}\") {{ id }} ")).collect();
+    let v = server.gql(Some("op.perugia"), &format!("{{ {probe} }}"), json!({})).await;
+    assert!(v["data"].as_object().unwrap().values().all(Value::is_null), "{v}");
+    let after = metric(server, "siso_authz_hidden_total{kind=\"case\"} ").await;
+    let n = mine.len().min(20) as u64;
+    assert!(after >= before + n, "{n} hidden cases must be counted: {before} → {after}");
+    let log = server.log();
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("request denied records") && l.contains("op.perugia"))
+        .unwrap_or_else(|| panic!("no denial line in the log"));
+    assert!(line.contains(&format!("hidden={n}")) || line.contains(&format!("\"hidden\":{n}")), "{line}");
+    for c in mine.iter().take(20) {
+        assert!(!line.contains(&format!("\"{c}\"")), "the log names an id: {line}");
+    }
+    // Forbidden actions are counted by permission.
+    let before = metric(server, "siso_authz_forbidden_total{permission=\"sensitive/read\"} ").await;
+    let q = "query($id: ID!) { case(id: $id) { assessments { answers { question } } } }";
+    for c in &mine {
+        let v = server.gql(Some("pay.roma1"), q, json!({ "id": c })).await;
+        if v["errors"][0]["extensions"]["code"] == "FORBIDDEN" {
+            let after = metric(server, "siso_authz_forbidden_total{permission=\"sensitive/read\"} ").await;
+            assert!(after > before, "a forbidden read of health answers must be counted");
+            return;
+        }
+    }
+    panic!("no case of Municipio I has an assessment");
+}
+
+async fn limits_and_traces(server: &Server) {
+    amplification(server).await;
+    denials_leave_a_trace(server).await;
+}
+
 on_both!(bad_input_is_refused_and_changes_nothing, hostile);
+on_both!(amplification_is_refused_and_probing_is_counted, limits_and_traces);

@@ -24,6 +24,11 @@ impl MigratorTrait for Migrator {
                 name: "m0006_provider_presences",
                 sql: include_str!("../sql/0006_provider_presences.sql"),
             }),
+            Box::new(SqlMigration { name: "m0007_api_key_owner", sql: include_str!("../sql/0007_api_key_owner.sql") }),
+            Box::new(SqlMigration {
+                name: "m0008_operator_identities",
+                sql: include_str!("../sql/0008_operator_identities.sql"),
+            }),
         ]
     }
 }
@@ -99,6 +104,11 @@ mod tests {
             assert_eq!(statements(&sql).count(), 8);
             let sql = render(include_str!("../sql/0006_provider_presences.sql"), backend);
             assert_eq!(statements(&sql).count(), 2);
+            let sql = render(include_str!("../sql/0007_api_key_owner.sql"), backend);
+            assert_eq!(statements(&sql).count(), 2);
+            let sql = render(include_str!("../sql/0008_operator_identities.sql"), backend);
+            assert!(!sql.contains('{'));
+            assert_eq!(statements(&sql).count(), 4);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Administration over GraphQL: organisation units, role grants and the access log. Thin
 //! resolvers over `siso_app::admin`; authorization happens there.
 
+use async_graphql::connection::{Connection, Edge, EmptyFields, query};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use siso_app::admin::{CreateOrgUnit, RoleGrant};
@@ -64,6 +65,8 @@ impl From<RoleGrant> for RoleGrantNode {
 #[derive(SimpleObject)]
 #[graphql(name = "AccessEvent")]
 pub struct AccessEventNode {
+    /// The event's position in the access log.
+    pub id: ID,
     pub at: DateTime<Utc>,
     /// The operator's username, an API client or `system`.
     pub actor: String,
@@ -75,9 +78,10 @@ pub struct AccessEventNode {
     pub purpose: Option<String>,
 }
 
-impl From<AuditEvent> for AccessEventNode {
-    fn from(e: AuditEvent) -> Self {
+impl AccessEventNode {
+    fn new(event_id: i64, e: AuditEvent) -> Self {
         Self {
+            id: id(event_id),
             at: e.at,
             actor: e.actor_label,
             org_unit_id: e.org_unit_id.map(|u| id(u.0)),
@@ -141,6 +145,14 @@ pub struct CreateApiKeyPayload {
     pub errors: Vec<UserError>,
 }
 
+/// The result of binding an identity to an operator.
+#[derive(SimpleObject)]
+pub struct LinkIdentityPayload {
+    /// Whether the identity is now bound.
+    pub linked: bool,
+    pub errors: Vec<UserError>,
+}
+
 /// The result of revoking a key.
 #[derive(SimpleObject)]
 pub struct ApiKeyPayload {
@@ -169,14 +181,37 @@ impl AdminQuery {
     }
 
     /// Who accessed a person's data, when and why (the data-protection officer: the auditor
-    /// role). A person out of reach answers like a missing one: an empty list.
-    async fn access_log(&self, ctx: &Context<'_>, person_id: ID) -> Result<Vec<AccessEventNode>> {
-        let Some(p) = parse_id(&person_id) else { return Ok(Vec::new()) };
-        match app(ctx)?.access_log_of(actor(ctx)?, PersonId(p)).await {
-            Ok(v) => Ok(v.into_iter().map(AccessEventNode::from).collect()),
-            Err(siso_app::AppError::NotFound { .. }) => Ok(Vec::new()),
-            Err(e) => Err(to_graphql_error(e)),
-        }
+    /// role), oldest first, a page at a time. A person out of reach answers like a missing one:
+    /// an empty page.
+    #[graphql(complexity = "crate::query::page_complexity(first, last, child_complexity)")]
+    async fn access_log(
+        &self,
+        ctx: &Context<'_>,
+        person_id: ID,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, AccessEventNode, EmptyFields, EmptyFields>> {
+        let (app, actor) = (app(ctx)?, actor(ctx)?);
+        let person = parse_id(&person_id);
+        query(after, before, first, last, |after: Option<String>, before: Option<String>, first, last| async move {
+            let empty = Connection::new(false, false);
+            let Some(p) = person else { return Ok(empty) };
+            let req = crate::query::page_request(after, before, first, last)?;
+            match app.access_log_of(actor, PersonId(p), &req).await {
+                Ok(page) => {
+                    let mut conn = Connection::new(page.has_previous, page.has_next);
+                    conn.edges.extend(
+                        page.items.into_iter().map(|(id, e)| Edge::new(id.to_string(), AccessEventNode::new(id, e))),
+                    );
+                    Ok::<_, async_graphql::Error>(conn)
+                }
+                Err(siso_app::AppError::NotFound { .. }) => Ok(empty),
+                Err(e) => Err(to_graphql_error(e)),
+            }
+        })
+        .await
     }
 }
 
@@ -268,6 +303,25 @@ impl AdminMutation {
         match app.revoke_api_key(actor(ctx)?, kid).await {
             Ok(k) => Ok(ApiKeyPayload { api_key: Some(ApiKeyNode::new(k, Vec::new())), errors: Vec::new() }),
             Err(e) => Ok(ApiKeyPayload { api_key: None, errors: to_user_errors(e)? }),
+        }
+    }
+
+    /// Binds an OpenID Connect identity (the provider's issuer and the person's subject) to an
+    /// operator, so the provider's tokens sign them in (needs `org/manage` in the operator's home
+    /// unit; never for oneself).
+    async fn link_identity(
+        &self,
+        ctx: &Context<'_>,
+        operator_id: ID,
+        issuer: String,
+        subject: String,
+    ) -> Result<LinkIdentityPayload> {
+        let Some(op) = parse_id(&operator_id) else {
+            return Ok(LinkIdentityPayload { linked: false, errors: vec![bad_id("operatorId")] });
+        };
+        match app(ctx)?.link_identity(actor(ctx)?, OperatorId(op), &issuer, &subject).await {
+            Ok(()) => Ok(LinkIdentityPayload { linked: true, errors: Vec::new() }),
+            Err(e) => Ok(LinkIdentityPayload { linked: false, errors: to_user_errors(e)? }),
         }
     }
 

@@ -4,10 +4,13 @@
 //! - `Authorization: Bearer siso_…`: an API key of a machine client (see `siso_app::keys`);
 //! - `Authorization: Bearer <JWT>`: an OpenID Connect token (how SPID and CIE logins reach a
 //!   public administration's application through its identity broker): signature (RS256 or
-//!   ES256, keys from each provider's JWKS file or URL, refreshed), issuer, audience and expiry
-//!   are checked, and a claim names the operator;
+//!   ES256, keys from each provider's JWKS file or URL, refreshed), issuer, audience, `azp` and
+//!   expiry are checked; the operator is the one bound to the token's (issuer, subject), one
+//!   namespace per provider (or, for a broker that verifies it, the operator with the codice
+//!   fiscale the token carries);
 //! - `x-siso-operator: <username>`: the development login, accepted only when the server runs
-//!   in demo or development mode (`api.auth.dev_login`).
+//!   in demo or development mode (`api.auth.dev_login`); the server refuses to start with it
+//!   when it listens beyond the loopback interface or an OpenID Connect provider is configured.
 //!
 //! No credentials: an anonymous request, which reads no personal data. Bad credentials: a
 //! typed [`AuthFailure`], answered with HTTP 401 and logged without the token.
@@ -52,10 +55,26 @@ pub struct OidcConfig {
     /// Seconds between refreshes of a JWKS URL (a token with an unknown key id also triggers
     /// one, at most once a second).
     pub refresh_secs: u64,
-    /// The claim holding the operator's username.
-    pub username_claim: String,
+    /// How a token names its operator.
+    pub identity: IdentityMatch,
+    /// With `identity = "fiscal_code"`: the claim holding the verified codice fiscale (SPID's
+    /// `fiscalNumber` arrives as `TINIT-<code>`; the prefix is dropped).
+    pub fiscal_code_claim: String,
     /// Tolerated clock skew, in seconds.
     pub leeway_secs: u64,
+}
+
+/// How a provider's token is matched to an operator.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityMatch {
+    /// The token's `sub`, bound to an operator for this provider's issuer (`linkIdentity`,
+    /// `siso identity link`): one namespace per provider.
+    #[default]
+    Subject,
+    /// A verified codice fiscale claim matched against the operators' codice fiscale: only for
+    /// a broker that verifies it (SPID and CIE do).
+    FiscalCode,
 }
 
 impl Default for OidcConfig {
@@ -66,7 +85,8 @@ impl Default for OidcConfig {
             jwks_file: None,
             jwks_url: None,
             refresh_secs: 300,
-            username_claim: "preferred_username".into(),
+            identity: IdentityMatch::Subject,
+            fiscal_code_claim: "fiscal_number".into(),
             leeway_secs: 30,
         }
     }
@@ -240,11 +260,7 @@ impl Authenticator {
         if username.is_empty() || username.len() > 100 {
             return Ok(Authenticated::Refused(AuthFailure::UnknownOperator));
         }
-        let op = siso_store::repo::org::operator_by_username(app.store(), username).await?;
-        match op.filter(|op| op.active) {
-            Some(op) => Ok(Authenticated::Actor(Box::new(app.operator_actor(&op).await?))),
-            None => Ok(Authenticated::Refused(AuthFailure::UnknownOperator)),
-        }
+        Ok(known(app.actor_by_username(username).await?))
     }
 
     async fn api_key(&self, app: &App, key: &str) -> Result<Authenticated, AppError> {
@@ -326,10 +342,38 @@ impl Authenticator {
         if claims.get("nbf").and_then(|v| v.as_i64()).is_some_and(|nbf| nbf - leeway > now) {
             return refused(AuthFailure::TokenInvalid);
         }
-        let Some(username) = claims.get(&p.cfg.username_claim).and_then(|v| v.as_str()) else {
-            return refused(AuthFailure::UnknownOperator);
-        };
-        self.operator(app, username).await
+        // The party the token was issued to, when named, is this deployment.
+        if claims.get("azp").is_some_and(|azp| azp.as_str() != Some(p.cfg.audience.as_str())) {
+            return refused(AuthFailure::WrongAudience);
+        }
+        match p.cfg.identity {
+            IdentityMatch::Subject => {
+                let Some(sub) = claims.get("sub").and_then(|v| v.as_str()).filter(|s| !s.is_empty() && s.len() <= 255)
+                else {
+                    return refused(AuthFailure::TokenInvalid);
+                };
+                Ok(known(app.actor_by_identity(&p.cfg.issuer, sub).await?))
+            }
+            IdentityMatch::FiscalCode => {
+                let claim = claims.get(&p.cfg.fiscal_code_claim).and_then(|v| v.as_str()).map(|c| {
+                    let c = c.trim();
+                    c.strip_prefix("TINIT-").unwrap_or(c).to_ascii_uppercase()
+                });
+                let Some(code) =
+                    claim.filter(|c| (11..=16).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric()))
+                else {
+                    return refused(AuthFailure::UnknownOperator);
+                };
+                Ok(known(app.actor_by_fiscal_code(&code).await?))
+            }
+        }
+    }
+}
+
+fn known(actor: Option<Actor>) -> Authenticated {
+    match actor {
+        Some(a) => Authenticated::Actor(Box::new(a)),
+        None => Authenticated::Refused(AuthFailure::UnknownOperator),
     }
 }
 

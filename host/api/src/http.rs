@@ -118,6 +118,10 @@ async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequ
     }
     req = req.data(s.app.clone());
     let response = loaders::Gated::new(Box::pin(s.schema.execute(req)), gate).await;
+    // What the request was denied is counted and logged (no ids, no personal data).
+    if let Some(actor) = &logged {
+        s.app.report_denials(actor);
+    }
     // Every read of personal data is in the access log before the data leaves the server.
     if let Some(actor) = &logged
         && let Err(e) = s.app.log_reads(actor).await
@@ -199,6 +203,26 @@ fn plugin_metrics(app: &App) -> String {
     out
 }
 
+/// Records hidden from requests (answered as missing) and actions refused, by kind: a burst
+/// is someone probing ids or permissions.
+fn denial_metrics(app: &App) -> String {
+    use std::fmt::Write as _;
+    let d = app.authz().denials();
+    let mut out = String::new();
+    let _ =
+        writeln!(out, "# HELP siso_authz_hidden_total Records hidden from requests (answered as missing), by kind.");
+    let _ = writeln!(out, "# TYPE siso_authz_hidden_total counter");
+    for (kind, n) in &d.hidden {
+        let _ = writeln!(out, "siso_authz_hidden_total{{kind=\"{kind}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP siso_authz_forbidden_total Actions refused as forbidden, by permission.");
+    let _ = writeln!(out, "# TYPE siso_authz_forbidden_total counter");
+    for (permission, n) in &d.forbidden {
+        let _ = writeln!(out, "siso_authz_forbidden_total{{permission=\"{permission}\"}} {n}");
+    }
+    out
+}
+
 async fn metrics(State(s): State<AppState>) -> Response {
     let counter = s.app.store().sql_counter();
     let (statements, background) = (counter.get(), counter.background());
@@ -210,6 +234,7 @@ async fn metrics(State(s): State<AppState>) -> Response {
          # TYPE siso_sql_background_statements_total counter\n\
          siso_sql_background_statements_total {background}\n"
     );
+    text.push_str(&denial_metrics(&s.app));
     text.push_str(&plugin_metrics(&s.app));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

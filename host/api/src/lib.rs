@@ -9,6 +9,7 @@ pub mod auth;
 pub mod errors;
 pub mod graphiql;
 pub mod http;
+pub mod limits;
 pub mod loaders;
 pub mod mutations;
 pub mod plugins;

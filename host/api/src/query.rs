@@ -19,6 +19,10 @@ use crate::types::*;
 /// The largest page a client may ask for.
 pub const MAX_PAGE: usize = 100;
 
+/// The cost multiplier of a reference list that is not paginated (units, catalogue, funds,
+/// providers): each is read whole, so each costs like a long page.
+pub const REFERENCE_LIST: usize = 50;
+
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor> {
     ctx.data_opt::<Actor>().ok_or_else(|| to_graphql_error(siso_app::AppError::Forbidden))
 }
@@ -53,12 +57,7 @@ where
     Fut: std::future::Future<Output = Result<Page<T>>>,
 {
     query(after, before, first, last, |after: Option<String>, before: Option<String>, first, last| async move {
-        let parse = |c: Option<String>| -> Result<Option<i64>> {
-            c.map(|c| c.parse::<i64>().map_err(|_| async_graphql::Error::new("invalid cursor"))).transpose()
-        };
-        let from_end = last.is_some() && first.is_none();
-        let limit = first.or(last).unwrap_or(20).min(MAX_PAGE);
-        let req = PageRequest { after: parse(after)?, before: parse(before)?, limit: limit as u64, from_end };
+        let req = page_request(after, before, first, last)?;
         let page = fetch(req).await?;
         let mut conn = Connection::new(page.has_previous, page.has_next);
         let items = visible(page.items);
@@ -66,6 +65,21 @@ where
         Ok::<_, async_graphql::Error>(conn)
     })
     .await
+}
+
+/// The keyset window of a Relay page: id cursors, at most [`MAX_PAGE`] items (20 by default).
+pub(crate) fn page_request(
+    after: Option<String>,
+    before: Option<String>,
+    first: Option<usize>,
+    last: Option<usize>,
+) -> Result<PageRequest> {
+    let parse = |c: Option<String>| -> Result<Option<i64>> {
+        c.map(|c| c.parse::<i64>().map_err(|_| async_graphql::Error::new("invalid cursor"))).transpose()
+    };
+    let from_end = last.is_some() && first.is_none();
+    let limit = first.or(last).unwrap_or(20).min(MAX_PAGE);
+    Ok(PageRequest { after: parse(after)?, before: parse(before)?, limit: limit as u64, from_end })
 }
 
 /// The units a list is restricted to: those the actor may read with `action`, within the
@@ -95,7 +109,7 @@ where
 }
 
 /// The cost of a page: its size times the cost of one node.
-fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+pub(crate) fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let size = first.or(last).unwrap_or(20).clamp(1, MAX_PAGE as i32);
     usize::try_from(size).unwrap_or(MAX_PAGE).saturating_mul(child_complexity)
 }
@@ -354,27 +368,35 @@ impl CoreQuery {
     }
 
     /// The organisation hierarchy.
+    #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn org_units(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnitNode>> {
+        actor(ctx)?;
         let units = org::all_units(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
         Ok(units.into_iter().map(OrgUnitNode).collect())
     }
 
     /// The intervention catalogue: every entry, or with `orgUnitId` those a case of that unit
     /// may use (the national entries and those of the unit and the units above it).
+    #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn catalogue(&self, ctx: &Context<'_>, org_unit_id: Option<ID>) -> Result<Vec<CatalogueEntryNode>> {
+        actor(ctx)?;
         let org = opt_id(&org_unit_id, "orgUnitId")?.map(OrgUnitId);
         let rows = app(ctx)?.catalogue_for(org).await.map_err(to_graphql_error)?;
         Ok(rows.into_iter().map(CatalogueEntryNode).collect())
     }
 
     /// Funds.
+    #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn funds(&self, ctx: &Context<'_>) -> Result<Vec<FundNode>> {
+        actor(ctx)?;
         let rows = budget::all_funds(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
         Ok(rows.into_iter().map(FundNode).collect())
     }
 
     /// Providers.
+    #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<ProviderNode>> {
+        actor(ctx)?;
         let rows = providers::all(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
         Ok(rows.into_iter().map(ProviderNode).collect())
     }

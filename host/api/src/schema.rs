@@ -30,6 +30,7 @@ pub fn build_schema() -> SisoSchema {
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(20)
+        .extension(crate::limits::RequestLimits)
         .finish()
 }
 

@@ -35,6 +35,12 @@ async fn sensitive(ctx: &Context<'_>, case: CaseId) -> Result<()> {
     }
 }
 
+/// Whether the request's actor reads the case's parts of an intervention (see
+/// [`siso_app::App::reads_case_parts`]); provider staff get a minimal view.
+fn case_parts(ctx: &Context<'_>, i: &StoredIntervention) -> Result<bool> {
+    Ok(app(ctx)?.reads_case_parts(crate::query::actor(ctx)?, i))
+}
+
 fn ld<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
     crate::loaders::from_context(ctx)
 }
@@ -585,12 +591,16 @@ impl InterventionNode {
     async fn monthly_hours(&self) -> Option<String> {
         hours(self.0.intervention.monthly_hours_centi)
     }
-    async fn co_payment_monthly(&self) -> Option<Euro> {
-        self.0.intervention.co_payment_monthly.map(Euro)
+    async fn co_payment_monthly(&self, ctx: &Context<'_>) -> Result<Option<Euro>> {
+        let shown = case_parts(ctx, &self.0)?;
+        Ok(self.0.intervention.co_payment_monthly.filter(|_| shown).map(Euro))
     }
     /// What plug-ins decided or warned about this intervention, each with the id and version
     /// of the plug-in that produced it, oldest first.
     async fn plugin_results(&self, ctx: &Context<'_>) -> Result<Vec<PluginResultNode>> {
+        if !case_parts(ctx, &self.0)? {
+            return Ok(Vec::new());
+        }
         let rows =
             app(ctx)?.plugins().results("intervention", self.0.intervention.id.0).await.map_err(to_graphql_error)?;
         Ok(rows.into_iter().map(PluginResultNode::from).collect())
@@ -607,18 +617,21 @@ impl InterventionNode {
     async fn decided_on(&self) -> Option<NaiveDate> {
         self.0.intervention.decided_on
     }
-    async fn reason(&self) -> Option<&str> {
-        self.0.intervention.reason.as_deref()
+    async fn reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let shown = case_parts(ctx, &self.0)?;
+        Ok(self.0.intervention.reason.as_deref().filter(|_| shown))
     }
     /// isee, other, exempt or none.
     async fn means_test(&self) -> &str {
         self.0.intervention.means_test.as_str()
     }
-    async fn isee_threshold(&self) -> Option<Euro> {
-        self.0.intervention.isee_threshold.map(Euro)
+    async fn isee_threshold(&self, ctx: &Context<'_>) -> Result<Option<Euro>> {
+        let shown = case_parts(ctx, &self.0)?;
+        Ok(self.0.intervention.isee_threshold.filter(|_| shown).map(Euro))
     }
-    async fn application_protocol(&self) -> Option<&str> {
-        self.0.intervention.application_protocol.as_deref()
+    async fn application_protocol(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let shown = case_parts(ctx, &self.0)?;
+        Ok(self.0.intervention.application_protocol.as_deref().filter(|_| shown))
     }
     /// Date of the event giving rise to the benefit (INPS *DataEvento*).
     async fn event_on(&self) -> Option<NaiveDate> {
@@ -636,8 +649,8 @@ impl InterventionNode {
     }
     async fn plan(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
         match self.0.intervention.plan_id {
-            Some(p) => Ok(ld(ctx)?.load_one(p).await?.map(PlanNode)),
-            None => Ok(None),
+            Some(p) if case_parts(ctx, &self.0)? => Ok(ld(ctx)?.load_one(p).await?.map(PlanNode)),
+            _ => Ok(None),
         }
     }
     async fn provider(&self, ctx: &Context<'_>) -> Result<Option<ProviderNode>> {
@@ -653,6 +666,9 @@ impl InterventionNode {
         }
     }
     async fn disbursements(&self, ctx: &Context<'_>) -> Result<Vec<DisbursementNode>> {
+        if !case_parts(ctx, &self.0)? {
+            return Ok(Vec::new());
+        }
         let v = ld(ctx)?.load_one(Of::<Disbursement, _>::new(self.0.intervention.id)).await?.unwrap_or_default();
         Ok(v.into_iter().map(DisbursementNode).collect())
     }
@@ -662,6 +678,9 @@ impl InterventionNode {
     }
     /// Every change of state, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<InterventionEventNode>> {
+        if !case_parts(ctx, &self.0)? {
+            return Ok(Vec::new());
+        }
         let v = ld(ctx)?.load_one(Of::<InterventionEvent, _>::new(self.0.intervention.id)).await?.unwrap_or_default();
         Ok(v.into_iter().map(InterventionEventNode).collect())
     }

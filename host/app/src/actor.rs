@@ -13,6 +13,9 @@ use crate::authz::Access;
 pub struct Actor {
     /// The operator, for a human user.
     pub operator_id: Option<OperatorId>,
+    /// For a machine client (an API key), the operator who created the key and for whom it
+    /// acts: the access log names them for every read and change made with the key.
+    pub on_behalf_of: Option<OperatorId>,
     /// A label for logs and the access log (a username or a client name, never a citizen).
     pub label: String,
     /// The organisation unit the actor acts for (its home unit).
@@ -29,10 +32,17 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The person accountable for what this actor does: the operator, or the creator of the
+    /// API key it authenticated with (`None` for the system's own work).
+    pub fn accountable(&self) -> Option<OperatorId> {
+        self.operator_id.or(self.on_behalf_of)
+    }
+
     /// The system itself (migrations, demo data, imports).
     pub fn system(org_unit_id: OrgUnitId) -> Self {
         Self {
             operator_id: None,
+            on_behalf_of: None,
             label: "system".into(),
             org_unit_id,
             roles: vec!["system".into()],

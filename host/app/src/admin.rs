@@ -8,6 +8,7 @@ use siso_domain::org::{OrgUnit, OrgUnitKind};
 use siso_store::repo::audit::AuditEvent;
 use siso_store::repo::authz::{self as authz_repo, Rule};
 use siso_store::repo::org::{self as org_repo, NewOrgUnit, operator_subject};
+use siso_store::{Page, PageRequest};
 
 use crate::authz::{Action, ROLES, check};
 use crate::error::{AppError, AppResult};
@@ -153,13 +154,61 @@ impl App {
         Ok(())
     }
 
+    /// Binds an identity of an OpenID Connect provider (`issuer`, `subject`) to an operator, so
+    /// that the provider's tokens with that subject sign the operator in. Needs the right to
+    /// manage organisation in the operator's home unit; nobody binds an identity to themselves.
+    pub async fn link_identity(
+        &self,
+        actor: &Actor,
+        operator: OperatorId,
+        issuer: &str,
+        subject: &str,
+    ) -> AppResult<()> {
+        let (issuer, subject) = (issuer.trim(), subject.trim());
+        if issuer.is_empty() || issuer.len() > 300 {
+            return Err(DomainError::field("INVALID_ISSUER", "issuer", "an issuer is 1 to 300 characters").into());
+        }
+        if subject.is_empty() || subject.len() > 255 || subject.chars().any(char::is_control) {
+            return Err(DomainError::field("INVALID_SUBJECT", "subject", "a subject is 1 to 255 characters").into());
+        }
+        let tx = self.store().begin().await?;
+        let op = org_repo::get_operator(&tx, operator)
+            .await?
+            .filter(|o| actor.access.allows(Action::ManageOrg, o.org_unit_id))
+            .ok_or(AppError::not_found("operator", "operatorId"))?;
+        if actor.operator_id == Some(op.id) {
+            tracing::warn!(actor = %actor.label, "denied: binding an identity to oneself");
+            return Err(AppError::Forbidden);
+        }
+        org_repo::link_identity(&tx, op.id, issuer, subject, self.clock().now()).await?;
+        audit::record(&tx, self.clock(), actor, "operator.link_identity", "operator", op.id.0, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The operator with a login name (administration tools).
+    pub async fn operator_by_username(&self, username: &str) -> AppResult<Option<OperatorId>> {
+        Ok(org_repo::operator_by_username(self.store(), username).await?.map(|o| o.id))
+    }
+
+    /// The identities bound to an operator, (issuer, subject) (administration tools).
+    pub async fn identities_of(&self, operator: OperatorId) -> AppResult<Vec<(String, String)>> {
+        Ok(org_repo::identities_of(self.store(), operator).await?)
+    }
+
     /// Who accessed a person's data, when and why: for the data-protection officer (the
     /// auditor role in a unit above the person's).
-    pub async fn access_log_of(&self, actor: &Actor, person: PersonId) -> AppResult<Vec<AuditEvent>> {
+    /// A page at a time, by event id.
+    pub async fn access_log_of(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        page: &PageRequest,
+    ) -> AppResult<Page<(i64, AuditEvent)>> {
         let p = siso_store::repo::persons::get(self.store(), person)
             .await?
-            .filter(|p| actor.access.allows(Action::ReadAudit, p.org_unit_id))
+            .filter(|p| crate::authz::sees(actor, Action::ReadAudit, p.org_unit_id, "person"))
             .ok_or(AppError::not_found("person", "personId"))?;
-        Ok(siso_store::repo::audit::of_person(self.store(), p.id).await?)
+        Ok(siso_store::repo::audit::page_of_person(self.store(), p.id, page).await?)
     }
 }

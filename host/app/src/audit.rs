@@ -24,7 +24,7 @@ pub async fn record(
 ) -> AppResult<()> {
     let event = AuditEvent {
         at: clock.now(),
-        actor: actor.operator_id,
+        actor: actor.accountable(),
         actor_label: actor.label.clone(),
         org_unit_id: Some(actor.org_unit_id),
         action: action.into(),
@@ -50,10 +50,39 @@ pub struct Read {
     pub case: Option<CaseId>,
 }
 
-/// The personal records one request read, each once, in the order first read.
+/// The personal records one request read, each once, in the order first read; and the
+/// records it was denied (hidden as missing, or forbidden), counted by kind.
 #[derive(Debug, Default)]
 pub struct ReadLog {
     reads: Mutex<Noted>,
+    denied: Mutex<Denied>,
+}
+
+/// What a request was denied: hidden records (answered as missing) and forbidden actions,
+/// by kind of record or action. Never ids or personal data.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// Records hidden as missing, by kind (`case`, `person`...).
+    pub hidden: std::collections::BTreeMap<&'static str, u32>,
+    /// Actions refused as forbidden, by permission (`case/write`...).
+    pub forbidden: std::collections::BTreeMap<&'static str, u32>,
+}
+
+impl Denied {
+    /// Whether nothing was denied.
+    pub fn is_empty(&self) -> bool {
+        self.hidden.is_empty() && self.forbidden.is_empty()
+    }
+
+    /// Records hidden, in all.
+    pub fn hidden_count(&self) -> u32 {
+        self.hidden.values().sum()
+    }
+
+    /// Actions forbidden, in all.
+    pub fn forbidden_count(&self) -> u32 {
+        self.forbidden.values().sum()
+    }
 }
 
 /// The reads in order, and the (kind, id) pairs already noted.
@@ -74,9 +103,48 @@ impl ReadLog {
     pub fn take(&self) -> Vec<Read> {
         self.reads.lock().map(|mut r| std::mem::take(&mut r.0)).unwrap_or_default()
     }
+
+    /// Counts a record of `kind` hidden from the request (answered as missing).
+    pub fn hidden(&self, kind: &'static str) {
+        if let Ok(mut d) = self.denied.lock() {
+            *d.hidden.entry(kind).or_default() += 1;
+        }
+    }
+
+    /// Counts an action refused as forbidden.
+    pub fn forbidden(&self, permission: &'static str) {
+        if let Ok(mut d) = self.denied.lock() {
+            *d.forbidden.entry(permission).or_default() += 1;
+        }
+    }
+
+    /// Takes what was denied.
+    pub fn take_denied(&self) -> Denied {
+        self.denied.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default()
+    }
 }
 
 impl App {
+    /// Reports what the request was denied: one log line with the actor, the counts and the
+    /// kinds (never ids or personal data), and the counters of `/metrics`, where a burst of
+    /// probing shows. Returns what was reported.
+    pub fn report_denials(&self, actor: &Actor) -> Denied {
+        let Some(log) = &actor.reads else { return Denied::default() };
+        let denied = log.take_denied();
+        if !denied.is_empty() {
+            let kinds: Vec<&str> = denied.hidden.keys().chain(denied.forbidden.keys()).copied().collect();
+            tracing::warn!(
+                actor = %actor.label,
+                hidden = denied.hidden_count(),
+                forbidden = denied.forbidden_count(),
+                kinds = %kinds.join(","),
+                "request denied records"
+            );
+            self.authz().count_denials(&denied);
+        }
+        denied
+    }
+
     /// Appends the request's reads to the access log in one transaction: one event per record
     /// read (`person.read`, `case.read`...), with the actor, the unit it acted for and the
     /// declared purpose. Reads of interventions find their person through the case.
@@ -98,7 +166,7 @@ impl App {
             .iter()
             .map(|r| AuditEvent {
                 at,
-                actor: actor.operator_id,
+                actor: actor.accountable(),
                 actor_label: actor.label.clone(),
                 org_unit_id: Some(actor.org_unit_id),
                 action: format!("{}.read", r.kind),

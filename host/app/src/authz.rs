@@ -93,6 +93,30 @@ impl Action {
         Action::ManageOrg,
     ];
 
+    /// `object/action`, for logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::ReadPerson => "person/read",
+            Action::ReadCase => "case/read",
+            Action::ReadSheet => "sheet/read",
+            Action::ReadIntervention => "intervention/read",
+            Action::ReadAssignedIntervention => "intervention/read_assigned",
+            Action::ReadSensitive => "sensitive/read",
+            Action::ReadBudget => "budget/read",
+            Action::ReadAggregates => "aggregate/read",
+            Action::ReadAudit => "audit/read",
+            Action::Write => "case/write",
+            Action::AssignCase => "case/assign",
+            Action::TransferCase => "case/transfer",
+            Action::AuthorisePayment => "intervention/authorise",
+            Action::RecordPayment => "payment/record",
+            Action::RecordPresence => "presence/record",
+            Action::ManageBudget => "budget/manage",
+            Action::ManagePlugins => "plugin/manage",
+            Action::ManageOrg => "org/manage",
+        }
+    }
+
     /// The casbin object and action.
     pub fn permission(self) -> (&'static str, &'static str) {
         match self {
@@ -158,7 +182,27 @@ pub fn check(actor: &Actor, action: Action, owner: OrgUnitId) -> AppResult<()> {
         Ok(())
     } else {
         tracing::warn!(actor = %actor.label, ?action, org_unit = owner.0, "denied");
+        if let Some(log) = &actor.reads {
+            log.forbidden(action.name());
+        }
         Err(AppError::Forbidden)
+    }
+}
+
+/// Whether `actor` may read a record of `kind` owned by `owner` with `action`; a record it may
+/// not read is counted as hidden (it will answer as missing).
+pub fn sees(actor: &Actor, action: Action, owner: OrgUnitId, kind: &'static str) -> bool {
+    let ok = actor.access.allows(action, owner);
+    if !ok {
+        hidden(actor, kind);
+    }
+    ok
+}
+
+/// Counts a record of `kind` hidden from the actor's request.
+pub fn hidden(actor: &Actor, kind: &'static str) {
+    if let Some(log) = &actor.reads {
+        log.hidden(kind);
     }
 }
 
@@ -329,6 +373,42 @@ impl Access {
         Some(out)
     }
 
+    /// What both `self` and `other` allow: an action on a record only where each of them
+    /// grants it (an API key cut to its creator's access).
+    pub fn intersect(&self, other: &Access) -> Access {
+        if self.everything {
+            return other.clone_rights();
+        }
+        if other.everything {
+            return self.clone_rights();
+        }
+        let mut grants: HashMap<Action, HashSet<OrgUnitId>> = HashMap::new();
+        for (action, mine) in &self.grants {
+            let Some(theirs) = other.grants.get(action) else { continue };
+            // Rights flow down: the units both reach are below a unit of one set that has an
+            // ancestor (or itself) in the other set.
+            let kept: HashSet<OrgUnitId> = mine
+                .iter()
+                .filter(|u| self.tree.ancestors(**u).any(|a| theirs.contains(&a)))
+                .chain(theirs.iter().filter(|u| self.tree.ancestors(**u).any(|a| mine.contains(&a))))
+                .copied()
+                .collect();
+            if !kept.is_empty() {
+                grants.insert(*action, kept);
+            }
+        }
+        Access { everything: false, grants, tree: self.tree.clone(), providers: self.providers.clone() }
+    }
+
+    fn clone_rights(&self) -> Access {
+        Access {
+            everything: self.everything,
+            grants: self.grants.clone(),
+            tree: self.tree.clone(),
+            providers: self.providers.clone(),
+        }
+    }
+
     /// The units where `action` is granted (not those below them).
     pub fn granted_in(&self, action: Action) -> Vec<OrgUnitId> {
         let mut v: Vec<OrgUnitId> = self.grants.get(&action).into_iter().flatten().copied().collect();
@@ -491,6 +571,7 @@ pub struct Authorizer {
     store: Store,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     reloading: tokio::sync::Mutex<()>,
+    denials: Mutex<crate::audit::Denied>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -506,7 +587,29 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 impl Authorizer {
     /// An authorizer over the store; the policy is loaded on first use.
     pub fn new(store: Store) -> Self {
-        Self { store, snapshot: RwLock::new(None), reloading: tokio::sync::Mutex::new(()) }
+        Self {
+            store,
+            snapshot: RwLock::new(None),
+            reloading: tokio::sync::Mutex::new(()),
+            denials: Mutex::new(Default::default()),
+        }
+    }
+
+    /// Adds a request's denials to the process's counters.
+    pub fn count_denials(&self, d: &crate::audit::Denied) {
+        if let Ok(mut total) = self.denials.lock() {
+            for (k, n) in &d.hidden {
+                *total.hidden.entry(k).or_default() += n;
+            }
+            for (k, n) in &d.forbidden {
+                *total.forbidden.entry(k).or_default() += n;
+            }
+        }
+    }
+
+    /// Denials since the process started, by kind (for `/metrics`).
+    pub fn denials(&self) -> crate::audit::Denied {
+        self.denials.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
     /// The loaded generation (`None` before the first load).
@@ -552,6 +655,19 @@ impl Authorizer {
     /// The unit tree of the loaded generation.
     pub async fn tree(&self) -> AppResult<Arc<OrgTree>> {
         Ok(self.current().await?.tree.clone())
+    }
+
+    /// The roles `subject` holds over `unit`: those granted in the unit or in a unit above it
+    /// (rights flow down), as casbin's role manager answers.
+    pub async fn roles_over(&self, subject: &str, unit: OrgUnitId) -> AppResult<HashSet<String>> {
+        let snap = self.current().await?;
+        let rm = snap.enforcer.get_role_manager();
+        let rm = rm.read();
+        let mut roles = HashSet::new();
+        for u in snap.tree.ancestors(unit) {
+            roles.extend(rm.get_roles(subject, Some(&u.0.to_string())));
+        }
+        Ok(roles)
     }
 
     /// What `subject` (`op:<id>`, `key:<id>`) may do, decided by casbin for each unit the subject

@@ -1,6 +1,11 @@
 //! API keys for machine clients: created by an organisation administrator, shown once, stored
 //! as a SHA-256 hash, scoped to a unit and to roles (casbin grants of the subject `key:<id>`),
 //! revocable, with an expiry.
+//!
+//! A key is a delegation, never an escalation: it may hold only roles its creator holds over
+//! its unit, its access at every request is cut to what its creator may do then (a creator who
+//! loses a role or is deactivated takes the key's use of it along), and the access log names
+//! the creator for everything done with it.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -8,6 +13,7 @@ use siso_domain::DomainError;
 use siso_domain::ids::OrgUnitId;
 use siso_store::repo::api_keys::{self as repo, ApiKey};
 use siso_store::repo::authz::{self as authz_repo, Rule};
+use siso_store::repo::org::{self as org_repo, operator_subject};
 
 use crate::authz::{Action, ROLES, check};
 use crate::error::{AppError, AppResult};
@@ -101,11 +107,27 @@ impl App {
             )
             .into());
         }
+        // Keys are made by people, who answer for them.
+        let Some(creator) = actor.operator_id else {
+            tracing::warn!(actor = %actor.label, "denied: an API key needs an operator behind it");
+            return Err(AppError::Forbidden);
+        };
         let tx = self.store().begin().await?;
         siso_store::repo::org::get_unit(&tx, cmd.org_unit_id)
             .await?
             .ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
         check(actor, Action::ManageOrg, cmd.org_unit_id)?;
+        // A key holds only roles its creator holds over its unit: no escalation through a key.
+        let held = self.authz().roles_over(&operator_subject(creator), cmd.org_unit_id).await?;
+        if let Some(r) = cmd.roles.iter().find(|r| !held.contains(r.as_str())) {
+            tracing::warn!(actor = %actor.label, role = %r, org_unit = cmd.org_unit_id.0, "denied: a key role its creator lacks");
+            return Err(DomainError::field(
+                "ROLE_NOT_HELD",
+                "roles",
+                format!("a key may hold only roles you hold over its unit; you do not hold {r}"),
+            )
+            .into());
+        }
         let prefix = random_hex(6)?;
         let key = format!("siso_{prefix}_{}", random_hex(32)?);
         let stored = repo::insert(
@@ -117,6 +139,7 @@ impl App {
                 key_hash: hash(&key),
                 org_unit_id: cmd.org_unit_id,
                 created_by: actor.label.clone(),
+                created_by_operator_id: Some(creator),
                 created_at: now,
                 expires_at: cmd.expires_at,
                 revoked_at: None,
@@ -180,10 +203,20 @@ impl App {
         if key.expires_at <= self.clock().now() {
             return Ok(KeyCheck::Expired);
         }
-        let access = self.authz().access(&key_subject(key.id)).await?;
+        // The key acts for its creator: no creator (or an inactive one), no key; and never more
+        // than the creator may do now.
+        let creator = match key.created_by_operator_id {
+            Some(id) => org_repo::get_operator(self.store(), id).await?.filter(|o| o.active),
+            None => None,
+        };
+        let Some(creator) = creator else { return Ok(KeyCheck::Revoked) };
+        let own = self.authz().access(&key_subject(key.id)).await?;
+        let creators = self.authz().access(&operator_subject(creator.id)).await?;
+        let access = std::sync::Arc::new(own.intersect(&creators));
         Ok(KeyCheck::Valid(Box::new(Actor {
             operator_id: None,
-            label: format!("key:{}", key.name),
+            on_behalf_of: Some(creator.id),
+            label: format!("key:{} for {}", key.name, creator.username),
             org_unit_id: key.org_unit_id,
             roles: Vec::new(),
             access,

@@ -48,11 +48,39 @@ impl App {
         &self.authz
     }
 
+    /// The actor of an active operator by login name (the development login).
+    pub async fn actor_by_username(&self, username: &str) -> AppResult<Option<Actor>> {
+        let op = siso_store::repo::org::operator_by_username(self.store(), username).await?;
+        self.active_actor(op).await
+    }
+
+    /// The actor of the active operator bound to an identity provider's subject: one namespace
+    /// per provider (`issuer`), so a subject of one provider never signs in another's operator.
+    pub async fn actor_by_identity(&self, issuer: &str, subject: &str) -> AppResult<Option<Actor>> {
+        let op = siso_store::repo::org::operator_by_identity(self.store(), issuer, subject).await?;
+        self.active_actor(op).await
+    }
+
+    /// The actor of the active operator with a codice fiscale (a broker that verifies it, as
+    /// SPID and CIE do).
+    pub async fn actor_by_fiscal_code(&self, fiscal_code: &str) -> AppResult<Option<Actor>> {
+        let op = siso_store::repo::org::operator_by_fiscal_code(self.store(), fiscal_code).await?;
+        self.active_actor(op).await
+    }
+
+    async fn active_actor(&self, op: Option<siso_store::repo::org::Operator>) -> AppResult<Option<Actor>> {
+        match op.filter(|o| o.active) {
+            Some(op) => Ok(Some(self.operator_actor(&op).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// The actor of an operator, with the access the policy gives them now.
     pub async fn operator_actor(&self, op: &siso_store::repo::org::Operator) -> AppResult<Actor> {
         let access = self.authz.access(&siso_store::repo::org::operator_subject(op.id)).await?;
         Ok(Actor {
             operator_id: Some(op.id),
+            on_behalf_of: None,
             label: op.username.clone(),
             org_unit_id: op.org_unit_id,
             roles: vec![op.role.clone()],

@@ -17,6 +17,8 @@ use crate::{Actor, App};
 pub trait Owned {
     /// The permission that reads it.
     const READ: Action;
+    /// The kind of record, for the counts of what was hidden.
+    const KIND: &'static str;
     /// The unit that owns the record.
     fn owner(&self) -> OrgUnitId;
 
@@ -31,6 +33,7 @@ pub trait Owned {
 
 impl Owned for Person {
     const READ: Action = Action::ReadPerson;
+    const KIND: &'static str = "person";
 
     fn read(&self) -> Option<Read> {
         Some(Read { kind: "person", id: self.id.0, person: Some(self.id), case: None })
@@ -43,6 +46,7 @@ impl Owned for Person {
 
 impl Owned for Case {
     const READ: Action = Action::ReadCase;
+    const KIND: &'static str = "case";
 
     fn read(&self) -> Option<Read> {
         Some(Read { kind: "case", id: self.id.0, person: Some(self.person_id), case: None })
@@ -55,6 +59,7 @@ impl Owned for Case {
 
 impl Owned for StoredIntervention {
     const READ: Action = Action::ReadIntervention;
+    const KIND: &'static str = "intervention";
 
     /// Also the staff of the provider it is assigned to.
     fn readable(&self, access: &Access) -> bool {
@@ -73,6 +78,7 @@ impl Owned for StoredIntervention {
 
 impl Owned for AccessSheet {
     const READ: Action = Action::ReadSheet;
+    const KIND: &'static str = "access_sheet";
 
     fn read(&self) -> Option<Read> {
         Some(Read { kind: "access_sheet", id: self.id.0, person: self.person_id, case: self.case_id })
@@ -85,6 +91,7 @@ impl Owned for AccessSheet {
 
 impl Owned for FundingLine {
     const READ: Action = Action::ReadBudget;
+    const KIND: &'static str = "funding_line";
 
     fn read(&self) -> Option<Read> {
         None
@@ -101,11 +108,28 @@ impl Owned for FundingLine {
     }
 }
 
+/// Whether the actor may read `t`; a record it may not is counted as hidden.
+pub(crate) fn readable<T: Owned>(actor: &Actor, t: &T) -> bool {
+    let ok = t.readable(&actor.access);
+    if !ok {
+        crate::authz::hidden(actor, T::KIND);
+    }
+    ok
+}
+
 impl App {
+    /// Whether the actor reads the parts of an intervention that belong to its case: the plan
+    /// and its objectives, the history with its reasons, plug-in results, payments and the
+    /// person's economic data. The case's workers do; the staff of the provider it is assigned
+    /// to see only what was assigned to them (the service, its period and placements).
+    pub fn reads_case_parts(&self, actor: &Actor, i: &StoredIntervention) -> bool {
+        actor.access.allows(Action::ReadIntervention, i.org_unit_id)
+    }
+
     /// Keeps the records the actor may read; the others are dropped exactly as if they did not
     /// exist (a hidden record and a missing one give the same answer).
     pub fn visible<T: Owned>(&self, actor: &Actor, items: Vec<T>) -> Vec<T> {
-        let kept: Vec<T> = items.into_iter().filter(|t| t.readable(&actor.access)).collect();
+        let kept: Vec<T> = items.into_iter().filter(|t| readable(actor, t)).collect();
         if let Some(log) = &actor.reads {
             kept.iter().filter_map(Owned::read).for_each(|r| log.note(r));
         }
@@ -114,7 +138,7 @@ impl App {
 
     /// One record, if the actor may read it.
     pub fn visible_one<T: Owned>(&self, actor: &Actor, item: Option<T>) -> Option<T> {
-        let kept = item.filter(|t| t.readable(&actor.access));
+        let kept = item.filter(|t| readable(actor, t));
         if let (Some(log), Some(r)) = (&actor.reads, kept.as_ref().and_then(Owned::read)) {
             log.note(r);
         }

@@ -22,7 +22,7 @@ use siso_store::repo::providers as provider_repo;
 use siso_store::repo::{access as access_repo, budget as budget_repo, cases as case_repo, catalogue as catalogue_repo};
 use siso_store::repo::{interventions as int_repo, org as org_repo, persons as person_repo, plans as plan_repo};
 
-use crate::authz::{Action, check};
+use crate::authz::{Action, check, sees};
 use crate::error::{AppError, AppResult};
 use crate::{Actor, App, audit};
 use siso_plugins::Hook;
@@ -226,20 +226,20 @@ pub struct CreateFundingLine {
 
 async fn load_case(tx: &Tx, actor: &Actor, id: CaseId, lock: bool) -> AppResult<Case> {
     let found = case_repo::get(tx, id, lock).await?;
-    found.filter(|c| actor.access.allows(Action::ReadCase, c.org_unit_id)).ok_or(AppError::not_found("case", "caseId"))
+    found.filter(|c| sees(actor, Action::ReadCase, c.org_unit_id, "case")).ok_or(AppError::not_found("case", "caseId"))
 }
 
 async fn load_intervention(tx: &Tx, actor: &Actor, id: InterventionId) -> AppResult<StoredIntervention> {
     let found = int_repo::get(tx, id, true).await?;
     found
-        .filter(|s| actor.access.allows(Action::ReadIntervention, s.org_unit_id))
+        .filter(|s| sees(actor, Action::ReadIntervention, s.org_unit_id, "intervention"))
         .ok_or(AppError::not_found("intervention", "interventionId"))
 }
 
 async fn load_person(tx: &Tx, actor: &Actor, id: PersonId) -> AppResult<Person> {
     let found = person_repo::get(tx, id).await?;
     found
-        .filter(|p| actor.access.allows(Action::ReadPerson, p.org_unit_id))
+        .filter(|p| sees(actor, Action::ReadPerson, p.org_unit_id, "person"))
         .ok_or(AppError::not_found("person", "personId"))
 }
 
@@ -253,14 +253,42 @@ fn as_missing<T>(r: AppResult<T>, kind: &'static str, field: &'static str) -> Ap
 }
 
 async fn load_line(tx: &Tx, actor: &Actor, id: FundingLineId, lock: bool) -> AppResult<FundingLine> {
-    use crate::queries::Owned;
     let found = budget_repo::get_line(tx, id, lock).await?;
-    found.filter(|l| l.readable(&actor.access)).ok_or(AppError::not_found("funding line", "fundingLineId"))
+    found.filter(|l| crate::queries::readable(actor, l)).ok_or(AppError::not_found("funding line", "fundingLineId"))
 }
 
 impl App {
     async fn begin(&self) -> AppResult<Tx> {
         Ok(self.store().begin().await?)
+    }
+
+    /// Whether operator `op` (active) holds case rights (read and write) in `unit`.
+    async fn may_be_responsible(&self, op: OperatorId, unit: OrgUnitId) -> AppResult<bool> {
+        let access = self.authz().access(&org_repo::operator_subject(op)).await?;
+        Ok(access.allows(Action::ReadCase, unit) && access.allows(Action::Write, unit))
+    }
+
+    /// Naming `op` responsible for a case of `unit`: the operator must exist, be active and hold
+    /// case rights there (anyone else, another administration's operator included, answers as
+    /// missing); `assign` says whether the change needs `case/assign` (every reassignment, and
+    /// opening a case for someone other than oneself).
+    async fn check_responsible(
+        &self,
+        tx: &Tx,
+        actor: &Actor,
+        op: OperatorId,
+        unit: OrgUnitId,
+        field: &'static str,
+        assign: bool,
+    ) -> AppResult<()> {
+        let found = org_repo::get_operator(tx, op).await?.filter(|o| o.active);
+        if found.is_none() || !self.may_be_responsible(op, unit).await? {
+            return Err(AppError::not_found("operator", field));
+        }
+        if assign {
+            check(actor, Action::AssignCase, unit)?;
+        }
+        Ok(())
     }
 
     /// Everything plug-ins may look at about an intervention (loaded only when a plug-in
@@ -442,10 +470,11 @@ impl App {
         }
         let tx = self.begin().await?;
         check(actor, Action::Write, org_unit_id)?;
-        let ids: Vec<PersonId> = members.iter().map(|m| m.0).collect();
-        let found = person_repo::get_many(&tx, &ids).await?;
-        if found.len() != ids.len() {
-            return Err(AppError::not_found("person", "members"));
+        // Every member must be a person the actor may read and change: another
+        // administration's person answers exactly like a missing one.
+        for (person_id, _) in &members {
+            let p = as_missing(load_person(&tx, actor, *person_id).await, "person", "members")?;
+            check(actor, Action::Write, p.org_unit_id)?;
         }
         let h = person_repo::insert_household(&tx, org_unit_id, registry_id, self.clock().now()).await?;
         for (person_id, relation) in members {
@@ -535,7 +564,7 @@ impl App {
         let tx = self.begin().await?;
         let sheet = access_repo::get(&tx, sheet_id, true)
             .await?
-            .filter(|s| actor.access.allows(Action::ReadSheet, s.org_unit_id))
+            .filter(|s| sees(actor, Action::ReadSheet, s.org_unit_id, "access_sheet"))
             .ok_or(AppError::not_found("access sheet", "accessSheetId"))?;
         check(actor, Action::Write, sheet.org_unit_id)?;
         let person_id = access::check_forward(&sheet)?;
@@ -583,7 +612,8 @@ impl App {
         check(actor, Action::Write, cmd.org_unit_id)?;
         load_person(tx, actor, cmd.person_id).await?;
         if let Some(op) = cmd.responsible_operator_id {
-            org_repo::get_operator(tx, op).await?.ok_or(AppError::not_found("operator", "responsibleOperatorId"))?;
+            let assign = actor.operator_id != Some(op);
+            self.check_responsible(tx, actor, op, cmd.org_unit_id, "responsibleOperatorId", assign).await?;
         }
         let case = Case {
             id: CaseId(0),
@@ -638,10 +668,6 @@ impl App {
         if case.state == CaseState::Closed {
             return Err(DomainError::new("CASE_NOT_ACTIVE", "a closed case cannot be reassigned").into());
         }
-        if let Some(op) = operator_id {
-            org_repo::get_operator(&tx, op).await?.ok_or(AppError::not_found("operator", "operatorId"))?;
-            case.responsible_operator_id = Some(op);
-        }
         if let Some(org) = org_unit_id {
             org_repo::get_unit(&tx, org).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
             if org != case.org_unit_id {
@@ -650,6 +676,26 @@ impl App {
                 check(actor, Action::TransferCase, org)?;
                 case.org_unit_id = org;
                 int_repo::move_case(&tx, case.id, org).await?;
+            }
+        }
+        match operator_id {
+            Some(op) => {
+                let assign = case.responsible_operator_id != Some(op);
+                self.check_responsible(&tx, actor, op, case.org_unit_id, "operatorId", assign).await?;
+                case.responsible_operator_id = Some(op);
+            }
+            // A transfer keeps the responsible operator only if they may work in the new unit.
+            None => {
+                if let Some(op) = case.responsible_operator_id
+                    && !self.may_be_responsible(op, case.org_unit_id).await?
+                {
+                    return Err(DomainError::field(
+                        "OPERATOR_REQUIRED",
+                        "operatorId",
+                        "the responsible operator cannot work in the new unit: name one who can",
+                    )
+                    .into());
+                }
             }
         }
         let now = self.clock().now();
@@ -1240,10 +1286,9 @@ impl App {
             .ok_or(AppError::not_found("placement", "placementId"))?;
         // Readable by the case's workers and by the staff of the provider it is assigned to.
         let s = {
-            use crate::queries::Owned;
             int_repo::get(&tx, p.intervention_id, true)
                 .await?
-                .filter(|s| s.readable(&actor.access))
+                .filter(|s| crate::queries::readable(actor, s))
                 .ok_or(AppError::not_found("placement", "placementId"))?
         };
         // The provider the placement is with records its presences; so do the case's workers.
@@ -1302,7 +1347,7 @@ impl App {
         if let Some(iid) = intervention_id {
             let found = int_repo::get(&tx, iid, false).await?;
             found
-                .filter(|s| actor.access.allows(Action::ReadIntervention, s.org_unit_id))
+                .filter(|s| sees(actor, Action::ReadIntervention, s.org_unit_id, "intervention"))
                 .ok_or(AppError::not_found("intervention", "interventionId"))?;
         }
         let c = self.commit_in(&tx, actor, line_id, intervention_id, amount, self.clock().today(), description).await?;

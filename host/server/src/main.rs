@@ -3,6 +3,7 @@
 mod audit_cli;
 mod config;
 mod demo;
+mod identity_cli;
 mod plugin_cli;
 
 use std::net::SocketAddr;
@@ -72,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         command: audit_cli::AuditCommand,
     },
+    /// OpenID Connect identities of operators: bind a provider's subject to an operator.
+    Identity {
+        #[command(subcommand)]
+        command: identity_cli::IdentityCommand,
+    },
     /// Plug-ins: keys and signing for authors, the registry for administrators.
     Plugin {
         #[command(subcommand)]
@@ -114,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve(cfg).await,
         Command::Audit { command } => audit_cli::run(&cfg, command).await,
         Command::Plugin { command } => plugin_cli::run(&cfg, command, build_app(&cfg)).await,
+        Command::Identity { command } => identity_cli::run(command, build_app(&cfg)).await,
         Command::SeedDemo { plugins, scale } => {
             let plugins = plugins.iter().map(|p| demo::parse_plugin_arg(p)).collect::<anyhow::Result<Vec<_>>>()?;
             for (manifest, _) in &plugins {
@@ -152,7 +159,26 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// The development login signs anyone in by name: it is refused beyond the loopback interface
+/// and next to a real identity provider.
+fn check_dev_login(cfg: &Config, addr: SocketAddr) -> anyhow::Result<()> {
+    if !cfg.api.auth.dev_login {
+        return Ok(());
+    }
+    if !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "the development login (api.auth.dev_login) only serves the loopback interface; {addr} is reachable from other machines"
+        );
+    }
+    if !cfg.api.auth.oidc.is_empty() {
+        anyhow::bail!("the development login (api.auth.dev_login) cannot run beside OpenID Connect providers");
+    }
+    Ok(())
+}
+
 async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let addr: SocketAddr = cfg.server.listen.parse().context("server.listen is not an address")?;
+    check_dev_login(&cfg, addr)?;
     let app = build_app(&cfg).await?;
     let _watcher = app.plugins().spawn_watcher();
     let _authz_watcher = app.authz().spawn_watcher(std::time::Duration::from_millis(500));
@@ -163,7 +189,6 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         tracing::warn!("development login is on (x-siso-operator header): never in production");
     }
     let router = siso_api::router(app, auth, &cfg.api);
-    let addr: SocketAddr = cfg.server.listen.parse().context("server.listen is not an address")?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "listening");

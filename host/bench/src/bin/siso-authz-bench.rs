@@ -150,6 +150,7 @@ async fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let access = app.authz().access(&format!("op:{}", 1_000_000 + s)).await?;
         let actor = Actor {
+            on_behalf_of: None,
             operator_id: Some(OperatorId(1_000_000 + s as i64)),
             label: "bench".into(),
             org_unit_id: owners[0],
@@ -194,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
     for (who, subject) in [("office operator", office_subject.to_string()), ("region-wide coordinator", coordinator)] {
         let access = app.authz().access(&subject).await?;
         let actor = Actor {
+            on_behalf_of: None,
             operator_id: None,
             label: "bench".into(),
             org_unit_id: OrgUnitId(region),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use siso_domain::ids::OrgUnitId;
+use siso_domain::ids::{OperatorId, OrgUnitId};
 
 use super::{Conn, raw};
 use crate::entities::api_keys;
@@ -22,8 +22,10 @@ pub struct ApiKey {
     pub key_hash: String,
     /// The unit the key acts for.
     pub org_unit_id: OrgUnitId,
-    /// Who created it.
+    /// Who created it (username, as shown).
     pub created_by: String,
+    /// The operator who created it, for whom it acts.
+    pub created_by_operator_id: Option<OperatorId>,
     /// When.
     pub created_at: DateTime<Utc>,
     /// When it stops working.
@@ -40,6 +42,7 @@ fn to_key(m: api_keys::Model) -> ApiKey {
         key_hash: m.key_hash,
         org_unit_id: OrgUnitId(m.org_unit_id),
         created_by: m.created_by,
+        created_by_operator_id: m.created_by_operator_id.map(OperatorId),
         created_at: m.created_at,
         expires_at: m.expires_at,
         revoked_at: m.revoked_at,
@@ -54,6 +57,7 @@ pub async fn insert(c: &impl Conn, k: &ApiKey) -> Result<ApiKey, StoreError> {
         key_hash: Set(k.key_hash.clone()),
         org_unit_id: Set(k.org_unit_id.0),
         created_by: Set(k.created_by.clone()),
+        created_by_operator_id: Set(k.created_by_operator_id.map(|o| o.0)),
         created_at: Set(k.created_at),
         expires_at: Set(k.expires_at),
         revoked_at: Set(k.revoked_at),

@@ -196,6 +196,18 @@ fn to_event(m: audit_events::Model) -> AuditEvent {
     }
 }
 
+/// A page of the events about a person, by id (oldest first), each with its id.
+pub async fn page_of_person(
+    c: &impl Conn,
+    person: PersonId,
+    req: &crate::page::PageRequest,
+) -> Result<crate::page::Page<(i64, AuditEvent)>, StoreError> {
+    let select = audit_events::Entity::find().filter(audit_events::Column::PersonId.eq(person.0));
+    let rows = crate::page::apply(select, audit_events::Column::Id, req).all(c.db()).await?;
+    let rows = rows.into_iter().map(|m| (m.id, to_event(m))).collect();
+    Ok(crate::page::Page::from_fetched(rows, req))
+}
+
 /// Events about a person, oldest first.
 pub async fn of_person(c: &impl Conn, person: PersonId) -> Result<Vec<AuditEvent>, StoreError> {
     let rows = audit_events::Entity::find()

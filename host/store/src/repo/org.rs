@@ -6,7 +6,7 @@ use siso_domain::ids::{OperatorId, OrgUnitId};
 use siso_domain::org::{OrgUnit, OrgUnitKind};
 
 use super::{Conn, code, raw};
-use crate::entities::{operators, org_units};
+use crate::entities::{operator_identities, operators, org_units};
 use crate::error::StoreError;
 
 fn to_unit(m: org_units::Model) -> Result<OrgUnit, StoreError> {
@@ -163,4 +163,52 @@ pub async fn operators_of(c: &impl Conn, units: &[OrgUnitId]) -> Result<Vec<Oper
         .all(c.db())
         .await?;
     Ok(rows.into_iter().map(to_operator).collect())
+}
+
+/// The operator an identity provider's subject is bound to (`issuer`, `subject`).
+pub async fn operator_by_identity(c: &impl Conn, issuer: &str, subject: &str) -> Result<Option<Operator>, StoreError> {
+    let link = operator_identities::Entity::find()
+        .filter(operator_identities::Column::Issuer.eq(issuer))
+        .filter(operator_identities::Column::Subject.eq(subject))
+        .one(c.db())
+        .await?;
+    match link {
+        Some(l) => get_operator(c, OperatorId(l.operator_id)).await,
+        None => Ok(None),
+    }
+}
+
+/// The operator with a codice fiscale.
+pub async fn operator_by_fiscal_code(c: &impl Conn, fiscal_code: &str) -> Result<Option<Operator>, StoreError> {
+    let row = operators::Entity::find().filter(operators::Column::FiscalCode.eq(fiscal_code)).one(c.db()).await?;
+    Ok(row.map(to_operator))
+}
+
+/// Binds an identity of a provider to an operator (unique per issuer and subject).
+pub async fn link_identity(
+    c: &impl Conn,
+    operator: OperatorId,
+    issuer: &str,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let m = operator_identities::ActiveModel {
+        operator_id: Set(operator.0),
+        issuer: Set(issuer.into()),
+        subject: Set(subject.into()),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    operator_identities::Entity::insert(m).exec(c.db()).await?;
+    Ok(())
+}
+
+/// The identities bound to an operator: (issuer, subject).
+pub async fn identities_of(c: &impl Conn, operator: OperatorId) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = operator_identities::Entity::find()
+        .filter(operator_identities::Column::OperatorId.eq(operator.0))
+        .order_by_asc(operator_identities::Column::Id)
+        .all(c.db())
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.issuer, r.subject)).collect())
 }
