@@ -395,10 +395,97 @@ async fn matrix(server: &Server) {
                 }
             }
         }
+        calls += plugin_slots(server, &schema, &roots, attacker, &home).await;
         let after = server.fingerprint().await;
         assert_eq!(before, after, "{attacker}'s calls with foreign ids changed the database");
     }
     assert!(calls > 200, "the matrix made only {calls} calls");
 }
 
-on_both!(bola_matrix, matrix);
+/// The plug-in another administration (Lecce) enabled for itself, installed by the system.
+const FOREIGN_PLUGIN: &str = "test.faulty";
+
+/// Installs [`FOREIGN_PLUGIN`] and enables it for the Comune di Lecce only, with the system's
+/// authority (`siso plugin ...`).
+async fn install_foreign_plugin(server: &Server, trusted: &str) {
+    let b = tokio::task::spawn_blocking(common::plugins::built).await.unwrap();
+    let pkg =
+        common::plugins::package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&common::plugins::key()));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), pkg).unwrap();
+    let env = [("SISO__PLUGINS__TRUSTED", trusted)];
+    let (ok, out) = server.siso_env(&["plugin", "install", &file.path().display().to_string()], &env);
+    assert!(ok, "{out}");
+    let d = server.data("op.lecce", "{ me { orgUnit { parent { id } } } }", json!({})).await;
+    let lecce = s(&d["me"]["orgUnit"]["parent"]["id"]);
+    let (ok, out) = server.siso_env(&["plugin", "enable", FOREIGN_PLUGIN, "--org", &lecce], &env);
+    assert!(ok, "{out}");
+}
+
+/// Mutations naming a plug-in by its string id: another administration's plug-in answers like
+/// a missing one and nothing changes. Enabling is left out on purpose: plug-ins are
+/// installation-wide code, and enabling one for one's own units is every plug-in
+/// administrator's right.
+async fn plugin_slots(
+    server: &Server,
+    schema: &Schema,
+    roots: &[(String, Value)],
+    attacker: &str,
+    home: &str,
+) -> usize {
+    let mut calls = 0;
+    for (root, f) in roots.iter().filter(|(root, _)| *root == schema.mutation) {
+        let field = s(&f["name"]);
+        let args = f["args"].as_array().unwrap();
+        if field == "enablePlugin" || !args.iter().any(|a| a["name"] == "plugin") {
+            continue;
+        }
+        let (_, _, tname) = unwrap(&f["type"]);
+        let sel = schema.selection(&tname, 1);
+        for unit in ["1", home] {
+            let call = |plugin: &str| {
+                let mut parts = vec![format!("plugin: {}", json!(plugin))];
+                for a in args.iter().filter(|a| a["name"] != "plugin" && unwrap(&a["type"]).0) {
+                    let name = s(&a["name"]);
+                    let fill = |_: &str| Some(unit.to_string());
+                    parts.push(format!("{name}: {}", schema.literal(&name, &a["type"], &fill).unwrap()));
+                }
+                let _ = root;
+                format!("mutation {{ {field}({}) {{ {sel} }} }}", parts.join(", "))
+            };
+            let a = server.gql(Some(attacker), &call(FOREIGN_PLUGIN), json!({})).await;
+            let b = server.gql(Some(attacker), &call("test.missing"), json!({})).await;
+            calls += 2;
+            assert_eq!(
+                a,
+                b,
+                "{attacker}: {field}(plugin) with another administration's plug-in answers differently from a missing one\n{}",
+                call(FOREIGN_PLUGIN)
+            );
+        }
+    }
+    assert!(calls >= 8, "the registry's mutations were not covered");
+    calls
+}
+
+mod bola_matrix {
+    use super::*;
+
+    async fn run(db: common::Db) {
+        let trusted = common::plugins::trusted();
+        let server = Server::start_with(db, &[("SISO__PLUGINS__TRUSTED", &trusted)]).await;
+        install_foreign_plugin(&server, &trusted).await;
+        matrix(&server).await;
+        server.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(common::Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(common::Db::Postgres).await;
+    }
+}

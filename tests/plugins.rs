@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::plugins::{b64, built, key, package, stranger, trusted};
+use common::plugins::{b64, built, key, package, package_with, stranger, trusted};
 use common::{Db, Server, s};
 use serde_json::{Value, json};
 
@@ -189,8 +189,8 @@ async fn every_fault_is_contained_named_and_rolled_back() {
     let d = server
         .data(
             ADMIN,
-            r#"mutation { setPluginLimits(plugin: "test.faulty", fuel: 1000000) { plugin { id } errors { code } } }"#,
-            json!({}),
+            r#"mutation($o: ID!) { setPluginLimits(plugin: "test.faulty", orgUnitId: $o, fuel: 1000000) { plugin { id } errors { code } } }"#,
+            json!({ "o": ids.umbria }),
         )
         .await;
     assert_eq!(d["setPluginLimits"]["errors"], json!([]), "{d}");
@@ -252,15 +252,16 @@ async fn repeated_faults_quarantine_the_plugin() {
     assert_eq!(listed["plugins"][0]["stats"]["invocations"], 2, "{listed}");
     let after = server.fingerprint().await;
     let differing: Vec<&str> = before.iter().zip(&after).filter(|(a, b)| a != b).map(|(a, _)| a.0.as_str()).collect();
-    assert!(differing.iter().all(|t| *t == "plugins" || *t == "plugin_registry_state"), "{differing:?}");
-    assert!(metrics(&server).await.contains("siso_plugin_quarantined{plugin=\"test.faulty@1.0.0\"} 1"));
+    assert!(differing.iter().all(|t| *t == "plugin_enablements" || *t == "plugin_registry_state"), "{differing:?}");
+    let line = format!("siso_plugin_quarantined{{plugin=\"test.faulty@1.0.0\",org_unit=\"{}\"}} 1", ids.umbria);
+    assert!(metrics(&server).await.contains(&line), "{line}");
 
     // Released and fixed, it serves again.
     let d = server
         .data(
             ADMIN,
-            r#"mutation { releasePlugin(plugin: "test.faulty") { plugin { quarantined } errors { code } } }"#,
-            json!({}),
+            r#"mutation($o: ID!) { releasePlugin(plugin: "test.faulty", orgUnitId: $o) { plugin { quarantined } errors { code } } }"#,
+            json!({ "o": ids.umbria }),
         )
         .await;
     assert_eq!(d["releasePlugin"]["plugin"]["quarantined"], false, "{d}");
@@ -512,5 +513,270 @@ async fn the_nearest_enablement_applies() {
         .await;
     assert_eq!(d["disablePlugin"]["errors"], json!([]), "{d}");
     assert_eq!(open_case(&server, &ids).await["errors"][0]["code"], "TEST_VETO");
+    server.stop().await;
+}
+
+/// Ids of units by name.
+async fn units(server: &Server) -> impl Fn(&str) -> String + use<> {
+    let d = server.data(OP, "{ orgUnits { id name } }", json!({})).await;
+    move |name: &str| d["orgUnits"].as_array().unwrap().iter().find(|u| u["name"] == name).map(|u| s(&u["id"])).unwrap()
+}
+
+/// Runs `query` as `op` and asserts it changed nothing; returns the answer.
+async fn unchanged(server: &Server, op: &str, query: &str, vars: Value) -> Value {
+    let before = server.fingerprint().await;
+    let v = server.gql(Some(op), query, vars).await;
+    assert_eq!(server.fingerprint().await, before, "{op}: {query} changed the database: {v}");
+    v
+}
+
+fn user_code(v: &Value, field: &str) -> String {
+    s(&v["data"][field]["errors"][0]["code"])
+}
+
+/// Finding 2 of the trust review: a plug-in administrator acts on the plug-ins of its own
+/// administration only. Limits, quarantine release and disabling act on one enablement and
+/// need the right in its unit; an upgrade or a removal needs it wherever the plug-in is enabled
+/// and in the unit that installed it; anything else answers like a missing plug-in. Limits
+/// have ceilings, a removed id keeps a tombstone, and a unit can lock its enablement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_administrators_stay_in_their_administration() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let server = Server::start_with(Db::Sqlite, &env(&t, &[])).await;
+    let ids = ids(&server).await;
+    let unit = units(&server).await;
+    let (roma, perugia) = (unit("Roma Capitale"), unit("Comune di Perugia"));
+    // Roma Capitale's administrator makes its coordination plug-in administrator of Roma.
+    let me = server.data("coord.roma", "{ me { id } }", json!({})).await;
+    let d = server
+        .data("admin.roma", "mutation($op: ID!, $u: ID!) { grantRole(operatorId: $op, role: \"plugin_admin\", orgUnitId: $u) { errors { code } } }", json!({ "op": s(&me["me"]["id"]), "u": roma }))
+        .await;
+    assert_eq!(d["grantRole"]["errors"], json!([]), "{d}");
+    const ROMA: &str = "coord.roma";
+    let v1 = package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()));
+    let v2 = package("plugins/testing/faulty/siso-plugin.v2.toml", &b.faulty_v2, Some(&key()));
+    assert_eq!(install(&server, &v1).await["errors"], json!([]));
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
+
+    let limits = r#"mutation($p: String!, $o: ID!) { setPluginLimits(plugin: $p, orgUnitId: $o, fuel: 1000) { plugin { id } errors { code field message } } }"#;
+    let release = r#"mutation($p: String!, $o: ID!) { releasePlugin(plugin: $p, orgUnitId: $o) { plugin { id } errors { code field message } } }"#;
+    let disable = r#"mutation($p: String!, $o: ID!) { disablePlugin(plugin: $p, orgUnitId: $o) { plugin { id } errors { code field message } } }"#;
+    let remove =
+        r#"mutation($p: String!) { removePlugin(plugin: $p) { plugin { id } errors { code field message } } }"#;
+    // Umbria's enablement is Umbria's: Roma may not touch it.
+    for q in [limits, release, disable] {
+        let v = unchanged(&server, ROMA, q, json!({ "p": "test.faulty", "o": ids.umbria })).await;
+        assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN", "{q}: {v}");
+    }
+    // In Roma's own unit, where it is not enabled, Umbria's plug-in answers like a missing one.
+    for (q, field) in [(limits, "setPluginLimits"), (release, "releasePlugin"), (disable, "disablePlugin")] {
+        let a = unchanged(&server, ROMA, q, json!({ "p": "test.faulty", "o": roma })).await;
+        let m = unchanged(&server, ROMA, q, json!({ "p": "test.missing", "o": roma })).await;
+        assert_eq!(a, m, "{q}");
+        assert_eq!(user_code(&a, field), "NOT_FOUND", "{a}");
+    }
+    // Registry-wide changes: a plug-in Roma does not administer everywhere looks missing.
+    let a = unchanged(&server, ROMA, remove, json!({ "p": "test.faulty" })).await;
+    let m = unchanged(&server, ROMA, remove, json!({ "p": "test.missing" })).await;
+    assert_eq!(a, m);
+    assert_eq!(user_code(&a, "removePlugin"), "NOT_FOUND", "{a}");
+    let v = unchanged(&server, ROMA, INSTALL, json!({ "p": b64(&v2) })).await;
+    assert_eq!(user_code(&v, "installPlugin"), "NOT_FOUND", "an upgrade of Umbria's plug-in by Roma: {v}");
+
+    // Code is installation-wide: Roma may enable it for its own units. From then on Umbria
+    // can neither remove nor upgrade it alone.
+    let d = server
+        .data(
+            ROMA,
+            ENABLE,
+            json!({ "i": { "plugin": "test.faulty", "orgUnitId": roma, "settings": "{\"mode\":\"ok\"}" } }),
+        )
+        .await;
+    assert_eq!(d["enablePlugin"]["errors"], json!([]), "{d}");
+    let v = unchanged(&server, ADMIN, remove, json!({ "p": "test.faulty" })).await;
+    assert_eq!(user_code(&v, "removePlugin"), "NOT_FOUND", "{v}");
+    let v = unchanged(&server, ADMIN, INSTALL, json!({ "p": b64(&v2) })).await;
+    assert_eq!(user_code(&v, "installPlugin"), "NOT_FOUND", "{v}");
+
+    // Limits have ceilings: about a second, a billion fuel, 128 MiB, 32 calls at once.
+    let big = r#"mutation($o: ID!, $t: Int, $f: Int, $m: Int, $c: Int) { setPluginLimits(plugin: "test.faulty", orgUnitId: $o, timeoutMs: $t, fuel: $f, memoryMib: $m, maxConcurrency: $c) { errors { code field } } }"#;
+    for (vars, field) in [
+        (json!({ "o": ids.umbria, "t": 30000 }), "timeoutMs"),
+        (json!({ "o": ids.umbria, "f": 2000000000 }), "fuel"),
+        (json!({ "o": ids.umbria, "m": 1024 }), "memoryMib"),
+        (json!({ "o": ids.umbria, "c": 1000 }), "maxConcurrency"),
+    ] {
+        let v = unchanged(&server, ADMIN, big, vars).await;
+        assert_eq!(user_code(&v, "setPluginLimits"), "INVALID_LIMIT", "{v}");
+        assert_eq!(v["data"]["setPluginLimits"]["errors"][0]["field"], field, "{v}");
+    }
+
+    // A locked enablement decides for its whole subtree: an override made before the lock no
+    // longer applies, and no new one is accepted.
+    enable(&server, "test.faulty", &perugia, json!({ "mode": "ok" }), &[], true).await;
+    let d = server
+        .data(ADMIN, ENABLE, json!({ "i": { "plugin": "test.faulty", "orgUnitId": ids.umbria, "settings": "{\"mode\":\"veto\"}", "locked": true } }))
+        .await;
+    assert_eq!(d["enablePlugin"]["errors"], json!([]), "{d}");
+    assert_eq!(open_case(&server, &ids).await["errors"][0]["code"], "TEST_VETO");
+    let v = unchanged(
+        &server,
+        ADMIN,
+        ENABLE,
+        json!({ "i": { "plugin": "test.faulty", "orgUnitId": perugia, "settings": "{\"mode\":\"ok\"}", "failOpen": true } }),
+    )
+    .await;
+    assert_eq!(user_code(&v, "enablePlugin"), "ENABLEMENT_LOCKED", "{v}");
+
+    // Removed, the id keeps a tombstone: only its publisher, only at a higher version.
+    let d = server.data(ROMA, disable, json!({ "p": "test.faulty", "o": roma })).await;
+    assert_eq!(d["disablePlugin"]["errors"], json!([]), "{d}");
+    let d = server.data(ADMIN, remove, json!({ "p": "test.faulty" })).await;
+    assert_eq!(d["removePlugin"]["errors"], json!([]), "{d}");
+    let v = unchanged(&server, ADMIN, INSTALL, json!({ "p": b64(&v1) })).await;
+    assert_eq!(user_code(&v, "installPlugin"), "DOWNGRADE", "{v}");
+    let other = package_with("plugins/testing/faulty/siso-plugin.toml", &b.faulty, &key(), |m| {
+        m.publisher = "SISO project".into();
+        m.version = "3.0.0".into();
+    });
+    let v = unchanged(&server, ADMIN, INSTALL, json!({ "p": b64(&other) })).await;
+    assert_eq!(user_code(&v, "installPlugin"), "PUBLISHER_MISMATCH", "{v}");
+    assert_eq!(install(&server, &v2).await["errors"], json!([]));
+    server.stop().await;
+}
+
+/// Finding 15: quarantine is per enablement, follows the fault rate (a plug-in that faults on
+/// every other call is quarantined too), and counts faults across replicas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quarantine_is_per_enablement_and_follows_the_fault_rate() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let extra = [("SISO__PLUGINS__QUARANTINE_AFTER", "3")];
+    let a = Server::start_with(Db::Sqlite, &env(&t, &extra)).await;
+    let ids = ids(&a).await;
+    let unit = units(&a).await;
+    assert_eq!(
+        install(&a, &package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()))).await["errors"],
+        json!([])
+    );
+    // Lecce enables the same plug-in for itself (with the system's authority here).
+    let lecce = unit("Comune di Lecce");
+    let (ok, out) = a.siso_env(
+        &["plugin", "enable", "test.faulty", "--org", &lecce, "--settings", r#"{"mode":"ok"}"#],
+        &[("SISO__PLUGINS__TRUSTED", &t)],
+    );
+    assert!(ok, "{out}");
+    let d = a.data("op.lecce", "{ me { orgUnit { id } } }", json!({})).await;
+    let lecce_office = s(&d["me"]["orgUnit"]["id"]);
+    let d = a
+        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: "F", birthDate: "1940-02-03" }) { person { id } errors { code } } }"#, json!({ "o": lecce_office }))
+        .await;
+    let lecce_person = s(&d["createPerson"]["person"]["id"]);
+    let open_in_lecce = || async {
+        a.data("op.lecce", OPEN_CASE, json!({ "p": lecce_person, "o": lecce_office })).await["openCase"].clone()
+    };
+
+    // Faulting on every other call in Perugia: quarantined after three faults in five calls.
+    for (i, mode) in ["trap", "ok", "trap", "ok", "trap"].iter().enumerate() {
+        enable(&a, "test.faulty", &ids.umbria, json!({ "mode": mode }), &[], false).await;
+        let p = open_case(&a, &ids).await;
+        let expected = if *mode == "trap" { "PLUGIN_FAULT" } else { "" };
+        assert_eq!(s(&p["errors"][0]["code"]).replace("null", ""), expected, "call {i}: {p}");
+    }
+    enable(&a, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
+    let p = open_case(&a, &ids).await;
+    assert_eq!(p["errors"][0]["code"], "PLUGIN_QUARANTINED", "{p}");
+    // Lecce's enablement is not Perugia's: it still runs there.
+    let p = open_in_lecce().await;
+    assert_eq!(p["errors"], json!([]), "Lecce must not be quarantined for Perugia's faults: {p}");
+
+    // Across replicas: two faults on each of two servers, none over the threshold alone.
+    let release = r#"mutation($o: ID!) { releasePlugin(plugin: "test.faulty", orgUnitId: $o) { errors { code } } }"#;
+    assert_eq!(a.data(ADMIN, release, json!({ "o": ids.umbria })).await["releasePlugin"]["errors"], json!([]));
+    enable(&a, "test.faulty", &ids.umbria, json!({ "mode": "trap" }), &[], false).await;
+    let second = Server::attach(&a, &env(&t, &extra)).await;
+    let start = Instant::now();
+    while second.data(ADMIN, PLUGINS, json!({})).await["plugins"][0]["enablements"]
+        .as_array()
+        .is_none_or(|e| !e.iter().any(|e| s(&e["settings"]).contains("trap")))
+    {
+        assert!(start.elapsed() < Duration::from_secs(10), "the second server never loaded the plug-in");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for server in [&a, &second, &a, &second] {
+        let p = open_case(server, &ids).await;
+        assert_eq!(p["errors"][0]["code"], "PLUGIN_FAULT", "{p}");
+    }
+    let start = Instant::now();
+    loop {
+        let d = a.data(ADMIN, PLUGINS, json!({})).await;
+        if d["plugins"][0]["quarantined"] == true {
+            assert!(s(&d["plugins"][0]["quarantineReason"]).contains("across the servers"), "{d}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "four faults across two servers never quarantined: {d}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    second.stop().await;
+    a.stop().await;
+}
+
+/// Finding 16: a second plug-in deciding the same thing for the same unit is refused at enable
+/// time; between units the nearest enablement's answer applies, and every answer is shown with
+/// the one applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_decider_per_decision_and_unit() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let server = Server::start_with(Db::Sqlite, &env(&t, &[])).await;
+    let unit = units(&server).await;
+    let (lecce, office) = (unit("Comune di Lecce"), unit("Lecce - Settore Welfare"));
+    let one = package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()));
+    let two = package_with("plugins/testing/faulty/siso-plugin.toml", &b.faulty, &key(), |m| {
+        m.id = "test.faulty.two".into();
+    });
+    assert_eq!(install(&server, &one).await["errors"], json!([]));
+    assert_eq!(install(&server, &two).await["errors"], json!([]));
+    let (ok, out) = server.siso_env(
+        &["plugin", "enable", "test.faulty", "--org", &lecce, "--settings", r#"{"mode":"ok"}"#],
+        &[("SISO__PLUGINS__TRUSTED", &t)],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = server.siso_env(
+        &["plugin", "enable", "test.faulty.two", "--org", &lecce, "--settings", r#"{"mode":"veto"}"#],
+        &[("SISO__PLUGINS__TRUSTED", &t)],
+    );
+    assert!(!ok && out.contains("DECIDER_CONFLICT"), "a second eligibility decider for Lecce: {out}");
+    let (ok, out) = server.siso_env(
+        &["plugin", "enable", "test.faulty.two", "--org", &office, "--settings", r#"{"mode":"warn"}"#],
+        &[("SISO__PLUGINS__TRUSTED", &t)],
+    );
+    assert!(ok, "{out}");
+    // The server follows the registry within its watch interval.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    let d = server
+        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: "F", birthDate: "1980-02-03" }) { person { id } errors { code } } }"#, json!({ "o": office }))
+        .await;
+    let person = s(&d["createPerson"]["person"]["id"]);
+    let d = server.data("op.lecce", OPEN_CASE, json!({ "p": person, "o": office })).await;
+    assert_eq!(d["openCase"]["errors"], json!([]), "{d}");
+    let case = s(&d["openCase"]["case"]["id"]);
+    let d = server.data("op.lecce", "{ catalogue { id localCode } }", json!({})).await;
+    let entry =
+        d["catalogue"].as_array().unwrap().iter().find(|e| e["localCode"] == "CONTR-ECO").map(|e| s(&e["id"])).unwrap();
+    let d = server
+        .data("op.lecce", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "600", startsOn: "2026-11-20" }) { intervention { pluginResults { plugin hook outcome applied } } errors { code message } } }"#, json!({ "c": case, "e": entry }))
+        .await;
+    let results = d["requestIntervention"]["intervention"]["pluginResults"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the request failed: {d}"))
+        .clone();
+    let of = |plugin: &str| results.iter().find(|r| r["plugin"] == plugin).cloned().unwrap_or_default();
+    assert_eq!(of("test.faulty.two")["outcome"], "eligible", "{d}");
+    assert_eq!(of("test.faulty.two")["applied"], true, "the office's own enablement applies: {d}");
+    assert_eq!(of("test.faulty")["outcome"], "eligible", "{d}");
+    assert_eq!(of("test.faulty")["applied"], false, "the comune's answer is shown, not applied: {d}");
     server.stop().await;
 }

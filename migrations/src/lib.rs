@@ -29,6 +29,7 @@ impl MigratorTrait for Migrator {
                 name: "m0008_operator_identities",
                 sql: include_str!("../sql/0008_operator_identities.sql"),
             }),
+            Box::new(SqlMigration { name: "m0009_plugin_trust", sql: include_str!("../sql/0009_plugin_trust.sql") }),
         ]
     }
 }
@@ -109,6 +110,9 @@ mod tests {
             let sql = render(include_str!("../sql/0008_operator_identities.sql"), backend);
             assert!(!sql.contains('{'));
             assert_eq!(statements(&sql).count(), 4);
+            let sql = render(include_str!("../sql/0009_plugin_trust.sql"), backend);
+            assert!(!sql.contains('{'));
+            assert_eq!(statements(&sql).count(), 15);
         }
     }
 }

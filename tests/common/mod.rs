@@ -59,6 +59,7 @@ pub const TABLES: &[&str] = &[
     "plugin_enablements",
     "plugin_results",
     "plugin_registry_state",
+    "plugin_tombstones",
     "authz_rules",
     "authz_state",
     "api_keys",
@@ -128,7 +129,15 @@ impl Server {
             .status()
             .expect("run siso seed-demo");
         assert!(status.success(), "siso seed-demo failed");
-        Self::spawn(dir, db_url, db, pg_name, env).await
+        // The server checks every stored package against its own trust list at each load: it
+        // trusts the demo publisher key seed-demo signed with, as `siso demo` does.
+        let trusted = demo_trust(dir.path(), seed_args);
+        let mut env: Vec<(&str, &str)> = env.to_vec();
+        if let Some(t) = &trusted {
+            env.retain(|(k, _)| *k != "SISO__PLUGINS__TRUSTED");
+            env.push(("SISO__PLUGINS__TRUSTED", t));
+        }
+        Self::spawn(dir, db_url, db, pg_name, &env).await
     }
 
     async fn spawn(
@@ -284,8 +293,14 @@ impl Server {
 
     /// Runs `siso <args>` on this server's database: (success, stdout + stderr).
     pub fn siso(&self, args: &[&str]) -> (bool, String) {
+        self.siso_env(args, &[])
+    }
+
+    /// Runs `siso <args>` on this server's database with extra environment variables.
+    pub fn siso_env(&self, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_siso"))
             .args(args)
+            .envs(env.iter().copied())
             .env("SISO__DATABASE__URL", &self.db_url)
             .env("SISO__LOG__FILTER", "warn")
             .current_dir(self._dir.path())
@@ -331,6 +346,21 @@ impl Drop for Server {
             .join();
         }
     }
+}
+
+/// `plugins.trusted` for the publishers of the `--plugin` manifests with the demo key that
+/// seed-demo created in `dir` (`None` when no plug-in was seeded).
+fn demo_trust(dir: &std::path::Path, seed_args: &[String]) -> Option<String> {
+    let key = std::fs::read_to_string(dir.join("data/demo-publisher.key")).ok()?;
+    let key = siso_plugins::package::decode_secret_key(&key).expect("demo key");
+    let public = siso_plugins::package::public_key(&key);
+    let entries: Vec<String> = seed_args
+        .iter()
+        .filter_map(|a| a.split_once('=').map(|(m, _)| m.to_string()))
+        .filter_map(|m| siso_plugins::package::AuthorManifest::load(std::path::Path::new(&m)).ok())
+        .map(|m| format!("{}={public}", m.publisher))
+        .collect();
+    (!entries.is_empty()).then(|| entries.join(","))
 }
 
 fn rand_suffix() -> u64 {

@@ -106,3 +106,18 @@ pub fn package_as(manifest: &str, version: &str, wasm: &Path, key: &SigningKey) 
     p.sign(key);
     p.to_bytes()
 }
+
+/// Like [`package`], signed with `key`, with the manifest changed by `change` (another id,
+/// publisher or version).
+pub fn package_with(
+    manifest: &str,
+    wasm: &Path,
+    key: &SigningKey,
+    change: impl FnOnce(&mut siso_plugins::package::Manifest),
+) -> Vec<u8> {
+    let mut m = AuthorManifest::load(&root().join(manifest)).expect("manifest");
+    change(&mut m);
+    let mut p = Package::new(m, std::fs::read(wasm).expect("component")).expect("package");
+    p.sign(key);
+    p.to_bytes()
+}

@@ -194,11 +194,17 @@ fn plugin_metrics(app: &App) -> String {
     for (label, st) in &stats {
         let _ = writeln!(out, "siso_plugin_fuel_total{{plugin=\"{label}\"}} {}", st.fuel);
     }
-    let _ = writeln!(out, "# HELP siso_plugin_quarantined Whether a plug-in in service is quarantined (1) or not (0).");
+    let _ = writeln!(
+        out,
+        "# HELP siso_plugin_quarantined Whether a plug-in's enablement in a unit is quarantined (1) or not (0)."
+    );
     let _ = writeln!(out, "# TYPE siso_plugin_quarantined gauge");
     for a in &snap.active {
-        let q = u8::from(quarantined.contains_key(&a.plugin_id));
-        let _ = writeln!(out, "siso_plugin_quarantined{{plugin=\"{}\"}} {q}", a.plugin.label());
+        for e in &a.enablements {
+            let q = u8::from(quarantined.contains_key(&(a.plugin_id, e.org_unit_id)));
+            let (label, unit) = (a.plugin.label(), e.org_unit_id.0);
+            let _ = writeln!(out, "siso_plugin_quarantined{{plugin=\"{label}\",org_unit=\"{unit}\"}} {q}");
+        }
     }
     out
 }

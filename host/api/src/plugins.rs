@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use base64::Engine as _;
-use siso_app::plugins::{Enable, FailurePolicy, PluginInfo};
+use siso_app::plugins::{Enable, FailurePolicy, LimitsChange, PluginInfo};
 use siso_domain::ids::OrgUnitId;
 
 use crate::errors::{UserError, field_error, to_graphql_error, to_user_errors};
@@ -63,6 +63,16 @@ pub struct PluginEnablementNode {
     pub capabilities: Vec<String>,
     /// `fail_closed` or `fail_open`.
     pub failure_policy: String,
+    /// Units below cannot enable the plug-in with their own settings.
+    pub locked: bool,
+    /// Quarantined here after repeated faults.
+    pub quarantined: bool,
+    /// Why.
+    pub quarantine_reason: Option<String>,
+    /// The limits of a call under this enablement.
+    pub limits: PluginLimitsNode,
+    /// Calls that may run at once under this enablement.
+    pub max_concurrency: u64,
 }
 
 /// An installed plug-in.
@@ -89,11 +99,11 @@ pub struct PluginNode {
     pub loaded: bool,
     /// Why it could not be loaded.
     pub load_error: Option<String>,
-    /// Quarantined after repeated faults.
+    /// Quarantined, after repeated faults, in one of the units one administers.
     pub quarantined: bool,
-    /// Why.
+    /// Why (the first such enablement's reason).
     pub quarantine_reason: Option<String>,
-    /// Effective limits.
+    /// The host's default limits (each enablement may set its own, up to the ceilings).
     pub limits: PluginLimitsNode,
     /// Counters in this server process.
     pub stats: PluginStatsNode,
@@ -103,9 +113,18 @@ pub struct PluginNode {
     pub enablements: Vec<PluginEnablementNode>,
 }
 
+fn limits_node(l: &siso_plugins::Limits) -> PluginLimitsNode {
+    PluginLimitsNode {
+        timeout_ms: u64::try_from(l.timeout.as_millis()).unwrap_or(u64::MAX),
+        fuel: l.fuel,
+        memory_mib: (l.memory_bytes >> 20) as u64,
+    }
+}
+
 impl From<PluginInfo> for PluginNode {
     fn from(p: PluginInfo) -> Self {
         let m = p.manifest.as_ref();
+        let quarantine = p.enablements.iter().find_map(|e| e.quarantine.clone());
         PluginNode {
             id: p.row.key.clone(),
             version: p.serving.clone().or_else(|| p.current.as_ref().map(|v| v.version.clone())),
@@ -119,13 +138,9 @@ impl From<PluginInfo> for PluginNode {
             settings_schema: m.map(|m| m.settings_schema.to_string()),
             loaded: p.loaded,
             load_error: p.load_error.clone(),
-            quarantined: p.quarantine.is_some(),
-            quarantine_reason: p.quarantine.clone(),
-            limits: PluginLimitsNode {
-                timeout_ms: u64::try_from(p.limits.timeout.as_millis()).unwrap_or(u64::MAX),
-                fuel: p.limits.fuel,
-                memory_mib: (p.limits.memory_bytes >> 20) as u64,
-            },
+            quarantined: quarantine.is_some(),
+            quarantine_reason: quarantine,
+            limits: limits_node(&p.limits),
             stats: PluginStatsNode {
                 invocations: p.stats.invocations,
                 faults: p.stats.faults.values().sum(),
@@ -152,6 +167,11 @@ impl From<PluginInfo> for PluginNode {
                     settings: e.settings.clone(),
                     capabilities: e.capabilities.iter().map(|c| c.as_str().to_string()).collect(),
                     failure_policy: e.policy.as_str().to_string(),
+                    locked: e.locked,
+                    quarantined: e.quarantine.is_some(),
+                    quarantine_reason: e.quarantine.clone(),
+                    limits: limits_node(&e.effective_limits(p.limits)),
+                    max_concurrency: e.concurrency() as u64,
                 })
                 .collect(),
         }
@@ -182,6 +202,10 @@ pub struct EnablePluginInput {
     /// Skip the plug-in when it faults instead of refusing the change (default false).
     #[graphql(default)]
     pub fail_open: bool,
+    /// Lock the enablement: units below cannot enable the plug-in with their own settings or
+    /// policy (default false).
+    #[graphql(default)]
+    pub locked: bool,
 }
 
 /// Plug-in queries.
@@ -244,6 +268,7 @@ impl PluginMutation {
             settings: input.settings,
             capabilities: input.capabilities,
             failure_policy: Some(if input.fail_open { FailurePolicy::FailOpen } else { FailurePolicy::FailClosed }),
+            locked: input.locked,
         };
         let r = app(ctx)?.plugins().enable(actor(ctx)?, cmd).await;
         payload(ctx, &input.plugin, r).await
@@ -261,22 +286,39 @@ impl PluginMutation {
         payload(ctx, &plugin, r).await
     }
 
-    /// Puts a quarantined plug-in back in service.
-    async fn release_plugin(&self, ctx: &Context<'_>, plugin: String) -> Result<PluginPayload> {
-        let r = app(ctx)?.plugins().release(actor(ctx)?, &plugin).await;
+    /// Puts a plug-in quarantined in a unit back in service there, with a clean record.
+    async fn release_plugin(&self, ctx: &Context<'_>, plugin: String, org_unit_id: ID) -> Result<PluginPayload> {
+        let Some(org) = parse_id(&org_unit_id) else {
+            return Ok(PluginPayload {
+                plugin: None,
+                errors: vec![field_error("INVALID_ID", "orgUnitId", "not a valid id")],
+            });
+        };
+        let r = app(ctx)?.plugins().release(actor(ctx)?, &plugin, OrgUnitId(org)).await;
         payload(ctx, &plugin, r).await
     }
 
-    /// Sets a plug-in's limits (null = the server's default).
+    /// Sets the limits of a plug-in's enablement in a unit (null = the server's default), up
+    /// to the ceilings: 1,000 ms, 1,000,000,000 fuel, 128 MiB, 32 calls at once.
+    #[allow(clippy::too_many_arguments)]
     async fn set_plugin_limits(
         &self,
         ctx: &Context<'_>,
         plugin: String,
+        org_unit_id: ID,
         timeout_ms: Option<i64>,
         fuel: Option<i64>,
         memory_mib: Option<i64>,
+        max_concurrency: Option<i64>,
     ) -> Result<PluginPayload> {
-        let r = app(ctx)?.plugins().set_limits(actor(ctx)?, &plugin, timeout_ms, fuel, memory_mib).await;
+        let Some(org) = parse_id(&org_unit_id) else {
+            return Ok(PluginPayload {
+                plugin: None,
+                errors: vec![field_error("INVALID_ID", "orgUnitId", "not a valid id")],
+            });
+        };
+        let limits = LimitsChange { timeout_ms, fuel, memory_mib, max_concurrency };
+        let r = app(ctx)?.plugins().set_limits(actor(ctx)?, &plugin, OrgUnitId(org), limits).await;
         payload(ctx, &plugin, r).await
     }
 

@@ -905,6 +905,9 @@ pub struct PluginResultNode {
     pub amount: Option<Euro>,
     /// Reasons or warnings.
     pub reasons: Vec<PluginReason>,
+    /// Whether this answer was applied: when several plug-ins decide the same thing for a
+    /// record, every answer is shown and the nearest enablement's is applied.
+    pub applied: bool,
     /// When.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -922,6 +925,7 @@ impl From<siso_store::repo::plugins::ResultRow> for PluginResultNode {
                 .into_iter()
                 .map(|i| PluginReason { code: i.code, field: i.field, message: i.message })
                 .collect(),
+            applied: r.applied,
             created_at: r.created_at,
         }
     }

@@ -13,11 +13,15 @@ use siso_domain::money::Money;
 use siso_domain::org::OrgUnit;
 use siso_domain::person::{IseeAttestation, Person, Relation, Sex};
 use siso_domain::plan::{Objective, Plan};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt;
+
+use crate::package::Capability;
 
 /// The call's context: the organisation the request is for, today, and the plug-in's settings
 /// for that organisation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallContext {
     /// The unit that owns the record.
     pub organisation: OrgUnit,
@@ -30,7 +34,7 @@ pub struct CallContext {
 }
 
 /// A household member as plug-ins see it (no names).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     /// The member.
     pub person_id: PersonId,
@@ -43,7 +47,7 @@ pub struct Member {
 }
 
 /// A household as plug-ins see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HouseholdView {
     /// The household.
     pub id: HouseholdId,
@@ -53,7 +57,7 @@ pub struct HouseholdView {
 
 /// Everything a decision about one intervention of one person may look at. Names, codice
 /// fiscale, addresses and free text never cross into a plug-in: [`crate::bindings`] drops them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Subject {
     /// The person.
     pub person: Person,
@@ -78,7 +82,7 @@ pub struct Subject {
 }
 
 /// A disbursement about to be recorded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DisbursementView {
     /// Payment date.
     pub paid_on: NaiveDate,
@@ -102,7 +106,7 @@ pub struct DisbursementView {
 
 /// A plan being created (`review: None`) or reviewed (the review's date; the objectives carry
 /// the attainments being recorded).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlanChange {
     /// The person of the case.
     pub person: Person,
@@ -119,7 +123,7 @@ pub struct PlanChange {
 }
 
 /// A change about to be committed, for validate hooks.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// A case is being opened.
     CaseOpened(Case),
@@ -146,7 +150,41 @@ pub enum Change {
     },
 }
 
+/// Assessments without their health data: answers and the SINA data set removed.
+fn without_health(assessments: &[Assessment]) -> Vec<Assessment> {
+    assessments.iter().map(|a| Assessment { answers: Vec::new(), sina: None, ..a.clone() }).collect()
+}
+
+impl Subject {
+    /// The subject as a plug-in granted `capabilities` sees it: without health data unless
+    /// it was granted [`Capability::HealthRead`].
+    pub fn for_capabilities(&self, capabilities: &BTreeSet<Capability>) -> Cow<'_, Subject> {
+        if capabilities.contains(&Capability::HealthRead) {
+            return Cow::Borrowed(self);
+        }
+        Cow::Owned(Subject { assessments: without_health(&self.assessments), ..self.clone() })
+    }
+}
+
 impl Change {
+    /// The change as a plug-in granted `capabilities` sees it: without health data unless it
+    /// was granted [`Capability::HealthRead`].
+    pub fn for_capabilities(&self, capabilities: &BTreeSet<Capability>) -> Cow<'_, Change> {
+        if capabilities.contains(&Capability::HealthRead) {
+            return Cow::Borrowed(self);
+        }
+        let subject = |s: &Subject| Box::new(s.for_capabilities(capabilities).into_owned());
+        Cow::Owned(match self {
+            Change::PlanSaved(p) => {
+                Change::PlanSaved(Box::new(PlanChange { assessments: without_health(&p.assessments), ..(**p).clone() }))
+            }
+            Change::InterventionRequested(s) => Change::InterventionRequested(subject(s)),
+            Change::InterventionAuthorised(s) => Change::InterventionAuthorised(subject(s)),
+            Change::DisbursementRecorded(s, d) => Change::DisbursementRecorded(subject(s), d.clone()),
+            _ => return Cow::Borrowed(self),
+        })
+    }
+
     /// The hook this change triggers.
     pub fn hook(&self) -> Hook {
         match self {

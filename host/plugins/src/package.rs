@@ -57,16 +57,22 @@ pub enum Capability {
     /// Read the intervention catalogue (`find-catalogue-entry`).
     #[serde(rename = "catalogue:read")]
     CatalogueRead,
+    /// Receive health data: the answers of assessments and the SINA data set (special-category
+    /// data, GDPR art. 9). Without it a plug-in sees assessments with their instrument, date,
+    /// assessor and score only.
+    #[serde(rename = "health:read")]
+    HealthRead,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 1] = [Capability::CatalogueRead];
+    pub const ALL: [Capability; 2] = [Capability::CatalogueRead, Capability::HealthRead];
 
     /// The manifest name.
     pub fn as_str(self) -> &'static str {
         match self {
             Capability::CatalogueRead => "catalogue:read",
+            Capability::HealthRead => "health:read",
         }
     }
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use siso_domain::catalogue::CatalogueEntry;
+use siso_domain::clock::Clock;
 use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -63,6 +64,9 @@ pub struct RuntimeConfig {
     pub max_memory_bytes: usize,
     /// Instances that may run at once (pool size).
     pub max_instances: u32,
+    /// The host's clock: the wall clock a guest reads (WASI) is this one, so tests that set
+    /// the host's time set the plug-ins' too.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl RuntimeConfig {
@@ -71,9 +75,34 @@ impl RuntimeConfig {
         RuntimeConfig {
             cache_dir: cache_dir.into(),
             limits: Limits::default(),
-            max_memory_bytes: 256 << 20,
+            max_memory_bytes: 128 << 20,
             max_instances: 128,
+            clock: Arc::new(siso_domain::clock::SystemClock),
         }
+    }
+}
+
+/// A precompiled artifact a load used or wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// The SHA-256 of the artifact file.
+    pub sha256: String,
+    /// Whether the component was compiled now (the artifact is new: record its digest).
+    pub compiled: bool,
+}
+
+/// The guest's wall clock: the host's clock, never the machine's.
+struct GuestWallClock(Arc<dyn Clock>);
+
+impl wasmtime_wasi::HostWallClock for GuestWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        let t = self.0.now();
+        let secs = u64::try_from(t.timestamp()).unwrap_or(0);
+        Duration::new(secs, t.timestamp_subsec_nanos())
     }
 }
 
@@ -406,26 +435,38 @@ impl Runtime {
         self.inner.config.cache_dir.join(format!("{digest}-{:016x}.cwasm", self.inner.engine_hash))
     }
 
-    /// Whether a component is already compiled in the cache.
-    pub fn is_cached(&self, component: &[u8]) -> bool {
-        self.artifact_path(&crate::package::sha256_hex(component)).exists()
+    /// This engine's identity for precompiled artifacts (its compatibility hash).
+    pub fn engine_id(&self) -> String {
+        format!("{:016x}", self.inner.engine_hash)
     }
 
-    /// Compiles (or takes from the cache) and links a component. CPU-heavy on a cache miss:
-    /// call it off the async executor.
+    /// Compiles and links a component (no precompiled artifact is trusted without its digest:
+    /// see [`Runtime::load_trusting`]). CPU-heavy: call it off the async executor.
     pub fn load(&self, manifest: &Manifest, component: &[u8]) -> Result<LoadedPlugin, LoadError> {
+        self.load_trusting(manifest, component, None).map(|(p, _)| p)
+    }
+
+    /// Links a component from the compile cache when the artifact on disk has the SHA-256
+    /// `trusted` (recorded when this engine compiled it), else compiles it again and writes a
+    /// new artifact. Artifacts are native code: one whose digest does not match (or whose
+    /// digest is unknown) is never loaded. CPU-heavy on a miss: call it off the executor.
+    pub fn load_trusting(
+        &self,
+        manifest: &Manifest,
+        component: &[u8],
+        trusted: Option<&str>,
+    ) -> Result<(LoadedPlugin, Artifact), LoadError> {
         let digest = crate::package::sha256_hex(component);
         let path = self.artifact_path(&digest);
-        let compiled = match load_artifact(&self.inner.engine, &path) {
-            Some(c) => c,
-            None => {
-                let c =
-                    Component::new(&self.inner.engine, component).map_err(|e| LoadError::Invalid(format!("{e}")))?;
-                store_artifact(&path, &c)?;
-                c
-            }
-        };
-        self.link(manifest, digest, &compiled)
+        if let Some(expected) = trusted
+            && let Some(c) = load_artifact(&self.inner.engine, &path, expected)
+        {
+            let artifact = Artifact { sha256: expected.to_string(), compiled: false };
+            return Ok((self.link(manifest, digest, &c)?, artifact));
+        }
+        let c = Component::new(&self.inner.engine, component).map_err(|e| LoadError::Invalid(format!("{e}")))?;
+        let sha256 = store_artifact(&path, &c)?;
+        Ok((self.link(manifest, digest, &c)?, Artifact { sha256, compiled: true }))
     }
 
     fn link(&self, manifest: &Manifest, digest: String, component: &Component) -> Result<LoadedPlugin, LoadError> {
@@ -485,6 +526,12 @@ impl Runtime {
         self.inner.stats.lock().map(|s| s.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
     }
 
+    /// A fault for an answer the host refuses after the call (an amount beyond what the
+    /// request allows), counted like any invalid output.
+    pub fn invalid_output(&self, p: &LoadedPlugin, detail: impl Into<String>) -> Fault {
+        self.fault(p, FaultKind::InvalidOutput, detail)
+    }
+
     fn fault(&self, p: &LoadedPlugin, kind: FaultKind, detail: impl Into<String>) -> Fault {
         if let Ok(mut s) = self.inner.stats.lock() {
             *s.entry(p.label.clone()).or_default().faults.entry(kind.code()).or_default() += 1;
@@ -504,6 +551,7 @@ impl Runtime {
         let stderr = MemoryOutputPipe::new(STDERR_BYTES);
         let wasi = WasiCtxBuilder::new()
             .stderr(stderr.clone())
+            .wall_clock(GuestWallClock(self.inner.config.clock.clone()))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -809,19 +857,23 @@ impl Runtime {
     }
 }
 
-/// Loads a precompiled artifact from the host's own cache. Artifacts are native code: only
-/// files this host wrote (named by the component's SHA-256 and the engine's compatibility
-/// hash, in a directory created with owner-only permissions) are ever loaded; a package
-/// carries the component, never an artifact.
+/// Loads a precompiled artifact from the host's own cache. Artifacts are native code: a file
+/// is loaded only when its SHA-256 equals the digest recorded when this engine wrote it (the
+/// bytes are read once, checked, and deserialised from memory, so the file cannot change in
+/// between); a package carries the component, never an artifact.
 #[allow(unsafe_code)]
-fn load_artifact(engine: &Engine, path: &Path) -> Option<Component> {
-    if !path.exists() {
+fn load_artifact(engine: &Engine, path: &Path, expected_sha256: &str) -> Option<Component> {
+    let bytes = std::fs::read(path).ok()?;
+    if crate::package::sha256_hex(&bytes) != expected_sha256 {
+        tracing::warn!(path = %path.display(), "discarding a precompiled plug-in whose digest does not match");
+        let _ = std::fs::remove_file(path);
         return None;
     }
-    // SAFETY: the file was produced by `Component::serialize` of this engine configuration
-    // (its name carries the engine's compatibility hash) into the host's private cache, and
-    // wasmtime checks the header's engine compatibility before using it.
-    match unsafe { Component::deserialize_file(engine, path) } {
+    // SAFETY: these bytes are exactly those `Component::serialize` of this engine
+    // configuration produced (their SHA-256 is the one recorded when this engine wrote them,
+    // and the file name carries the engine's compatibility hash), and wasmtime checks the
+    // header's engine compatibility before using them.
+    match unsafe { Component::deserialize(engine, &bytes) } {
         Ok(c) => Some(c),
         Err(e) => {
             tracing::warn!(path = %path.display(), "discarding an unusable precompiled plug-in: {e}");
@@ -831,14 +883,15 @@ fn load_artifact(engine: &Engine, path: &Path) -> Option<Component> {
     }
 }
 
-fn store_artifact(path: &Path, component: &Component) -> Result<(), LoadError> {
+/// Writes an artifact atomically; returns its SHA-256.
+fn store_artifact(path: &Path, component: &Component) -> Result<String, LoadError> {
     use std::io::Write as _;
     let bytes = component.serialize().map_err(|e| LoadError::Cache(format!("{e}")))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| LoadError::Cache(format!("{e}")))?;
     tmp.write_all(&bytes).map_err(|e| LoadError::Cache(format!("{e}")))?;
     tmp.persist(path).map_err(|e| LoadError::Cache(format!("cannot write {}: {e}", path.display())))?;
-    Ok(())
+    Ok(crate::package::sha256_hex(&bytes))
 }
 
 /// The cache holds native code: it must be a directory of this user's that nobody else can

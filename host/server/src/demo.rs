@@ -90,7 +90,11 @@ pub async fn install_plugins(app: &App, plugins: &[(PathBuf, PathBuf)]) -> anyho
     let unit = |name: &str| units.iter().find(|u| u.name == name).map(|u| u.id).context(format!("no unit {name:?}"));
     for (manifest, component) in plugins {
         let pkg = crate::plugin_cli::sign(manifest, component, std::path::Path::new(DEMO_KEY))?;
-        let admin = Actor::system(unit("Regione Umbria")?);
+        // Each plug-in belongs to the administration of its first enablement (the template, to
+        // Umbria); the demo grants every capability a plug-in asks for.
+        let owner = ENABLEMENTS.iter().find(|(id, ..)| *id == pkg.manifest.id).map_or("Regione Umbria", |(_, u, _)| u);
+        let admin = Actor::system(unit(owner)?);
+        let grants: Vec<String> = pkg.manifest.capabilities.iter().map(|c| c.as_str().to_string()).collect();
         let installed = app
             .plugins()
             .install(&admin, &pkg.to_bytes())
@@ -105,8 +109,9 @@ pub async fn install_plugins(app: &App, plugins: &[(PathBuf, PathBuf)]) -> anyho
                         plugin: installed.key.clone(),
                         org_unit_id: org,
                         settings: Some((*settings).to_string()),
-                        capabilities: Vec::new(),
+                        capabilities: grants.clone(),
                         failure_policy: None,
+                        locked: false,
                     },
                 )
                 .await

@@ -67,6 +67,9 @@ pub enum PluginCommand {
         /// Skip the plug-in when it faults instead of refusing the change.
         #[arg(long)]
         fail_open: bool,
+        /// Lock the enablement: units below cannot enable the plug-in with their own settings.
+        #[arg(long)]
+        lock: bool,
     },
     /// Disables a plug-in for an organisation unit.
     Disable {
@@ -76,10 +79,13 @@ pub enum PluginCommand {
         #[arg(long)]
         org: i64,
     },
-    /// Puts a quarantined plug-in back in service.
+    /// Puts a plug-in quarantined in a unit back in service there.
     Release {
         /// Plug-in id.
         plugin: String,
+        /// Organisation unit id of the enablement.
+        #[arg(long)]
+        org: i64,
     },
     /// Removes a plug-in with all its versions and enablements.
     Remove {
@@ -180,14 +186,15 @@ pub async fn run(
             for e in &p.enablements {
                 let grants: Vec<&str> = e.capabilities.iter().map(|c| c.as_str()).collect();
                 println!(
-                    "enabled for unit {} ({}), grants {grants:?}, settings {}",
+                    "enabled for unit {} ({}{}), grants {grants:?}, settings {}",
                     e.org_unit_id.0,
                     e.policy.as_str(),
+                    if e.locked { ", locked" } else { "" },
                     e.settings
                 );
-            }
-            if let Some(q) = &p.quarantine {
-                println!("QUARANTINED: {q}");
+                if let Some(q) = &e.quarantine {
+                    println!("QUARANTINED in unit {}: {q}", e.org_unit_id.0);
+                }
             }
             Ok(())
         }
@@ -204,7 +211,7 @@ pub async fn run(
             let app = app.await?;
             for p in app.plugins().list(&admin()).await? {
                 let version = p.current.as_ref().map(|v| v.version.as_str()).unwrap_or("-");
-                let state = if p.quarantine.is_some() {
+                let state = if p.enablements.iter().any(|e| e.quarantine.is_some()) {
                     "quarantined"
                 } else if p.loaded {
                     "loaded"
@@ -216,7 +223,7 @@ pub async fn run(
             }
             Ok(())
         }
-        PluginCommand::Enable { plugin, org, settings, grant, fail_open } => {
+        PluginCommand::Enable { plugin, org, settings, grant, fail_open, lock } => {
             let app = app.await?;
             let policy = if fail_open { FailurePolicy::FailOpen } else { FailurePolicy::FailClosed };
             app.plugins()
@@ -228,6 +235,7 @@ pub async fn run(
                         settings,
                         capabilities: grant,
                         failure_policy: Some(policy),
+                        locked: lock,
                     },
                 )
                 .await
@@ -244,13 +252,13 @@ pub async fn run(
             println!("{plugin} disabled for unit {org}");
             Ok(())
         }
-        PluginCommand::Release { plugin } => {
+        PluginCommand::Release { plugin, org } => {
             app.await?
                 .plugins()
-                .release(&admin(), &plugin)
+                .release(&admin(), &plugin, OrgUnitId(org))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}: {}", detail(&e)))?;
-            println!("{plugin} released from quarantine");
+            println!("{plugin} released from quarantine in unit {org}");
             Ok(())
         }
         PluginCommand::Remove { plugin } => {

@@ -675,12 +675,8 @@ pub mod plugins {
         pub id: i64,
         pub plugin_key: String,
         pub current_version_id: Option<i64>,
-        pub timeout_ms: Option<i64>,
-        pub fuel: Option<i64>,
-        pub memory_mib: Option<i64>,
-        pub quarantined_at: Option<DateTimeUtc>,
-        pub quarantine_reason: Option<String>,
         pub created_at: DateTimeUtc,
+        pub owner_org_unit_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -707,6 +703,7 @@ pub mod plugin_versions {
         pub component: Vec<u8>,
         pub installed_at: DateTimeUtc,
         pub installed_by: Option<i64>,
+        pub signature: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -730,6 +727,13 @@ pub mod plugin_enablements {
         pub failure_policy: String,
         pub enabled_at: DateTimeUtc,
         pub enabled_by: Option<i64>,
+        pub timeout_ms: Option<i64>,
+        pub fuel: Option<i64>,
+        pub memory_mib: Option<i64>,
+        pub max_concurrency: Option<i64>,
+        pub locked: bool,
+        pub quarantined_at: Option<DateTimeUtc>,
+        pub quarantine_reason: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -755,6 +759,7 @@ pub mod plugin_results {
         pub amount_cents: Option<i64>,
         pub reasons: String,
         pub created_at: DateTimeUtc,
+        pub applied: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -854,6 +859,68 @@ pub mod operator_identities {
         pub issuer: String,
         pub subject: String,
         pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod plugin_tombstones {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "plugin_tombstones")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub plugin_key: String,
+        pub publisher: String,
+        pub highest_version: String,
+        pub removed_at: DateTimeUtc,
+        pub removed_by: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod plugin_artifacts {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "plugin_artifacts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub component_digest: String,
+        pub engine: String,
+        pub artifact_sha256: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod plugin_call_stats {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "plugin_call_stats")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub plugin_id: i64,
+        pub org_unit_id: i64,
+        pub minute: DateTimeUtc,
+        pub calls: i64,
+        pub faults: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -90,7 +90,10 @@ fn the_manifest_and_schema_accept_exactly_the_documented_settings() {
         .expect("manifest");
     assert_eq!((m.id.as_str(), m.version.as_str(), m.wit.as_str()), ("it.regione.umbria.siso", "1.0.0", "0.1.0"));
     assert_eq!(m.publisher, "Regione Umbria");
-    assert!(m.capabilities.is_empty());
+    // The UVM's and the SINA data set's answers are health data: the enabling administration
+    // grants them.
+    let caps: Vec<&str> = m.capabilities.iter().map(|c| c.as_str()).collect();
+    assert_eq!(caps, ["health:read"]);
     let hooks: Vec<&str> = m.hooks.iter().map(|h| h.as_str()).collect();
     assert_eq!(hooks, ["validate.plan-saved", "validate.intervention-authorised", "contribute"]);
     assert!(m.check_settings(&serde_json::json!({})).is_ok());

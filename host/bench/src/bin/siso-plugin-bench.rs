@@ -187,6 +187,7 @@ async fn hook_overhead(faulty: &Path, legacy: &Path) -> anyhow::Result<()> {
                     settings: None,
                     capabilities: Vec::new(),
                     failure_policy: None,
+                    locked: false,
                 },
             )
             .await

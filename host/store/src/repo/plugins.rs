@@ -8,7 +8,10 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use siso_domain::ids::{OperatorId, OrgUnitId};
 
 use super::{Conn, from_json, json};
-use crate::entities::{plugin_enablements, plugin_registry_state, plugin_results, plugin_versions, plugins};
+use crate::entities::{
+    plugin_artifacts, plugin_call_stats, plugin_enablements, plugin_registry_state, plugin_results, plugin_tombstones,
+    plugin_versions, plugins,
+};
 use crate::error::StoreError;
 
 /// A plug-in.
@@ -20,18 +23,10 @@ pub struct PluginRow {
     pub key: String,
     /// The version in service.
     pub current_version_id: Option<i64>,
-    /// Per-plug-in limit overrides.
-    pub timeout_ms: Option<i64>,
-    /// Fuel override.
-    pub fuel: Option<i64>,
-    /// Memory override (MiB).
-    pub memory_mib: Option<i64>,
-    /// When it was quarantined.
-    pub quarantined_at: Option<DateTime<Utc>>,
-    /// Why.
-    pub quarantine_reason: Option<String>,
     /// First install.
     pub created_at: DateTime<Utc>,
+    /// The unit of the administration that installed it (`None`: installed by the system).
+    pub owner_org_unit_id: Option<OrgUnitId>,
 }
 
 /// An installed version (without its component bytes).
@@ -53,6 +48,8 @@ pub struct VersionRow {
     pub digest: String,
     /// Signing key, when signed.
     pub signer_key: Option<String>,
+    /// The signature (base64), when signed.
+    pub signature: Option<String>,
     /// When.
     pub installed_at: DateTime<Utc>,
     /// By whom.
@@ -76,6 +73,25 @@ pub struct EnablementRow {
     pub enabled_at: DateTime<Utc>,
     /// By whom.
     pub enabled_by: Option<OperatorId>,
+    /// Limit overrides of this enablement (`None`: the host's default).
+    pub limits: EnablementLimits,
+    /// Units below cannot override it.
+    pub locked: bool,
+    /// Quarantined here: when and why.
+    pub quarantine: Option<(DateTime<Utc>, String)>,
+}
+
+/// Per-enablement limit overrides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EnablementLimits {
+    /// Deadline of one call, milliseconds.
+    pub timeout_ms: Option<i64>,
+    /// Fuel of one call.
+    pub fuel: Option<i64>,
+    /// Memory of one call, MiB.
+    pub memory_mib: Option<i64>,
+    /// Calls that may run at once.
+    pub max_concurrency: Option<i64>,
 }
 
 /// A stored plug-in result.
@@ -99,6 +115,9 @@ pub struct ResultRow {
     pub reasons: String,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// Whether this answer was the one applied (several plug-ins may decide the same thing for
+    /// a record: the nearest enablement's answer is applied, every answer is kept).
+    pub applied: bool,
 }
 
 fn plugin(m: plugins::Model) -> PluginRow {
@@ -106,12 +125,8 @@ fn plugin(m: plugins::Model) -> PluginRow {
         id: m.id,
         key: m.plugin_key,
         current_version_id: m.current_version_id,
-        timeout_ms: m.timeout_ms,
-        fuel: m.fuel,
-        memory_mib: m.memory_mib,
-        quarantined_at: m.quarantined_at,
-        quarantine_reason: m.quarantine_reason,
         created_at: m.created_at,
+        owner_org_unit_id: m.owner_org_unit_id.map(OrgUnitId),
     }
 }
 
@@ -124,6 +139,14 @@ fn enablement(m: plugin_enablements::Model) -> Result<EnablementRow, StoreError>
         failure_policy: m.failure_policy,
         enabled_at: m.enabled_at,
         enabled_by: m.enabled_by.map(OperatorId),
+        limits: EnablementLimits {
+            timeout_ms: m.timeout_ms,
+            fuel: m.fuel,
+            memory_mib: m.memory_mib,
+            max_concurrency: m.max_concurrency,
+        },
+        locked: m.locked,
+        quarantine: m.quarantined_at.map(|at| (at, m.quarantine_reason.unwrap_or_default())),
     })
 }
 
@@ -139,6 +162,7 @@ fn version_query() -> sea_orm::Select<plugin_versions::Entity> {
         C::Manifest,
         C::Digest,
         C::SignerKey,
+        C::Signature,
         C::InstalledAt,
         C::InstalledBy,
     ])
@@ -154,6 +178,7 @@ struct VersionHead {
     manifest: String,
     digest: String,
     signer_key: Option<String>,
+    signature: Option<String>,
     installed_at: DateTime<Utc>,
     installed_by: Option<i64>,
 }
@@ -168,6 +193,7 @@ fn version(m: VersionHead) -> VersionRow {
         manifest: m.manifest,
         digest: m.digest,
         signer_key: m.signer_key,
+        signature: m.signature,
         installed_at: m.installed_at,
         installed_by: m.installed_by.map(OperatorId),
     }
@@ -193,17 +219,18 @@ pub async fn by_key(c: &impl Conn, key: &str, lock: bool) -> Result<Option<Plugi
     Ok(q.one(c.db()).await?.map(plugin))
 }
 
-/// Registers a plug-in.
-pub async fn insert(c: &impl Conn, key: &str, now: DateTime<Utc>) -> Result<PluginRow, StoreError> {
+/// Registers a plug-in owned by a unit (`None`: the system).
+pub async fn insert(
+    c: &impl Conn,
+    key: &str,
+    owner: Option<OrgUnitId>,
+    now: DateTime<Utc>,
+) -> Result<PluginRow, StoreError> {
     let m = plugins::ActiveModel {
         plugin_key: Set(key.into()),
         current_version_id: Set(None),
-        timeout_ms: Set(None),
-        fuel: Set(None),
-        memory_mib: Set(None),
-        quarantined_at: Set(None),
-        quarantine_reason: Set(None),
         created_at: Set(now),
+        owner_org_unit_id: Set(owner.map(|o| o.0)),
         ..Default::default()
     };
     Ok(plugin(plugins::Entity::insert(m).exec_with_returning(c.db()).await?))
@@ -226,6 +253,8 @@ pub struct NewVersion<'a> {
     pub digest: &'a str,
     /// Signing key.
     pub signer_key: Option<&'a str>,
+    /// The signature (base64).
+    pub signature: Option<&'a str>,
     /// The component.
     pub component: &'a [u8],
     /// By whom.
@@ -242,6 +271,7 @@ pub async fn insert_version(c: &impl Conn, v: &NewVersion<'_>, now: DateTime<Utc
         manifest: Set(v.manifest.into()),
         digest: Set(v.digest.into()),
         signer_key: Set(v.signer_key.map(Into::into)),
+        signature: Set(v.signature.map(Into::into)),
         component: Set(v.component.to_vec()),
         installed_at: Set(now),
         installed_by: Set(v.installed_by.map(|o| o.0)),
@@ -284,50 +314,175 @@ pub async fn set_current(c: &impl Conn, plugin_id: i64, version_id: i64) -> Resu
     Ok(())
 }
 
-/// Sets per-plug-in limit overrides (`None` = the global default).
+/// Sets an enablement's limit overrides (`None` = the host's default); whether it exists.
 pub async fn set_limits(
     c: &impl Conn,
     plugin_id: i64,
-    timeout_ms: Option<i64>,
-    fuel: Option<i64>,
-    memory_mib: Option<i64>,
-) -> Result<(), StoreError> {
-    plugins::Entity::update_many()
-        .col_expr(plugins::Column::TimeoutMs, Expr::value(timeout_ms))
-        .col_expr(plugins::Column::Fuel, Expr::value(fuel))
-        .col_expr(plugins::Column::MemoryMib, Expr::value(memory_mib))
-        .filter(plugins::Column::Id.eq(plugin_id))
+    org: OrgUnitId,
+    limits: &EnablementLimits,
+) -> Result<bool, StoreError> {
+    use plugin_enablements::Column as C;
+    let r = plugin_enablements::Entity::update_many()
+        .col_expr(C::TimeoutMs, Expr::value(limits.timeout_ms))
+        .col_expr(C::Fuel, Expr::value(limits.fuel))
+        .col_expr(C::MemoryMib, Expr::value(limits.memory_mib))
+        .col_expr(C::MaxConcurrency, Expr::value(limits.max_concurrency))
+        .filter(C::PluginId.eq(plugin_id))
+        .filter(C::OrgUnitId.eq(org.0))
         .exec(c.db())
         .await?;
-    Ok(())
+    Ok(r.rows_affected > 0)
 }
 
-/// Quarantines a plug-in, or releases it (`None`).
+/// Quarantines an enablement, or releases it (`None`); whether it exists (and, for a
+/// quarantine, was not quarantined already).
 pub async fn set_quarantine(
     c: &impl Conn,
     plugin_id: i64,
+    org: OrgUnitId,
     quarantine: Option<(DateTime<Utc>, String)>,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
+    use plugin_enablements::Column as C;
     let (at, reason) = match quarantine {
         Some((at, r)) => (Some(at), Some(r)),
         None => (None, None),
     };
     let setting = at.is_some();
-    let mut q = plugins::Entity::update_many()
-        .col_expr(plugins::Column::QuarantinedAt, Expr::value(at))
-        .col_expr(plugins::Column::QuarantineReason, Expr::value(reason))
-        .filter(plugins::Column::Id.eq(plugin_id));
+    let mut q = plugin_enablements::Entity::update_many()
+        .col_expr(C::QuarantinedAt, Expr::value(at))
+        .col_expr(C::QuarantineReason, Expr::value(reason))
+        .filter(C::PluginId.eq(plugin_id))
+        .filter(C::OrgUnitId.eq(org.0));
     if setting {
         // Never overwrite a quarantine (nor undo a release that raced with it: a release
-        // clears the flag, and a quarantine only lands on a plug-in not quarantined).
-        q = q.filter(plugins::Column::QuarantinedAt.is_null());
+        // clears the flag, and a quarantine only lands on an enablement not quarantined).
+        q = q.filter(C::QuarantinedAt.is_null());
     }
-    q.exec(c.db()).await?;
+    Ok(q.exec(c.db()).await?.rows_affected > 0)
+}
+
+/// The tombstone of a removed plug-in id: (publisher, highest version installed).
+pub async fn tombstone(c: &impl Conn, key: &str) -> Result<Option<(String, String)>, StoreError> {
+    let row =
+        plugin_tombstones::Entity::find().filter(plugin_tombstones::Column::PluginKey.eq(key)).one(c.db()).await?;
+    Ok(row.map(|r| (r.publisher, r.highest_version)))
+}
+
+/// Leaves (or raises) the tombstone of a removed plug-in id.
+pub async fn bury(
+    c: &impl Conn,
+    key: &str,
+    publisher: &str,
+    highest_version: &str,
+    by: Option<OperatorId>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    plugin_tombstones::Entity::delete_many().filter(plugin_tombstones::Column::PluginKey.eq(key)).exec(c.db()).await?;
+    let m = plugin_tombstones::ActiveModel {
+        plugin_key: Set(key.into()),
+        publisher: Set(publisher.into()),
+        highest_version: Set(highest_version.into()),
+        removed_at: Set(now),
+        removed_by: Set(by.map(|o| o.0)),
+        ..Default::default()
+    };
+    plugin_tombstones::Entity::insert(m).exec_without_returning(c.db()).await?;
     Ok(())
+}
+
+/// The SHA-256 of the artifact this engine compiled for a component, when one was recorded.
+pub async fn artifact_digest(c: &impl Conn, component: &str, engine: &str) -> Result<Option<String>, StoreError> {
+    let row = plugin_artifacts::Entity::find()
+        .filter(plugin_artifacts::Column::ComponentDigest.eq(component))
+        .filter(plugin_artifacts::Column::Engine.eq(engine))
+        .one(c.db())
+        .await?;
+    Ok(row.map(|r| r.artifact_sha256))
+}
+
+/// Records the SHA-256 of a freshly compiled artifact (replacing an earlier record).
+pub async fn record_artifact(
+    c: &impl Conn,
+    component: &str,
+    engine: &str,
+    artifact: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    plugin_artifacts::Entity::delete_many()
+        .filter(plugin_artifacts::Column::ComponentDigest.eq(component))
+        .filter(plugin_artifacts::Column::Engine.eq(engine))
+        .exec(c.db())
+        .await?;
+    let m = plugin_artifacts::ActiveModel {
+        component_digest: Set(component.into()),
+        engine: Set(engine.into()),
+        artifact_sha256: Set(artifact.into()),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    plugin_artifacts::Entity::insert(m).exec_without_returning(c.db()).await?;
+    Ok(())
+}
+
+/// Adds calls and faults of an enablement in a minute (summed across replicas).
+pub async fn add_call_stats(
+    c: &impl Conn,
+    plugin_id: i64,
+    org: OrgUnitId,
+    minute: DateTime<Utc>,
+    calls: i64,
+    faults: i64,
+) -> Result<(), StoreError> {
+    use plugin_call_stats::Column as C;
+    let m = plugin_call_stats::ActiveModel {
+        plugin_id: Set(plugin_id),
+        org_unit_id: Set(org.0),
+        minute: Set(minute),
+        calls: Set(calls),
+        faults: Set(faults),
+        ..Default::default()
+    };
+    let on_conflict = sea_orm::sea_query::OnConflict::columns([C::PluginId, C::OrgUnitId, C::Minute])
+        .value(C::Calls, Expr::col(C::Calls).add(Expr::cust("excluded.calls")))
+        .value(C::Faults, Expr::col(C::Faults).add(Expr::cust("excluded.faults")))
+        .to_owned();
+    plugin_call_stats::Entity::insert(m).on_conflict(on_conflict).exec_without_returning(c.db()).await?;
+    Ok(())
+}
+
+/// Forgets the call counts of an enablement (released from quarantine: a clean record).
+pub async fn clear_call_stats(c: &impl Conn, plugin_id: i64, org: OrgUnitId) -> Result<(), StoreError> {
+    plugin_call_stats::Entity::delete_many()
+        .filter(plugin_call_stats::Column::PluginId.eq(plugin_id))
+        .filter(plugin_call_stats::Column::OrgUnitId.eq(org.0))
+        .exec(c.db())
+        .await?;
+    Ok(())
+}
+
+/// Calls and faults of an enablement since `since`, across replicas.
+pub async fn call_stats_since(
+    c: &impl Conn,
+    plugin_id: i64,
+    org: OrgUnitId,
+    since: DateTime<Utc>,
+) -> Result<(i64, i64), StoreError> {
+    use plugin_call_stats::Column as C;
+    let rows = plugin_call_stats::Entity::find()
+        .filter(C::PluginId.eq(plugin_id))
+        .filter(C::OrgUnitId.eq(org.0))
+        .filter(C::Minute.gte(since))
+        .all(c.db())
+        .await?;
+    Ok(rows.iter().fold((0, 0), |(calls, faults), r| (calls + r.calls, faults + r.faults)))
 }
 
 /// Removes a plug-in with its versions and enablements (results are kept).
 pub async fn delete(c: &impl Conn, plugin_id: i64) -> Result<(), StoreError> {
+    plugin_call_stats::Entity::delete_many()
+        .filter(plugin_call_stats::Column::PluginId.eq(plugin_id))
+        .exec(c.db())
+        .await?;
     plugin_enablements::Entity::delete_many()
         .filter(plugin_enablements::Column::PluginId.eq(plugin_id))
         .exec(c.db())
@@ -348,9 +503,24 @@ pub async fn enablements(c: &impl Conn) -> Result<Vec<EnablementRow>, StoreError
         .collect()
 }
 
-/// Enables a plug-in for a subtree, replacing an earlier enablement of the same root.
+/// Enables a plug-in for a subtree, or changes the settings, grants, policy and lock of its
+/// enablement there (its limits and quarantine stay).
 pub async fn upsert_enablement(c: &impl Conn, e: &EnablementRow) -> Result<(), StoreError> {
-    disable(c, e.plugin_id, e.org_unit_id).await?;
+    use plugin_enablements::Column as C;
+    let updated = plugin_enablements::Entity::update_many()
+        .col_expr(C::Settings, Expr::value(e.settings.clone()))
+        .col_expr(C::Capabilities, Expr::value(json(&e.capabilities)))
+        .col_expr(C::FailurePolicy, Expr::value(e.failure_policy.clone()))
+        .col_expr(C::EnabledAt, Expr::value(e.enabled_at))
+        .col_expr(C::EnabledBy, Expr::value(e.enabled_by.map(|o| o.0)))
+        .col_expr(C::Locked, Expr::value(e.locked))
+        .filter(C::PluginId.eq(e.plugin_id))
+        .filter(C::OrgUnitId.eq(e.org_unit_id.0))
+        .exec(c.db())
+        .await?;
+    if updated.rows_affected > 0 {
+        return Ok(());
+    }
     let m = plugin_enablements::ActiveModel {
         plugin_id: Set(e.plugin_id),
         org_unit_id: Set(e.org_unit_id.0),
@@ -359,6 +529,13 @@ pub async fn upsert_enablement(c: &impl Conn, e: &EnablementRow) -> Result<(), S
         failure_policy: Set(e.failure_policy.clone()),
         enabled_at: Set(e.enabled_at),
         enabled_by: Set(e.enabled_by.map(|o| o.0)),
+        timeout_ms: Set(e.limits.timeout_ms),
+        fuel: Set(e.limits.fuel),
+        memory_mib: Set(e.limits.memory_mib),
+        max_concurrency: Set(e.limits.max_concurrency),
+        locked: Set(e.locked),
+        quarantined_at: Set(None),
+        quarantine_reason: Set(None),
         ..Default::default()
     };
     plugin_enablements::Entity::insert(m).exec_without_returning(c.db()).await?;
@@ -390,6 +567,7 @@ pub async fn insert_results(c: &impl Conn, rows: &[ResultRow]) -> Result<(), Sto
         amount_cents: Set(r.amount_cents),
         reasons: Set(r.reasons.clone()),
         created_at: Set(r.created_at),
+        applied: Set(r.applied),
         ..Default::default()
     });
     plugin_results::Entity::insert_many(ms).exec_without_returning(c.db()).await?;
@@ -416,6 +594,7 @@ pub async fn results_of(c: &impl Conn, kind: &str, ids: &[i64]) -> Result<Vec<Re
             amount_cents: m.amount_cents,
             reasons: m.reasons,
             created_at: m.created_at,
+            applied: m.applied,
         })
         .collect())
 }
