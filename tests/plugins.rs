@@ -130,6 +130,12 @@ async fn every_fault_is_contained_named_and_rolled_back() {
     let i = install(&server, &package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()))).await;
     assert_eq!(i["errors"], json!([]), "{i}");
     assert_eq!(i["plugin"]["version"], "1.0.0");
+    // A deadline short enough that an endless loop meets it before the fuel ceiling.
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
+    let d = server
+        .data(ADMIN, r#"mutation($o: ID!) { setPluginLimits(plugin: "test.faulty", orgUnitId: $o, timeoutMs: 100) { errors { code } } }"#, json!({ "o": ids.umbria }))
+        .await;
+    assert_eq!(d["setPluginLimits"]["errors"], json!([]), "{d}");
 
     // A well-behaved call: the case opens; a warning is stored with the plug-in's id and version.
     enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
@@ -779,4 +785,141 @@ async fn one_decider_per_decision_and_unit() {
     assert_eq!(of("test.faulty")["outcome"], "eligible", "{d}");
     assert_eq!(of("test.faulty")["applied"], false, "the comune's answer is shown, not applied: {d}");
     server.stop().await;
+}
+
+/// Findings 9, 12, 13 and 14 of the trust review, with the test plug-in misbehaving on purpose:
+/// an answer whose strings all point at one large buffer costs the host at most the output
+/// cap; health data reaches only a plug-in granted it; stored plug-in reasons are a sensitive
+/// part; amounts beyond the bounds are invalid answers; the guest's wall clock is the host's;
+/// a stored package is checked against the trust list at every load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_plugins_are_contained() {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let server = Server::start_with(Db::Sqlite, &env(&t, &[("SISO__PLUGINS__QUARANTINE_AFTER", "1000")])).await;
+    let ids = ids(&server).await;
+    assert_eq!(
+        install(&server, &package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()))).await["errors"],
+        json!([])
+    );
+
+    // 9. Sixteen warnings aliasing one 8 MiB buffer: refused before the host copies them.
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "ok" }), &[], false).await;
+    assert_eq!(open_case(&server, &ids).await["errors"], json!([]));
+    let before = server.peak_rss_kib();
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "alias" }), &[], false).await;
+    for _ in 0..3 {
+        let p = open_case(&server, &ids).await;
+        assert_eq!(p["errors"][0]["code"], "PLUGIN_FAULT", "{p}");
+        assert!(s(&p["errors"][0]["message"]).contains("OUTPUT_TOO_LARGE"), "{p}");
+    }
+    let grew = server.peak_rss_kib().saturating_sub(before);
+    assert!(grew < 48 << 10, "the host's peak memory grew by {grew} KiB for an 8 MiB guest buffer");
+
+    // 12. Health data only with `health:read`; stored reasons only for `sensitive/read`.
+    let d = server
+        .data(OP, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: "svama", assessedOn: "2026-11-20", assessor: "UVM", answers: [{ question: "daily_living", answer: "totally_dependent" }] }) { assessment { id } errors { code message } } }"#, json!({ "c": ids.case }))
+        .await;
+    assert_eq!(d["recordAssessment"]["errors"], json!([]), "{d}");
+    let request = r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "300", startsOn: "2026-11-20" }) { intervention { id pluginResults { hook reasons { code message } } } errors { code message } } }"#;
+    let health = |d: &Value| -> String {
+        let results = d["requestIntervention"]["intervention"]["pluginResults"].as_array().cloned().unwrap_or_default();
+        results
+            .iter()
+            .flat_map(|r| r["reasons"].as_array().cloned().unwrap_or_default())
+            .filter(|r| r["code"] == "HEALTH")
+            .map(|r| s(&r["message"]))
+            .collect()
+    };
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "health" }), &[], false).await;
+    let d = server.data(OP, request, json!({ "c": ids.case, "e": ids.means_tested_entry })).await;
+    assert_eq!(health(&d), "answers=0 sina=0", "not granted: {d}");
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "health" }), &["health:read"], false).await;
+    let d = server.data(OP, request, json!({ "c": ids.case, "e": ids.means_tested_entry })).await;
+    assert_eq!(health(&d), "answers=1 sina=0", "granted: {d}");
+    let intervention = s(&d["requestIntervention"]["intervention"]["id"]);
+    let q = "query($i: ID!) { intervention(id: $i) { pluginResults { outcome reasons { code } } } }";
+    let seen = server.data("amm.perugia", q, json!({ "i": intervention })).await;
+    let results = seen["intervention"]["pluginResults"].as_array().unwrap();
+    assert!(!results.is_empty() && results.iter().all(|r| r["reasons"] == json!([])), "{seen}");
+
+    // 13. Amounts beyond the money bound are invalid answers, and nothing is written.
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "huge" }), &[], false).await;
+    let before = server.fingerprint().await;
+    let v = server.gql(Some(OP), request, json!({ "c": ids.case, "e": ids.means_tested_entry })).await;
+    let errors = &v["data"]["requestIntervention"]["errors"];
+    assert_eq!(errors[0]["code"], "PLUGIN_FAULT", "{v}");
+    assert!(s(&errors[0]["message"]).contains("INVALID_OUTPUT"), "{v}");
+    assert_eq!(server.fingerprint().await, before);
+
+    // 14. The guest reads the host's clock (the tests' fixed day), not the machine's.
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "clock" }), &[], false).await;
+    assert_eq!(open_case(&server, &ids).await["errors"], json!([]));
+    let rows = result_rows(&server, "case").await;
+    let clock = rows.iter().rev().find(|r| r.3.contains("CLOCK")).unwrap_or_else(|| panic!("{rows:?}"));
+    assert!(clock.3.contains(&common::NOW[..10]), "{clock:?}");
+
+    // 14. A server whose trust list no longer holds the publisher's key does not load the
+    // stored package, and the unit's changes are refused (fail closed).
+    let untrusting = Server::attach(&server, &[]).await;
+    let listed = untrusting.data(ADMIN, PLUGINS, json!({})).await;
+    assert_eq!(listed["plugins"][0]["loaded"], false, "{listed}");
+    let p = open_case(&untrusting, &ids).await;
+    assert_eq!(p["errors"][0]["code"], "PLUGIN_ERROR", "{p}");
+    untrusting.stop().await;
+    server.stop().await;
+}
+
+/// Finding 11: a slow plug-in holds neither the writer nor a connection. While one sleeps to
+/// its deadline in a Perugia change, a Lecce operator's read of a person (personal data: an
+/// access-log write) is served before that change ends.
+async fn slow_plugin_holds_no_one(db: Db) {
+    let b = tokio::task::spawn_blocking(built).await.unwrap();
+    let t = trusted();
+    let server = Server::start_with(db, &env(&t, &[("SISO__PLUGINS__QUARANTINE_AFTER", "1000")])).await;
+    let ids = ids(&server).await;
+    assert_eq!(
+        install(&server, &package("plugins/testing/faulty/siso-plugin.toml", &b.faulty, Some(&key()))).await["errors"],
+        json!([])
+    );
+    enable(&server, "test.faulty", &ids.umbria, json!({ "mode": "sleep" }), &[], false).await;
+    let d = server
+        .data(ADMIN, r#"mutation($o: ID!) { setPluginLimits(plugin: "test.faulty", orgUnitId: $o, timeoutMs: 1000) { errors { code } } }"#, json!({ "o": ids.umbria }))
+        .await;
+    assert_eq!(d["setPluginLimits"]["errors"], json!([]), "{d}");
+    let d = server.data("op.lecce", "{ me { orgUnit { id } } }", json!({})).await;
+    let lecce_office = s(&d["me"]["orgUnit"]["id"]);
+    let d = server
+        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: "F", birthDate: "1940-02-03" }) { person { id } errors { code } } }"#, json!({ "o": lecce_office }))
+        .await;
+    let person = s(&d["createPerson"]["person"]["id"]);
+
+    let started = Instant::now();
+    let (change, read) = tokio::join!(
+        async {
+            let p = open_case(&server, &ids).await;
+            (p, started.elapsed())
+        },
+        async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let v =
+                server.data("op.lecce", "query($p: ID!) { person(id: $p) { surname } }", json!({ "p": person })).await;
+            (v, started.elapsed())
+        }
+    );
+    assert_eq!(change.0["errors"][0]["code"], "PLUGIN_FAULT", "{}", change.0);
+    assert!(s(&change.0["errors"][0]["message"]).contains("TIMEOUT"), "{}", change.0);
+    assert_eq!(read.0["person"]["surname"], "Greco", "{}", read.0);
+    assert!(read.1 < change.1, "the Lecce read ({:?}) waited for Perugia's plug-in ({:?})", read.1, change.1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_plugin_holds_no_other_administration_sqlite() {
+    slow_plugin_holds_no_one(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_plugin_holds_no_other_administration_postgres() {
+    slow_plugin_holds_no_one(Db::Postgres).await;
 }

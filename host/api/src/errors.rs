@@ -85,6 +85,10 @@ pub fn to_graphql_error(e: AppError) -> async_graphql::Error {
                 first.map(|u| (u.code, u.message)).unwrap_or_else(|| ("PLUGIN_ERROR".into(), "plug-in error".into()));
             async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
         }
+        AppError::PluginsPending => {
+            tracing::error!("plug-in answers pending outside a hooked run");
+            async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", "INTERNAL"))
+        }
         AppError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error");
             async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", "INTERNAL"))

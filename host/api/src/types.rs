@@ -601,9 +601,19 @@ impl InterventionNode {
         if !case_parts(ctx, &self.0)? {
             return Ok(Vec::new());
         }
-        let rows =
-            app(ctx)?.plugins().results("intervention", self.0.intervention.id.0).await.map_err(to_graphql_error)?;
-        Ok(rows.into_iter().map(PluginResultNode::from).collect())
+        let app = app(ctx)?;
+        let reasons = app.reads_plugin_reasons(crate::query::actor(ctx)?, &self.0);
+        let rows = app.plugins().results("intervention", self.0.intervention.id.0).await.map_err(to_graphql_error)?;
+        Ok(rows
+            .into_iter()
+            .map(PluginResultNode::from)
+            .map(|mut r| {
+                if !reasons {
+                    r.reasons.clear();
+                }
+                r
+            })
+            .collect())
     }
     async fn starts_on(&self) -> NaiveDate {
         self.0.intervention.starts_on
@@ -903,7 +913,7 @@ pub struct PluginResultNode {
     pub outcome: String,
     /// The amount decided (eligibility amount, monthly co-payment).
     pub amount: Option<Euro>,
-    /// Reasons or warnings.
+    /// Reasons or warnings (a sensitive part: empty for those without `sensitive/read`).
     pub reasons: Vec<PluginReason>,
     /// Whether this answer was applied: when several plug-ins decide the same thing for a
     /// record, every answer is shown and the nearest enablement's is applied.

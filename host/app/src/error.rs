@@ -43,6 +43,10 @@ pub enum AppError {
         /// Why.
         reason: String,
     },
+    /// Inside a hooked run: the transaction must roll back so that the plug-ins are called
+    /// with no transaction open (see [`crate::hooks`]); never leaves the application.
+    #[error("plug-in answers pending")]
+    PluginsPending,
     /// A plug-in could not decide (its own expected error) and its policy is to refuse.
     #[error("plug-in {plugin} could not decide: {message}")]
     PluginRefused {

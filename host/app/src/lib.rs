@@ -5,7 +5,9 @@
 //! 2. load and lock what it changes;
 //! 3. ask [`authz::check`] whether the actor may do it to that record;
 //! 4. apply the domain rules ([`siso_domain`]);
-//! 5. run the plug-in hooks (the [`hooks::Hooks`] seam) before anything is written;
+//! 5. ask the plug-ins (validate and decide hooks) about the change, outside the transaction
+//!    ([`hooks`]: the first round rolls back, the plug-ins are called with the writer free, the
+//!    second commits on their answers);
 //! 6. write the change, its history and its access-log event ([`audit`]);
 //! 7. commit. Any error before the commit rolls everything back.
 
@@ -14,6 +16,7 @@ pub mod admin;
 pub mod audit;
 pub mod authz;
 pub mod error;
+pub mod hooks;
 pub mod keys;
 pub mod plugins;
 pub mod queries;

@@ -126,6 +126,13 @@ impl App {
         actor.access.allows(Action::ReadIntervention, i.org_unit_id)
     }
 
+    /// Whether the actor reads the reasons plug-ins stored about an intervention: plug-in
+    /// text may speak of the person's health or circumstances, so it is a sensitive part
+    /// (`sensitive/read` in the intervention's unit); others see the outcome and amount only.
+    pub fn reads_plugin_reasons(&self, actor: &Actor, i: &StoredIntervention) -> bool {
+        actor.access.allows(Action::ReadSensitive, i.org_unit_id)
+    }
+
     /// Keeps the records the actor may read; the others are dropped exactly as if they did not
     /// exist (a hidden record and a missing one give the same answer).
     pub fn visible<T: Owned>(&self, actor: &Actor, items: Vec<T>) -> Vec<T> {

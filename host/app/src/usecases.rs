@@ -362,7 +362,7 @@ impl App {
         if targets.is_empty() {
             return Ok(Vec::new());
         }
-        self.plugins.validate(tx, &targets, &change().await?).await
+        self.ask_validate(&targets, change().await?).await
     }
 
     /// A plan as plug-ins see it when it is created or reviewed (`review`).
@@ -371,19 +371,38 @@ impl App {
         let mut assessments = case_repo::assessments_of(tx, &[case.id]).await?;
         assessments.sort_by_key(|a| std::cmp::Reverse((a.assessed_on, a.id.0)));
         let objectives = plan_repo::objectives_of(tx, &[p.id]).await?;
+        let mut plan = p.clone();
+        let mut objectives = objectives;
+        if review.is_none() {
+            // A plan being created shows plug-ins no ids (as any record being created): the
+            // question stays the same whatever ids a retried transaction draws.
+            plan.id = PlanId(0);
+            objectives.iter_mut().for_each(|o| {
+                o.id = ObjectiveId(0);
+                o.plan_id = PlanId(0);
+            });
+        }
         Ok(Change::PlanSaved(Box::new(siso_plugins::model::PlanChange {
             person,
             case: case.clone(),
             assessments,
-            plan: p.clone(),
+            plan,
             objectives,
             review,
         })))
     }
 
     /// Runs the eligibility and co-payment plug-ins for an intervention and stores their
-    /// results; a co-payment fills the intervention's when the operator gave none.
-    async fn decide(&self, tx: &Tx, s: &mut StoredIntervention, case: &Case, entry: &CatalogueEntry) -> AppResult<()> {
+    /// results; the co-payment applied fills the intervention's when the operator gave none.
+    /// An intervention being requested (`new`) shows plug-ins no id.
+    async fn decide(
+        &self,
+        tx: &Tx,
+        s: &mut StoredIntervention,
+        case: &Case,
+        entry: &CatalogueEntry,
+        new: bool,
+    ) -> AppResult<()> {
         let mut targets = self.plugins.targets(tx, s.org_unit_id, Hook::Eligibility).await?;
         for t in self.plugins.targets(tx, s.org_unit_id, Hook::CoPayment).await? {
             if !targets.iter().any(|x| x.same_plugin(&t)) {
@@ -393,11 +412,14 @@ impl App {
         if targets.is_empty() {
             return Ok(());
         }
-        let subject = self.subject(tx, s, case, entry).await?;
-        let outcomes = self.plugins.decide(tx, &targets, &subject).await?;
+        let mut subject = self.subject(tx, s, case, entry).await?;
+        if new {
+            subject.intervention.id = InterventionId(0);
+        }
+        let outcomes = self.ask_decide(&targets, subject).await?;
         self.plugins.record(tx, "intervention", s.intervention.id.0, &outcomes).await?;
         if s.intervention.co_payment_monthly.is_none()
-            && let Some(m) = outcomes.iter().find(|o| o.hook == Hook::CoPayment).and_then(|o| o.amount)
+            && let Some(m) = outcomes.iter().find(|o| o.hook == Hook::CoPayment && o.applied).and_then(|o| o.amount)
         {
             s.intervention.co_payment_monthly = Some(m);
             int_repo::update(tx, s, self.clock().now()).await?;
@@ -450,7 +472,7 @@ impl App {
         };
         let p = person_repo::insert(&tx, &p, self.clock().now()).await?;
         audit::record(&tx, self.clock(), actor, "person.create", "person", p.id.0, Some(p.id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(p)
     }
 
@@ -487,7 +509,7 @@ impl App {
             audit::record(&tx, self.clock(), actor, "household.add_member", "household", h.id.0, Some(person_id))
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(h.id)
     }
 
@@ -513,12 +535,16 @@ impl App {
         };
         let i = person_repo::insert_isee(&tx, &i, self.clock().now()).await?;
         audit::record(&tx, self.clock(), actor, "isee.record", "isee", i.id.0, Some(person_id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(i)
     }
 
     /// Opens an access sheet.
     pub async fn open_access_sheet(&self, actor: &Actor, cmd: OpenAccessSheet) -> AppResult<AccessSheet> {
+        self.hooked(|| Box::pin(self.open_access_sheet_once(actor, cmd.clone()))).await
+    }
+
+    async fn open_access_sheet_once(&self, actor: &Actor, cmd: OpenAccessSheet) -> AppResult<AccessSheet> {
         access::validate_new(cmd.access_on, &cmd.reasons, self.clock().today())?;
         let tx = self.begin().await?;
         org_repo::get_unit(&tx, cmd.org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
@@ -548,12 +574,26 @@ impl App {
         self.plugins.record(&tx, "access_sheet", sheet.id.0, &outcomes).await?;
         audit::record(&tx, self.clock(), actor, "access_sheet.open", "access_sheet", sheet.id.0, sheet.person_id)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(sheet)
     }
 
     /// Forwards an access sheet to a new case.
     pub async fn forward_access_sheet(
+        &self,
+        actor: &Actor,
+        sheet_id: AccessSheetId,
+        area: UserArea,
+        responsible_operator_id: Option<OperatorId>,
+        opened_on: Option<NaiveDate>,
+    ) -> AppResult<Case> {
+        self.hooked(|| {
+            Box::pin(self.forward_access_sheet_once(actor, sheet_id, area, responsible_operator_id, opened_on))
+        })
+        .await
+    }
+
+    async fn forward_access_sheet_once(
         &self,
         actor: &Actor,
         sheet_id: AccessSheetId,
@@ -587,20 +627,26 @@ impl App {
             .await?;
         let outcomes = self
             .validate(&tx, sheet.org_unit_id, Hook::AccessSheetForwarded, async || {
-                Ok(Change::AccessSheetForwarded(sheet.clone(), case.clone()))
+                let mut opened = case.clone();
+                opened.id = CaseId(0);
+                Ok(Change::AccessSheetForwarded(sheet.clone(), opened))
             })
             .await?;
         self.plugins.record(&tx, "access_sheet", sheet_id.0, &outcomes).await?;
         access_repo::set_forwarded(&tx, sheet_id, case.id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(case)
     }
 
     /// Opens a case.
     pub async fn open_case(&self, actor: &Actor, cmd: OpenCase) -> AppResult<Case> {
+        self.hooked(|| Box::pin(self.open_case_once(actor, cmd.clone()))).await
+    }
+
+    async fn open_case_once(&self, actor: &Actor, cmd: OpenCase) -> AppResult<Case> {
         let tx = self.begin().await?;
         let case = self.open_case_in(&tx, actor, cmd).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(case)
     }
 
@@ -711,7 +757,7 @@ impl App {
         };
         case_repo::insert_event(&tx, case.id, &event, now).await?;
         audit::record(&tx, self.clock(), actor, "case.reassign", "case", case.id.0, Some(case.person_id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(case)
     }
 
@@ -764,7 +810,7 @@ impl App {
         case_repo::insert_event(&tx, case.id, &event, now).await?;
         let verb = format!("case.{}", event.kind.as_str());
         audit::record(&tx, self.clock(), actor, &verb, "case", case.id.0, Some(case.person_id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(case)
     }
 
@@ -786,7 +832,7 @@ impl App {
         let need =
             case_repo::insert_need(&tx, case_id, &code, severity, on, actor.operator_id, self.clock().now()).await?;
         audit::record(&tx, self.clock(), actor, "need.record", "need", need.id.0, Some(case.person_id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(need)
     }
 
@@ -814,12 +860,16 @@ impl App {
         let a = case_repo::insert_assessment(&tx, &a, self.clock().now()).await?;
         audit::record(&tx, self.clock(), actor, "assessment.record", "assessment", a.id.0, Some(case.person_id))
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(a)
     }
 
     /// Creates a plan with its objectives on an active case.
     pub async fn create_plan(&self, actor: &Actor, cmd: CreatePlan) -> AppResult<Plan> {
+        self.hooked(|| Box::pin(self.create_plan_once(actor, cmd.clone()))).await
+    }
+
+    async fn create_plan_once(&self, actor: &Actor, cmd: CreatePlan) -> AppResult<Plan> {
         let CreatePlan { case_id, kind, starts_on, planned_end_on, review_every_months, objectives } = cmd;
         let next_review_on = plan::validate_new_plan(starts_on, planned_end_on, review_every_months, &objectives)?;
         let tx = self.begin().await?;
@@ -843,12 +893,24 @@ impl App {
             .await?;
         self.plugins.record(&tx, "plan", p.id.0, &outcomes).await?;
         audit::record(&tx, self.clock(), actor, "plan.create", "plan", p.id.0, Some(case.person_id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(p)
     }
 
     /// Reviews a plan: scores its objectives and moves the next review date.
     pub async fn review_plan(
+        &self,
+        actor: &Actor,
+        plan_id: PlanId,
+        reviewed_on: NaiveDate,
+        attainments: Vec<(ObjectiveId, Attainment)>,
+        notes: Option<String>,
+    ) -> AppResult<Plan> {
+        self.hooked(|| Box::pin(self.review_plan_once(actor, plan_id, reviewed_on, attainments.clone(), notes.clone())))
+            .await
+    }
+
+    async fn review_plan_once(
         &self,
         actor: &Actor,
         plan_id: PlanId,
@@ -879,12 +941,20 @@ impl App {
             .await?;
         self.plugins.record(&tx, "plan", p.id.0, &outcomes).await?;
         audit::record(&tx, self.clock(), actor, "plan.review", "plan", p.id.0, Some(case.person_id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(p)
     }
 
     /// Requests an intervention on an active case.
     pub async fn request_intervention(&self, actor: &Actor, cmd: RequestIntervention) -> AppResult<StoredIntervention> {
+        self.hooked(|| Box::pin(self.request_intervention_once(actor, cmd.clone()))).await
+    }
+
+    async fn request_intervention_once(
+        &self,
+        actor: &Actor,
+        cmd: RequestIntervention,
+    ) -> AppResult<StoredIntervention> {
         intervention::validate_request(cmd.requested_amount, cmd.starts_on, cmd.ends_on, cmd.monthly_hours_centi)?;
         if let Some(m) = cmd.monthly_amount {
             m.require_non_negative("monthlyAmount")?;
@@ -961,12 +1031,13 @@ impl App {
         let mut stored = int_repo::insert(&tx, &i, case.org_unit_id, now).await?;
         let outcomes = self
             .validate(&tx, case.org_unit_id, Hook::InterventionRequested, async || {
-                let subject = self.subject(&tx, &stored, &case, &entry).await?;
+                let mut subject = self.subject(&tx, &stored, &case, &entry).await?;
+                subject.intervention.id = InterventionId(0);
                 Ok(Change::InterventionRequested(Box::new(subject)))
             })
             .await?;
         self.plugins.record(&tx, "intervention", stored.intervention.id.0, &outcomes).await?;
-        self.decide(&tx, &mut stored, &case, &entry).await?;
+        self.decide(&tx, &mut stored, &case, &entry, true).await?;
         let event = InterventionEvent {
             intervention_id: stored.intervention.id,
             from_state: None,
@@ -986,13 +1057,23 @@ impl App {
             Some(case.person_id),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(stored)
     }
 
     /// Authorises an intervention with an amount; when it has a funding line, the amount is
     /// committed on that line in the same transaction.
     pub async fn authorise_intervention(
+        &self,
+        actor: &Actor,
+        id: InterventionId,
+        authorised_amount: Money,
+        funding_line_id: Option<FundingLineId>,
+    ) -> AppResult<StoredIntervention> {
+        self.hooked(|| Box::pin(self.authorise_intervention_once(actor, id, authorised_amount, funding_line_id))).await
+    }
+
+    async fn authorise_intervention_once(
         &self,
         actor: &Actor,
         id: InterventionId,
@@ -1045,8 +1126,8 @@ impl App {
             "intervention.authorise",
         )
         .await?;
-        self.decide(&tx, &mut s, &case, &entry).await?;
-        tx.commit().await?;
+        self.decide(&tx, &mut s, &case, &entry, false).await?;
+        self.commit(tx).await?;
         Ok(s)
     }
 
@@ -1069,7 +1150,7 @@ impl App {
         let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         self.write_intervention_change(&tx, actor, &s, from, Some(reason), case.person_id, "intervention.reject")
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(s)
     }
 
@@ -1104,7 +1185,7 @@ impl App {
         }
         let verb = format!("intervention.{}", s.intervention.state.as_str());
         self.write_intervention_change(&tx, actor, &s, from, reason, case.person_id, &verb).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(s)
     }
 
@@ -1165,6 +1246,10 @@ impl App {
 
     /// Records a disbursement; the total never exceeds the authorised amount.
     pub async fn record_disbursement(&self, actor: &Actor, cmd: RecordDisbursement) -> AppResult<Disbursement> {
+        self.hooked(|| Box::pin(self.record_disbursement_once(actor, cmd.clone()))).await
+    }
+
+    async fn record_disbursement_once(&self, actor: &Actor, cmd: RecordDisbursement) -> AppResult<Disbursement> {
         let tx = self.begin().await?;
         let mut s = load_intervention(&tx, actor, cmd.intervention_id).await?;
         check(actor, Action::RecordPayment, s.org_unit_id)?;
@@ -1231,7 +1316,7 @@ impl App {
         let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         audit::record(&tx, self.clock(), actor, "disbursement.record", "disbursement", d.id.0, Some(case.person_id))
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(d)
     }
 
@@ -1267,7 +1352,7 @@ impl App {
         let p = provider_repo::insert_placement(&tx, &p, self.clock().now()).await?;
         let case = load_case(&tx, actor, s.intervention.case_id, false).await?;
         audit::record(&tx, self.clock(), actor, "placement.create", "placement", p.id.0, Some(case.person_id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(p)
     }
 
@@ -1303,7 +1388,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Internal("intervention without case".into()))?;
         audit::record(&tx, self.clock(), actor, "presence.record", "placement", p.id.0, Some(case.person_id)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(presence)
     }
 
@@ -1326,13 +1411,25 @@ impl App {
             committed: Money::ZERO,
         };
         let line = budget_repo::insert_line(&tx, &line, self.clock().now()).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(line)
     }
 
     /// Commits funds on a line; never more than what is left, also under concurrency (the line
     /// is locked until the commit).
     pub async fn commit_funds(
+        &self,
+        actor: &Actor,
+        line_id: FundingLineId,
+        amount: Money,
+        intervention_id: Option<InterventionId>,
+        description: Option<String>,
+    ) -> AppResult<Commitment> {
+        self.hooked(|| Box::pin(self.commit_funds_once(actor, line_id, amount, intervention_id, description.clone())))
+            .await
+    }
+
+    async fn commit_funds_once(
         &self,
         actor: &Actor,
         line_id: FundingLineId,
@@ -1351,7 +1448,7 @@ impl App {
                 .ok_or(AppError::not_found("intervention", "interventionId"))?;
         }
         let c = self.commit_in(&tx, actor, line_id, intervention_id, amount, self.clock().today(), description).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(c)
     }
 

@@ -375,6 +375,27 @@ pub fn change(c: &model::Change) -> validate::Change {
 
 // ---- from the guest ------------------------------------------------------------------------
 
+/// The longest message of an issue or an error a plug-in returns, in characters: plug-in text
+/// reaches operators verbatim, so it is bounded and plain.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+/// The most issues in one list of an answer.
+pub const MAX_ISSUES: usize = 20;
+
+/// A message shown to operators: not empty, at most [`MAX_MESSAGE_CHARS`] characters, no
+/// control characters but line breaks.
+fn message(m: &str) -> Result<(), String> {
+    if m.trim().is_empty() {
+        return Err("an empty message".into());
+    }
+    if m.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(format!("a message longer than {MAX_MESSAGE_CHARS} characters"));
+    }
+    if m.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("a message with control characters".into());
+    }
+    Ok(())
+}
+
 /// Checks an issue a plug-in returned: a stable code, a bounded message.
 fn issue(i: wit::Issue) -> Result<model::Issue, String> {
     let code_ok = !i.code.is_empty()
@@ -383,36 +404,38 @@ fn issue(i: wit::Issue) -> Result<model::Issue, String> {
     if !code_ok {
         return Err("an issue code must be 1–64 characters of A–Z, 0–9 and _".into());
     }
-    if i.message.trim().is_empty() || i.message.len() > 2000 {
-        return Err(format!("issue {}: the message must be 1–2000 bytes", i.code));
-    }
-    if i.field.as_ref().is_some_and(|f| f.is_empty() || f.len() > 100) {
-        return Err(format!("issue {}: the field must be 1–100 bytes", i.code));
+    message(&i.message).map_err(|e| format!("issue {}: {e}", i.code))?;
+    let field_ok = |f: &String| !f.is_empty() && f.len() <= 64 && f.bytes().all(|b| b.is_ascii_graphic());
+    if i.field.as_ref().is_some_and(|f| !field_ok(f)) {
+        return Err(format!("issue {}: the field must be 1–64 printable characters", i.code));
     }
     Ok(model::Issue { code: i.code, field: i.field, message: i.message })
 }
 
 fn issues(list: Vec<wit::Issue>) -> Result<Vec<model::Issue>, String> {
-    if list.len() > 100 {
-        return Err("more than 100 issues".into());
+    if list.len() > MAX_ISSUES {
+        return Err(format!("more than {MAX_ISSUES} issues"));
     }
     list.into_iter().map(issue).collect()
 }
 
+/// An amount within 0 and the money bound.
 fn amount(cents: i64, what: &str) -> Result<Money, String> {
-    if cents < 0 {
-        return Err(format!("a negative {what}"));
+    if !(0..=siso_domain::money::MAX_CENTS).contains(&cents) {
+        return Err(format!("a {what} outside 0 and the money bound"));
     }
     Ok(Money::from_cents(cents))
 }
 
-/// A plug-in's expected failure.
-pub fn plugin_error(e: wit::PluginError) -> model::PluginError {
-    match e {
-        wit::PluginError::InvalidInput(m) => model::PluginError::InvalidInput(m),
-        wit::PluginError::Unsupported(m) => model::PluginError::Unsupported(m),
-        wit::PluginError::BadSettings(m) => model::PluginError::BadSettings(m),
-    }
+/// A plug-in's expected failure, its message bounded like an issue's.
+pub fn plugin_error(e: wit::PluginError) -> Result<model::PluginError, String> {
+    let (m, make): (String, fn(String) -> model::PluginError) = match e {
+        wit::PluginError::InvalidInput(m) => (m, model::PluginError::InvalidInput),
+        wit::PluginError::Unsupported(m) => (m, model::PluginError::Unsupported),
+        wit::PluginError::BadSettings(m) => (m, model::PluginError::BadSettings),
+    };
+    message(&m).map_err(|e| format!("an error: {e}"))?;
+    Ok(make(m))
 }
 
 /// A verdict.

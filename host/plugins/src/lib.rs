@@ -7,7 +7,7 @@
 //! - [`model`]: what goes in and comes out, in host terms;
 //! - [`harness`]: runs a plug-in on fixtures without a server, for authors' tests.
 
-pub mod bindings;
+mod bindings;
 pub mod harness;
 pub mod inspect;
 pub mod model;

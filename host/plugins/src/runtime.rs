@@ -274,22 +274,46 @@ pub struct State {
     catalogue: Arc<Vec<CatalogueEntry>>,
 }
 
+/// The most linear memories, core instances and tables one component may create: enough for
+/// what `wasm32-wasip2` toolchains produce (one memory, a few shim instances and tables), too
+/// few to hold many memories each under the cap.
+const MAX_MEMORIES: usize = 2;
+const MAX_CORE_INSTANCES: usize = 16;
+const MAX_TABLES: usize = 16;
+
+/// What one call may take: its memory cap counts every linear memory of the component
+/// together (a component of several core instances gets no more than one of one).
 struct Limiter {
     memory_bytes: usize,
+    memory_in_use: usize,
     memory_denied: bool,
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let total = self.memory_in_use.saturating_sub(current).saturating_add(desired);
+        if total > self.memory_bytes {
             self.memory_denied = true;
             return Ok(false);
         }
+        self.memory_in_use = total;
         Ok(true)
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
+    }
+
+    fn instances(&self) -> usize {
+        MAX_CORE_INSTANCES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
     }
 }
 
@@ -340,7 +364,25 @@ struct Inner {
     config: RuntimeConfig,
     engine_hash: u64,
     stats: Mutex<HashMap<String, PluginStats>>,
+    /// Instances alive now, per plug-in version: no plug-in may hold more than a quarter of
+    /// the pool, and an exhausted pool names (and counts against) the one holding most.
+    live: Arc<Mutex<HashMap<String, usize>>>,
     stop: Arc<AtomicBool>,
+}
+
+/// One live instance of a plug-in, counted until the call's store is dropped.
+struct Slot {
+    live: Arc<Mutex<HashMap<String, usize>>>,
+    label: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = live.get_mut(&self.label) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 impl Drop for Inner {
@@ -366,6 +408,7 @@ struct Call {
     store: Store<State>,
     instance: Instance,
     started: Instant,
+    _slot: Slot,
 }
 
 impl Runtime {
@@ -378,11 +421,15 @@ impl Runtime {
         cfg.parallel_compilation(true);
         let mut pool = PoolingAllocationConfig::default();
         let n = config.max_instances.max(1);
+        let per = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         pool.total_component_instances(n)
             .total_core_instances(n * 4)
             .total_memories(n * 2)
             .total_tables(n * 4)
             .total_stacks(n)
+            .max_core_instances_per_component(per(MAX_CORE_INSTANCES))
+            .max_memories_per_component(per(MAX_MEMORIES))
+            .max_tables_per_component(per(MAX_TABLES))
             .max_memory_size(config.max_memory_bytes)
             // Reset small memories, tables and stacks with memset instead of returning them to
             // the kernel at every call (madvise and TLB shootdowns dominated short calls);
@@ -421,7 +468,15 @@ impl Runtime {
             .map_err(|e| anyhow::anyhow!("cannot start the epoch ticker: {e}"))?;
 
         Ok(Runtime {
-            inner: Arc::new(Inner { engine, linker, config, engine_hash, stats: Mutex::new(HashMap::new()), stop }),
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                config,
+                engine_hash,
+                stats: Mutex::new(HashMap::new()),
+                live: Arc::new(Mutex::new(HashMap::new())),
+                stop,
+            }),
         })
     }
 
@@ -532,6 +587,33 @@ impl Runtime {
         self.fault(p, FaultKind::InvalidOutput, detail)
     }
 
+    /// Takes a slot of the instance pool for `p`: no plug-in holds more than a quarter of it.
+    fn slot(&self, p: &LoadedPlugin) -> Result<Slot, Fault> {
+        let cap = (self.inner.config.max_instances as usize / 4).max(1);
+        let mut live = self.inner.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = live.entry(p.label.clone()).or_default();
+        if *n >= cap {
+            drop(live);
+            return Err(self.fault(p, FaultKind::Unavailable, "too many instances of this plug-in at once"));
+        }
+        *n += 1;
+        Ok(Slot { live: self.inner.live.clone(), label: p.label.clone() })
+    }
+
+    /// The plug-in holding most of an exhausted pool: named in the fault, and counted against
+    /// it (`POOL_EXHAUSTED` in its metrics), not against the plug-in that found no slot.
+    fn pool_holder(&self) -> String {
+        let live = self.inner.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((label, n)) = live.iter().max_by_key(|(_, n)| **n).map(|(l, n)| (l.clone(), *n)) else {
+            return "try again".into();
+        };
+        drop(live);
+        if let Ok(mut s) = self.inner.stats.lock() {
+            *s.entry(label.clone()).or_default().faults.entry("POOL_EXHAUSTED").or_default() += 1;
+        }
+        format!("{label} holds {n} instances; try again")
+    }
+
     fn fault(&self, p: &LoadedPlugin, kind: FaultKind, detail: impl Into<String>) -> Fault {
         if let Ok(mut s) = self.inner.stats.lock() {
             *s.entry(p.label.clone()).or_default().faults.entry(kind.code()).or_default() += 1;
@@ -560,7 +642,7 @@ impl Runtime {
         let state = State {
             wasi,
             table: ResourceTable::new(),
-            limiter: Limiter { memory_bytes: env.limits.memory_bytes, memory_denied: false },
+            limiter: Limiter { memory_bytes: env.limits.memory_bytes, memory_in_use: 0, memory_denied: false },
             stderr,
             ticks_left: ticks,
             timed_out: false,
@@ -572,6 +654,10 @@ impl Runtime {
         };
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
+        // What the host copies out of the guest in one go (the answer; a host call's
+        // arguments) is counted before it is copied and capped at the output cap: strings that
+        // all point at one large buffer cost the host no more than one answer's worth.
+        store.set_hostcall_fuel(env.limits.max_output_bytes);
         store.set_fuel(env.limits.fuel).map_err(|e| self.fault(p, FaultKind::Unavailable, format!("{e}")))?;
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|mut ctx| {
@@ -583,8 +669,9 @@ impl Runtime {
             s.ticks_left -= 1;
             Ok(UpdateDeadline::Yield(1))
         });
+        let slot = self.slot(p)?;
         match p.pre.instantiate_async(&mut store).await {
-            Ok(instance) => Ok(Call { store, instance, started }),
+            Ok(instance) => Ok(Call { store, instance, started, _slot: slot }),
             Err(e) => Err(self.classify(p, &store, env, started, e)),
         }
     }
@@ -616,7 +703,11 @@ impl Runtime {
         } else if let Some(t) = trap {
             (FaultKind::Trap, if stderr.is_empty() { t.to_string() } else { format!("{t}: {stderr}") })
         } else if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
-            (FaultKind::Unavailable, "no free plug-in instance slot; try again".into())
+            (FaultKind::Unavailable, format!("no free plug-in instance slot; {}", self.pool_holder()))
+        } else if e.to_string().contains("copied between the host and the guest") {
+            // The answer (or a host call's arguments) would have the host copy more than the
+            // output cap: refused before it is copied.
+            (FaultKind::OutputTooLarge, format!("the answer exceeds the cap of {} bytes", env.limits.max_output_bytes))
         } else {
             (FaultKind::Trap, format!("{e}"))
         };
@@ -649,7 +740,9 @@ impl Runtime {
             Ok(r) => {
                 self.account(p, &call.store, env, call.started);
                 match r {
-                    Err(e) => Ok(Err(bindings::plugin_error(e))),
+                    Err(e) => {
+                        bindings::plugin_error(e).map(Err).map_err(|m| self.fault(p, FaultKind::InvalidOutput, m))
+                    }
                     Ok(w) => {
                         let size = w.wire_size();
                         if size > env.limits.max_output_bytes {
@@ -762,21 +855,14 @@ impl Runtime {
         subjects: &[model::Subject],
     ) -> Result<Vec<Result<model::Eligibility, model::PluginError>>, Fault> {
         let subjects: Vec<wit::Subject> = subjects.iter().map(bindings::subject).collect();
-        self.eligibility_batch_wit(p, env, ctx, &subjects).await
-    }
-
-    /// [`Runtime::eligibility_batch`] on subjects already converted (benchmarks, bulk loops
-    /// that reuse their inputs).
-    pub async fn eligibility_batch_wit(
-        &self,
-        p: &LoadedPlugin,
-        env: &CallEnv,
-        ctx: &CallContext,
-        subjects: &[wit::Subject],
-    ) -> Result<Vec<Result<model::Eligibility, model::PluginError>>, Fault> {
+        let subjects = subjects.as_slice();
         let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
         let c = bindings::context(ctx);
         let input = c.wire_size() + subjects.iter().map(WireSize::wire_size).sum::<usize>();
+        // The answer may use the output cap once per subject.
+        let mut env = env.clone();
+        env.limits.max_output_bytes = env.limits.max_output_bytes.saturating_mul(subjects.len().max(1));
+        let env = &env;
         self.guarded(p, env, async {
             let mut call = self.begin(p, env, input).await?;
             let r = match idx.load(&mut call.store, &call.instance) {
@@ -799,14 +885,13 @@ impl Runtime {
                 }
             };
             self.account(p, &call.store, env, call.started);
-            let size: usize = list.iter().map(|r| r.as_ref().map_or(64, WireSize::wire_size)).sum();
-            if size > env.limits.max_output_bytes.saturating_mul(subjects.len().max(1)) {
-                return Err(self.fault(p, FaultKind::OutputTooLarge, format!("answer of {size} bytes")));
-            }
             list.into_iter()
-                .map(|r| match r {
-                    Ok(d) => bindings::eligibility(d).map(Ok).map_err(|m| self.fault(p, FaultKind::InvalidOutput, m)),
-                    Err(e) => Ok(Err(bindings::plugin_error(e))),
+                .map(|r| {
+                    match r {
+                        Ok(d) => bindings::eligibility(d).map(Ok),
+                        Err(e) => bindings::plugin_error(e).map(Err),
+                    }
+                    .map_err(|m| self.fault(p, FaultKind::InvalidOutput, m))
                 })
                 .collect()
         })

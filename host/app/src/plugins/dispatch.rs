@@ -44,6 +44,14 @@ impl Target {
         self.active.plugin_id == other.active.plugin_id
     }
 
+    /// What an answer depends on: the plug-in's id and version, and the enablement's unit,
+    /// settings and grants.
+    pub(crate) fn identity(&self) -> (String, String, i64, String, Vec<String>) {
+        let m = self.active.plugin.manifest();
+        let caps = self.enablement.capabilities.iter().map(|c| c.as_str().to_string()).collect();
+        (m.id.clone(), m.version.clone(), self.enablement.org_unit_id.0, self.enablement.settings.clone(), caps)
+    }
+
     fn key(&self) -> (i64, OrgUnitId) {
         (self.active.plugin_id, self.enablement.org_unit_id)
     }

@@ -88,18 +88,18 @@ async fn instantiate_and_call(template: &Path) -> anyhow::Result<()> {
         .map(|i| {
             let mut s = fixtures::subject();
             s.isee[0].value = siso_domain::money::Money::from_euro(i % 40_000);
-            siso_plugins::bindings::subject(&s)
+            s
         })
         .collect();
     let mut big = env.clone();
     big.limits.max_input_bytes = 64 << 20;
     big.limits.fuel = u64::MAX / 2;
     big.limits.timeout = Duration::from_secs(30);
-    let _ = runtime.eligibility_batch_wit(&plugin, &big, &ctx, &subjects).await?;
+    let _ = runtime.eligibility_batch(&plugin, &big, &ctx, &subjects).await?;
     let t = Instant::now();
     let mut n = 0;
     for _ in 0..20 {
-        let r = runtime.eligibility_batch_wit(&plugin, &big, &ctx, &subjects).await?;
+        let r = runtime.eligibility_batch(&plugin, &big, &ctx, &subjects).await?;
         n += r.len();
     }
     let secs = t.elapsed().as_secs_f64();

@@ -21,6 +21,12 @@
 //! | `invalid`   | a veto with an empty code and an empty message (answer validation) |
 //! | `ungranted` | calls `find-catalogue-entry("A1.04")`; the host traps it without `catalogue:read` |
 //! | `granted`   | same call: warning `FOUND` (message: the entry's local code) or `NOT_FOUND` |
+//! | `alias`     | 16 warnings whose messages all point at one 8 MiB buffer (the host must not copy it 16 times) |
+//! | `health`    | eligibility only: eligible, reason `HEALTH` saying how many assessment answers and SINA blocks it received |
+//! | `clock`     | warning (reason, for eligibility) `CLOCK` with the date the guest's wall clock reads |
+//! | `huge`      | eligible for `i64::MAX` cents, and a co-payment of `i64::MAX` cents |
+//!
+//! `decide.co-payment` abstains in every mode but `huge`.
 //!
 //! Built with the cargo feature `v2` it is version 2.0.0 (manifest `siso-plugin.v2.toml`):
 //! mode `ok` then adds the warning (or reason) `TEST_V2`, so upgrade tests can tell the
@@ -29,7 +35,9 @@
 use core::hint::black_box;
 
 use serde::Deserialize;
-use siso_plugin_sdk::{Change, Context, EligibilityDecision, Issue, Plugin, PluginError, Subject, Verdict};
+use siso_plugin_sdk::{
+    Change, CoPaymentDecision, Context, EligibilityDecision, Issue, Plugin, PluginError, Subject, Verdict,
+};
 
 /// The behaviour the settings choose.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -49,6 +57,10 @@ enum Mode {
     Invalid,
     Ungranted,
     Granted,
+    Alias,
+    Health,
+    Clock,
+    Huge,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,8 +96,24 @@ impl Plugin for Faulty {
     }
 
     fn eligibility(ctx: &Context, subject: &Subject) -> Result<EligibilityDecision, PluginError> {
-        let outcome = outcome(mode(ctx)?);
-        Ok(decision(&outcome, subject))
+        match mode(ctx)? {
+            Mode::Health => {
+                let answers: usize = subject.assessments.iter().map(|a| a.answers.len()).sum();
+                let sina = subject.assessments.iter().filter(|a| a.sina.is_some()).count();
+                let reason = Issue::new("HEALTH", format!("answers={answers} sina={sina}"));
+                Ok(EligibilityDecision::eligible(None, vec![reason]))
+            }
+            Mode::Huge => Ok(EligibilityDecision::eligible(Some(i64::MAX), Vec::new())),
+            mode => Ok(decision(&outcome(mode), subject)),
+        }
+    }
+
+    fn co_payment(ctx: &Context, subject: &Subject) -> Result<CoPaymentDecision, PluginError> {
+        let _ = subject;
+        match mode(ctx)? {
+            Mode::Huge => Ok(CoPaymentDecision { monthly: i64::MAX, reasons: Vec::new() }),
+            _ => Err(PluginError::Unsupported(String::from("the test plug-in decides no co-payment"))),
+        }
     }
 
     fn eligibility_batch(ctx: &Context, subjects: Vec<Subject>) -> Vec<Result<EligibilityDecision, PluginError>> {
@@ -151,12 +179,56 @@ fn outcome(mode: Mode) -> Outcome {
             };
             Outcome::Warn(vec![Issue::new("TEST_LOOKUP", message)])
         }
+        Mode::Alias => Outcome::Warn(aliased()),
+        Mode::Health | Mode::Huge => Outcome::Ok(Vec::new()),
+        Mode::Clock => {
+            // The guest's wall clock, on purpose: the host must hand it its own clock.
+            #[allow(clippy::disallowed_methods)]
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            Outcome::Warn(vec![Issue::new("CLOCK", civil_date(secs))])
+        }
         Mode::Granted => Outcome::Warn(vec![match siso_plugin_sdk::host::find_catalogue_entry(LOOKUP_CODE) {
             Ok(Some(entry)) => Issue::new("FOUND", entry.local_code),
             Ok(None) => Issue::new("NOT_FOUND", format!("no catalogue entry {LOOKUP_CODE}")),
             Err(e) => Issue::new("NOT_FOUND", format!("lookup of {LOOKUP_CODE} failed: {e}")),
         }]),
     }
+}
+
+/// 16 issues whose messages all point at the same 8 MiB buffer: the guest spends 8 MiB, a
+/// host that copied each message would allocate 128 MiB. (Deliberately unsound: the strings
+/// alias, and the export's clean-up frees the buffer 16 times after the host read the answer.)
+fn aliased() -> Vec<Issue> {
+    const LEN: usize = 8 << 20;
+    let buffer: &'static mut [u8] = Box::leak(vec![b'x'; LEN].into_boxed_slice());
+    let ptr = buffer.as_mut_ptr();
+    (0..16)
+        .map(|i| Issue {
+            code: format!("ALIAS_{i:02}"),
+            field: None,
+            // SAFETY: not safe at all, on purpose: see above. The bytes are valid UTF-8.
+            message: unsafe { String::from_raw_parts(ptr, LEN, LEN) },
+        })
+        .collect()
+}
+
+/// `YYYY-MM-DD` of seconds since the epoch (UTC), without a date library.
+fn civil_date(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or_default();
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Loops forever; `black_box` keeps the optimiser from removing the loop.
@@ -224,7 +296,7 @@ mod tests {
         let schema: serde_json::Value =
             serde_json::from_str(include_str!("../settings.schema.json")).expect("schema is JSON");
         let modes = schema["properties"]["mode"]["enum"].as_array().expect("mode enum");
-        assert_eq!(modes.len(), 13);
+        assert_eq!(modes.len(), 17);
         for m in modes {
             let json = serde_json::json!({ "mode": m });
             assert!(serde_json::from_value::<Settings>(json).is_ok(), "{m}");
@@ -241,6 +313,12 @@ mod tests {
         let Outcome::Warn(big) = outcome(Mode::Oversized) else { panic!("oversized warns") };
         assert_eq!(big.len(), 64);
         assert!(big.iter().all(|i| i.message.len() == 64 * 1024));
+    }
+
+    #[test]
+    fn the_civil_date_of_the_epoch_and_of_a_fixed_day() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(1_795_687_200), "2026-11-26");
     }
 
     #[test]
