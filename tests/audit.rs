@@ -69,3 +69,115 @@ mod edited_events_are_detected {
         server.stop().await;
     }
 }
+
+/// Finding 17: whoever can write the database can cut events off the access log and fix the
+/// chain's head so that the chain alone still checks; a checkpoint signed with a key kept
+/// outside the database catches it.
+async fn checkpoints_catch_a_rewritten_chain(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("audit.key");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_siso"))
+        .args(["plugin", "keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = dir.path().join("checkpoints.jsonl");
+    let (key, file) = (key.display().to_string(), file.display().to_string());
+    let audit_env =
+        [("SISO__AUDIT__CHECKPOINT_KEY_FILE", key.as_str()), ("SISO__AUDIT__CHECKPOINT_FILE", file.as_str())];
+    let server = Server::start(db).await;
+    let d = server.data("op.perugia", "{ persons(first: 5) { edges { node { id surname } } } }", json!({})).await;
+    assert!(d["persons"]["edges"].as_array().is_some_and(|e| !e.is_empty()));
+
+    let (ok, text) = server.siso_env(&["audit", "checkpoint"], &audit_env);
+    assert!(ok, "{text}");
+    let (intact, text) = server.siso_env(&["audit", "verify"], &audit_env);
+    assert!(intact, "{text}");
+
+    // The attack: the newest events removed, the head made to match what is left.
+    let r = one_row(&server, "SELECT COUNT(*), MAX(id) FROM audit_events").await;
+    let (events, last) = (r[0], r[1]);
+    let conn = server.db().await;
+    let prev = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            format!("SELECT prev_hash FROM audit_events WHERE id = {last}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<String>(0)
+        .unwrap();
+    conn.execute_unprepared(&format!("DELETE FROM audit_events WHERE id = {last}")).await.unwrap();
+    conn.execute_unprepared(&format!(
+        "UPDATE audit_chain_head SET last_hash = '{prev}', events = {} WHERE id = 1",
+        events - 1
+    ))
+    .await
+    .unwrap();
+    // The chain alone still checks...
+    let (intact, text) = server.audit(&["verify"]);
+    assert!(intact, "without a checkpoint the rewrite is invisible: {text}");
+    // ... the signed checkpoint does not.
+    let (intact, text) = server.siso_env(&["audit", "verify"], &audit_env);
+    assert!(!intact, "{text}");
+    assert!(text.contains("signed checkpoint"), "{text}");
+
+    // A checkpoint file whose newest line is forged (not signed by the key) is refused.
+    let mut forged: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&file).unwrap().lines().last().unwrap()).unwrap();
+    forged["events"] = json!(events - 1);
+    std::fs::write(&file, format!("{forged}\n")).unwrap();
+    let (intact, text) = server.siso_env(&["audit", "verify"], &audit_env);
+    assert!(!intact && text.contains("not signed"), "{text}");
+    server.stop().await;
+}
+
+mod signed_checkpoints {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        checkpoints_catch_a_rewritten_chain(Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        checkpoints_catch_a_rewritten_chain(Db::Postgres).await;
+    }
+}
+
+/// Finding 17: on PostgreSQL the server runs as a member of `siso_app`, which may add to the
+/// access log but never change or remove what is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_role_only_appends_to_the_access_log() {
+    let server = Server::start(Db::Postgres).await;
+    let login = format!("siso_t_app_{}", std::process::id());
+    let admin = sea_orm::Database::connect(common::pg_admin_url()).await.unwrap();
+    admin.execute_unprepared(&format!("DROP ROLE IF EXISTS {login}")).await.unwrap();
+    admin.execute_unprepared(&format!("CREATE ROLE {login} LOGIN IN ROLE siso_app")).await.unwrap();
+    let url = server.db_url.replacen("postgres://postgres@", &format!("postgres://{login}@"), 1);
+    assert_ne!(url, server.db_url);
+    let app = Server::attach_url(&server, &url, &[]).await;
+    // The server works as that role: reads (logged) and writes.
+    let d = app.data("op.perugia", "{ persons(first: 5) { edges { node { id } } } }", json!({})).await;
+    assert!(d["persons"]["edges"].as_array().is_some_and(|e| !e.is_empty()));
+    let d = app.data("op.perugia", "{ me { orgUnit { id } } }", json!({})).await;
+    let office = s(&d["me"]["orgUnit"]["id"]);
+    let d = app
+        .data("op.perugia", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Bianchi", givenName: "Eva", sex: "F", birthDate: "1970-05-06" }) { person { id } errors { code } } }"#, json!({ "o": office }))
+        .await;
+    assert!(d["createPerson"]["person"]["id"].is_string(), "{d}");
+    // The same role cannot edit or remove access-log events.
+    let conn = sea_orm::Database::connect(&url).await.unwrap();
+    for sql in ["UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events", "TRUNCATE audit_events"] {
+        let e = conn.execute_unprepared(sql).await.expect_err(sql);
+        assert!(e.to_string().contains("permission denied"), "{sql}: {e}");
+    }
+    conn.close().await.ok();
+    app.stop().await;
+    server.stop().await;
+    admin.execute_unprepared(&format!("DROP ROLE IF EXISTS {login}")).await.ok();
+    admin.close().await.ok();
+}

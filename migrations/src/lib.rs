@@ -30,6 +30,7 @@ impl MigratorTrait for Migrator {
                 sql: include_str!("../sql/0008_operator_identities.sql"),
             }),
             Box::new(SqlMigration { name: "m0009_plugin_trust", sql: include_str!("../sql/0009_plugin_trust.sql") }),
+            Box::new(PostgresOnly { name: "m0010_app_role", sql: include_str!("../sql/0010_app_role.postgres.sql") }),
         ]
     }
 }
@@ -76,6 +77,33 @@ impl MigrationTrait for SqlMigration {
         let sql = render(self.sql, db.get_database_backend());
         for stmt in statements(&sql) {
             db.execute_unprepared(&stmt).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A migration for PostgreSQL only, run as one statement (a `DO` block), nothing on SQLite.
+struct PostgresOnly {
+    name: &'static str,
+    sql: &'static str,
+}
+
+impl MigrationName for PostgresOnly {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for PostgresOnly {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            db.execute_unprepared(self.sql).await?;
         }
         Ok(())
     }

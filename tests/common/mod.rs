@@ -186,6 +186,15 @@ impl Server {
         Server { child, url, db_url, db, pg_name, _dir: dir, http }
     }
 
+    /// Starts a second server process on the database of `other` through another URL (another
+    /// database user, say), without seeding.
+    pub async fn attach_url(other: &Server, db_url: &str, env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut s = Self::spawn(dir, db_url.to_string(), other.db, None, env).await;
+        s.pg_name = None;
+        s
+    }
+
     /// Starts a second server process on the database of `other` (no seeding).
     pub async fn attach(other: &Server, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");

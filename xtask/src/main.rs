@@ -106,8 +106,82 @@ fn test() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_postgres()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    supply_chain()?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     run(cargo().args(["test", "--workspace", "--no-fail-fast"]))
+}
+
+/// The npm lockfiles whose packages are built into the binary.
+const NPM_LOCKFILES: [&str; 1] = ["host/api/graphiql/package-lock.json"];
+
+/// Licences of npm packages compatible with distributing SISO under the EUPL-1.2 (as
+/// `deny.toml` for crates).
+const NPM_LICENCES: [&str; 9] =
+    ["MIT", "ISC", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "0BSD", "Python-2.0", "CC0-1.0", "BlueOak-1.0.0"];
+
+/// `cargo deny check` (advisories, licences, bans, sources; installed when missing) and the
+/// npm lockfiles (licences; `npm audit` when its service answers). With the network closed
+/// the advisory database this machine fetched last is used; without any, advisories are
+/// skipped with a warning and the rest still runs.
+fn supply_chain() -> anyhow::Result<()> {
+    let has_deny = cargo().args(["deny", "--version"]).output().is_ok_and(|o| o.status.success());
+    if !has_deny {
+        run(cargo().args(["install", "cargo-deny", "--locked"]))?;
+    }
+    let fetched = cargo().args(["deny", "fetch"]).status().is_ok_and(|s| s.success());
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    let local_db = std::fs::read_dir(home.join("advisory-dbs")).is_ok_and(|mut d| d.next().is_some());
+    if fetched || local_db {
+        if !fetched {
+            eprintln!("xtask: the advisory database could not be fetched: checking against the local copy");
+        }
+        run(cargo().args(["deny", "--offline", "check"]))?;
+    } else {
+        eprintln!("xtask: WARNING: no advisory database could be fetched or found: advisories NOT checked");
+        run(cargo().args(["deny", "--offline", "check", "bans", "licenses", "sources"]))?;
+    }
+    for lock in NPM_LOCKFILES {
+        npm_licences(lock)?;
+        let dir = std::path::Path::new(lock).parent().unwrap_or(std::path::Path::new("."));
+        let audit =
+            Command::new("npm").args(["audit", "--package-lock-only", "--audit-level=high"]).current_dir(dir).output();
+        match audit {
+            Ok(o) if o.status.success() => eprintln!("xtask: npm audit of {lock}: no high or critical advisory"),
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+                if text.contains("audit endpoint returned an error") || text.contains("ENOTFOUND") {
+                    eprintln!("xtask: WARNING: npm's audit service did not answer: {lock} not audited for advisories");
+                } else {
+                    bail!("npm audit of {lock} found advisories:\n{text}");
+                }
+            }
+            Err(e) => eprintln!("xtask: WARNING: npm audit could not run ({e}): {lock} not audited for advisories"),
+        }
+    }
+    Ok(())
+}
+
+/// Every package of an npm lockfile has a licence of [`NPM_LICENCES`].
+fn npm_licences(lock: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(lock).with_context(|| format!("cannot read {lock}"))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{lock} is not JSON"))?;
+    let packages = doc["packages"].as_object().with_context(|| format!("{lock} has no packages"))?;
+    let mut refused = Vec::new();
+    for (path, p) in packages.iter().filter(|(path, _)| !path.is_empty()) {
+        let licence = p["license"].as_str().unwrap_or("(none)");
+        let ok = licence.trim_matches(|c| c == '(' || c == ')').split(" OR ").any(|l| NPM_LICENCES.contains(&l.trim()));
+        if !ok {
+            refused.push(format!("{path}: {licence}"));
+        }
+    }
+    if !refused.is_empty() {
+        bail!("npm packages of {lock} with licences not allowed:\n{}", refused.join("\n"));
+    }
+    eprintln!("xtask: npm licences of {lock}: {} packages, all allowed", packages.len() - 1);
+    Ok(())
 }
 
 fn schema() -> anyhow::Result<()> {

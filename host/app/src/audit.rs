@@ -4,6 +4,10 @@ use siso_domain::clock::Clock;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+
 use siso_domain::ids::{CaseId, PersonId};
 use siso_store::repo::Conn;
 use siso_store::repo::audit::{AuditEvent, append, append_many};
@@ -180,5 +184,54 @@ impl App {
         append_many(&tx, &events).await?;
         tx.commit().await?;
         Ok(events.len())
+    }
+}
+
+/// A checkpoint of the access log's chain: how many events it held and its newest hash, when,
+/// signed with a key kept outside the database (`audit.checkpoint_key_file`). Exported as one
+/// JSON line per checkpoint (`audit.checkpoint_file`), it lets `siso audit verify` catch a
+/// chain rewritten by someone who can write the database: they can recompute every hash, not
+/// the signature.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    /// Events on the chain.
+    pub events: u64,
+    /// The hash of the newest of them.
+    pub head: String,
+    /// When the checkpoint was taken.
+    pub at: DateTime<Utc>,
+    /// The signer's public key (base64).
+    pub key: String,
+    /// The ed25519 signature (base64) of [`Checkpoint::message`].
+    pub signature: String,
+}
+
+impl Checkpoint {
+    /// What is signed.
+    fn message(events: u64, head: &str, at: DateTime<Utc>) -> String {
+        format!("siso-audit-checkpoint:v1:{events}:{head}:{}", at.timestamp_micros())
+    }
+
+    /// Whether it is signed by the key `public` (base64).
+    pub fn signed_by(&self, public: &str) -> bool {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let Ok(key) = b64.decode(public.trim()) else { return false };
+        let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) else { return false };
+        let Ok(key) = VerifyingKey::from_bytes(&key) else { return false };
+        let Ok(sig) = b64.decode(&self.signature) else { return false };
+        let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else { return false };
+        let sig = ed25519_dalek::Signature::from_bytes(&sig);
+        key.verify(Self::message(self.events, &self.head, self.at).as_bytes(), &sig).is_ok()
+    }
+}
+
+impl App {
+    /// Takes a signed checkpoint of the access log's chain as it is now.
+    pub async fn audit_checkpoint(&self, key: &SigningKey) -> AppResult<Checkpoint> {
+        let (events, head) = siso_store::repo::audit::head(self.store()).await?;
+        let at = DateTime::from_timestamp_micros(self.clock().now().timestamp_micros()).unwrap_or_default();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let signature = b64.encode(key.sign(Checkpoint::message(events, &head, at).as_bytes()).to_bytes());
+        Ok(Checkpoint { events, head, at, key: b64.encode(key.verifying_key().as_bytes()), signature })
     }
 }

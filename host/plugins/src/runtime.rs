@@ -46,7 +46,7 @@ impl Default for Limits {
         Limits {
             timeout: Duration::from_millis(200),
             fuel: 200_000_000,
-            memory_bytes: 64 << 20,
+            memory_bytes: 32 << 20,
             max_input_bytes: 4 << 20,
             max_output_bytes: 256 << 10,
         }

@@ -144,6 +144,23 @@ impl PluginsConfig {
     }
 }
 
+/// Access-log checkpoints: the chain's head signed with a key kept outside the database and
+/// exported to a file, so `siso audit verify` finds a chain rewritten by someone who can write
+/// the database.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The ed25519 secret key that signs checkpoints (`siso plugin keygen --out FILE` makes
+    /// one); keep it off the database server.
+    pub checkpoint_key_file: Option<String>,
+    /// Where checkpoints are appended, one JSON line each (ship it off the machine).
+    pub checkpoint_file: Option<String>,
+    /// The public key checkpoints are verified with (base64); by default the key file's.
+    pub checkpoint_public_key: Option<String>,
+    /// Seconds between the server's checkpoints (0: none; `siso audit checkpoint` takes one).
+    pub checkpoint_interval_secs: u64,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -160,6 +177,8 @@ pub struct Config {
     pub clock: ClockConfig,
     /// Plug-ins.
     pub plugins: PluginsConfig,
+    /// The access log.
+    pub audit: AuditConfig,
 }
 
 impl Config {

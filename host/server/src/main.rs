@@ -118,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(cfg).await,
-        Command::Audit { command } => audit_cli::run(&cfg, command).await,
+        Command::Audit { command } => audit_cli::run(&cfg, command, build_app(&cfg)).await,
         Command::Plugin { command } => plugin_cli::run(&cfg, command, build_app(&cfg)).await,
         Command::Identity { command } => identity_cli::run(command, build_app(&cfg)).await,
         Command::SeedDemo { plugins, scale } => {
@@ -182,6 +182,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let app = build_app(&cfg).await?;
     let _watcher = app.plugins().spawn_watcher();
     let _authz_watcher = app.authz().spawn_watcher(std::time::Duration::from_millis(500));
+    let _checkpoints = spawn_checkpoints(&app, &cfg.audit)?;
     let auth =
         Arc::new(siso_api::auth::Authenticator::new(&cfg.api.auth).await.context("authentication is misconfigured")?);
     let _jwks_refresh = auth.spawn_refresh();
@@ -197,6 +198,33 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Takes a signed checkpoint of the access log every `audit.checkpoint_interval_secs`, when the
+/// head moved (nothing unless a key and a file are configured).
+fn spawn_checkpoints(app: &App, cfg: &config::AuditConfig) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if cfg.checkpoint_interval_secs == 0 || cfg.checkpoint_key_file.is_none() || cfg.checkpoint_file.is_none() {
+        return Ok(None);
+    }
+    let (app, cfg) = (app.clone(), cfg.clone());
+    Ok(Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(cfg.checkpoint_interval_secs));
+        let mut last = None;
+        loop {
+            tick.tick().await;
+            let head = siso_store::background(siso_store::repo::audit::head(app.store())).await.ok();
+            if head.is_some() && head == last {
+                continue;
+            }
+            match siso_store::background(audit_cli::take_checkpoint(&app, &cfg)).await {
+                Ok(cp) => {
+                    tracing::info!(events = cp.events, "access-log checkpoint signed");
+                    last = head;
+                }
+                Err(e) => tracing::error!("cannot sign an access-log checkpoint: {e}"),
+            }
+        }
+    })))
 }
 
 async fn shutdown_signal() {

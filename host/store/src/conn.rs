@@ -199,14 +199,26 @@ impl Store {
     /// Applies the pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         use siso_migration::MigratorTrait;
+        // Nothing to do, nothing to ask for: a server running as a role without schema rights
+        // (PostgreSQL's `siso_app`) starts on a database the owner migrated.
+        if self.pending_migrations().await? == 0 {
+            return Ok(());
+        }
         siso_migration::Migrator::up(&self.db, None).await.map_err(StoreError::from)
     }
 
-    /// How many migrations are not applied yet.
+    /// How many migrations are not applied yet (read from the migrations table, without the
+    /// schema rights the migrator would ask for to create it).
     pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        use sea_orm::{ConnectionTrait, Statement};
         use siso_migration::MigratorTrait;
-        let pending = siso_migration::Migrator::get_pending_migrations(&self.db).await?;
-        Ok(pending.len())
+        let sql = Statement::from_string(self.db.get_database_backend(), "SELECT version FROM seaql_migrations");
+        let applied: std::collections::HashSet<String> = match self.db.query_all_raw(sql).await {
+            Ok(rows) => rows.iter().filter_map(|r| r.try_get_by_index::<String>(0).ok()).collect(),
+            // No migrations table yet: everything is pending.
+            Err(_) => std::collections::HashSet::new(),
+        };
+        Ok(siso_migration::Migrator::migrations().iter().filter(|m| !applied.contains(m.name())).count())
     }
 
     /// Checks the database answers.

@@ -54,7 +54,7 @@ pub fn capped(l: Limits) -> Limits {
 pub const MAX_CONCURRENCY: i64 = 32;
 
 /// Calls of one enablement that run at once when its administrator set nothing.
-pub const DEFAULT_CONCURRENCY: i64 = 8;
+pub const DEFAULT_CONCURRENCY: i64 = 4;
 
 /// Plug-in settings of the host.
 #[derive(Debug, Clone)]

@@ -459,6 +459,193 @@ async fn administrations() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Measurement 7: another administration's service while a hostile plug-in runs in one: the
+/// release server on SQLite (or `SISO_BENCH_PG`), the fault test plug-in enabled for Regione Umbria in
+/// one hostile mode at a time (a deadline of one second, quarantine out of the way), four
+/// clients opening cases in Perugia without pause, while one client in Lecce reads a person
+/// (personal data: an access-log write) and registers a person, 300 times each; the same
+/// without the hostile load first. The server's peak resident memory at the end.
+fn hostile_neighbours(faulty: &Path) -> anyhow::Result<()> {
+    let bin = std::env::current_exe()?.with_file_name("siso");
+    if !bin.exists() {
+        bail!("build the server first: cargo build --release -p siso");
+    }
+    let dir = tempfile::tempdir()?;
+    let db = match std::env::var("SISO_BENCH_PG") {
+        Ok(admin) => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(async {
+                use sea_orm::ConnectionTrait;
+                let a = sea_orm::Database::connect(&admin).await?;
+                a.execute_unprepared("DROP DATABASE IF EXISTS siso_hostile_bench WITH (FORCE)").await?;
+                a.execute_unprepared("CREATE DATABASE siso_hostile_bench").await?;
+                a.close().await?;
+                anyhow::Ok(())
+            })?;
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+            format!("{base}/siso_hostile_bench")
+        }
+        Err(_) => format!("sqlite://{}/hostile.db", dir.path().display()),
+    };
+    let env = [
+        ("SISO__DATABASE__URL", db.as_str()),
+        ("SISO__PLUGINS__DEVELOPMENT", "true"),
+        ("SISO__PLUGINS__QUARANTINE_AFTER", "1000000000"),
+        ("SISO__API__AUTH__DEV_LOGIN", "true"),
+        ("SISO__LOG__FILTER", "error"),
+        ("SISO__SERVER__LISTEN", "127.0.0.1:0"),
+        ("SISO__CLOCK__FIXED_NOW", "2026-11-26T10:00:00Z"),
+    ];
+    let run = |args: &[&str]| -> anyhow::Result<()> {
+        let out = Command::new(&bin).args(args).envs(env).current_dir(dir.path()).output()?;
+        if !out.status.success() {
+            bail!("siso {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    };
+    run(&["seed-demo"])?;
+    let p = dir.path().join("faulty.sisoplugin");
+    std::fs::write(&p, package("plugins/testing/faulty", faulty, Some("test.faulty"))?)?;
+    run(&["plugin", "install", &p.display().to_string()])?;
+    let mut child = Command::new(&bin).arg("serve").envs(env).current_dir(dir.path()).stdout(Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut url = None;
+    for line in BufReader::new(stdout).lines() {
+        if let Some(u) = line?.strip_prefix("siso listening on ") {
+            url = Some(u.trim().to_string());
+            break;
+        }
+    }
+    let url = url.context("the server did not start")?;
+    let pid = child.id();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let r = rt.block_on(hostile_load(&url, pid));
+    let _ = child.kill();
+    let _ = child.wait();
+    r
+}
+
+/// A GraphQL client signing in demo operators by name.
+#[derive(Clone)]
+struct Gql {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Gql {
+    async fn call(&self, op: &str, query: &str, vars: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+        let body = serde_json::json!({ "query": query, "variables": vars });
+        let r = self.http.post(&self.url).header("x-siso-operator", op).json(&body);
+        Ok(r.send().await?.json().await?)
+    }
+}
+
+async fn hostile_load(url: &str, pid: u32) -> anyhow::Result<()> {
+    use serde_json::{Value, json};
+    let client = Gql {
+        http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+        url: format!("{url}/graphql"),
+    };
+    let gql = |op: &'static str, query: &'static str, vars: Value| client.call(op, query, vars);
+    let id = |v: &Value| v.as_str().map(str::to_string).unwrap_or_default();
+    let d = gql("plugins.umbria", r#"mutation { enablePlugin(input: { plugin: "test.faulty", orgUnitId: "1", settings: "{\"mode\":\"ok\"}" }) { errors { code } } }"#, json!({})).await?;
+    if d["data"]["enablePlugin"]["errors"] != json!([]) {
+        bail!("enable: {d}");
+    }
+    let d = gql(
+        "plugins.umbria",
+        r#"mutation { setPluginLimits(plugin: "test.faulty", orgUnitId: "1", timeoutMs: 1000) { errors { code } } }"#,
+        json!({}),
+    )
+    .await?;
+    if d["data"]["setPluginLimits"]["errors"] != json!([]) {
+        bail!("limits: {d}");
+    }
+    let d = gql("op.lecce", "{ me { orgUnit { id } } }", json!({})).await?;
+    let lecce = id(&d["data"]["me"]["orgUnit"]["id"]);
+    const CREATE: &str = r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: "F", birthDate: "1950-02-03" }) { person { id } errors { code } } }"#;
+    let d = gql("op.lecce", CREATE, json!({ "o": lecce })).await?;
+    let person = id(&d["data"]["createPerson"]["person"]["id"]);
+    let d =
+        gql("op.perugia", "{ me { orgUnit { id } } persons(first: 1) { edges { node { id } } } }", json!({})).await?;
+    let (perugia, perugia_person) =
+        (id(&d["data"]["me"]["orgUnit"]["id"]), id(&d["data"]["persons"]["edges"][0]["node"]["id"]));
+    const OPEN: &str = r#"mutation($p: ID!, $o: ID!) { openCase(input: { personId: $p, orgUnitId: $o, area: "elderly", openedOn: "2026-11-20" }) { case { id } errors { code } } }"#;
+
+    let measure = async || -> anyhow::Result<(Histogram<u64>, Histogram<u64>)> {
+        let (mut reads, mut writes) = (Histogram::<u64>::new(3)?, Histogram::<u64>::new(3)?);
+        for _ in 0..300 {
+            let t = Instant::now();
+            let v = gql("op.lecce", "query($p: ID!) { person(id: $p) { surname } }", json!({ "p": person })).await?;
+            reads.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+            if v["data"]["person"]["surname"] != "Greco" {
+                bail!("read: {v}");
+            }
+            let t = Instant::now();
+            let v = gql("op.lecce", CREATE, json!({ "o": lecce })).await?;
+            writes.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
+            if v["data"]["createPerson"]["errors"] != json!([]) {
+                bail!("write: {v}");
+            }
+        }
+        Ok((reads, writes))
+    };
+    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    let (qr, qw) = measure().await?;
+    println!(
+        "7. quiet: Lecce reads p50 {:.2} ms, p99 {:.2} ms; writes p50 {:.2} ms, p99 {:.2} ms",
+        ms(&qr, 0.5),
+        ms(&qr, 0.99),
+        ms(&qw, 0.5),
+        ms(&qw, 0.99)
+    );
+    for mode in ["sleep", "loop", "oom", "alias"] {
+        let settings = format!(r#"{{"mode":"{mode}"}}"#);
+        let d = gql(
+            "plugins.umbria",
+            r#"mutation($s: String!) { enablePlugin(input: { plugin: "test.faulty", orgUnitId: "1", settings: $s }) { errors { code } } }"#,
+            json!({ "s": settings }),
+        )
+        .await?;
+        if d["data"]["enablePlugin"]["errors"] != json!([]) {
+            bail!("enable {mode}: {d}");
+        }
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut hostile = Vec::new();
+        let calls = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        for _ in 0..4 {
+            let (stop, calls, client) = (stop.clone(), calls.clone(), client.clone());
+            let vars = json!({ "p": perugia_person, "o": perugia });
+            hostile.push(tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = client.call("op.perugia", OPEN, vars.clone()).await;
+                    calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (r, w) = measure().await?;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for h in hostile {
+            let _ = h.await;
+        }
+        println!(
+            "7. {mode:>5}: Lecce reads p50 {:.2} ms, p99 {:.2} ms ({:.2}x quiet); writes p50 {:.2} ms, p99 {:.2} ms ({:.2}x quiet); {} hostile calls",
+            ms(&r, 0.5),
+            ms(&r, 0.99),
+            ms(&r, 0.99) / ms(&qr, 0.99),
+            ms(&w, 0.5),
+            ms(&w, 0.99),
+            ms(&w, 0.99) / ms(&qw, 0.99),
+            calls.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let peak = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap_or("?").trim().to_string();
+    println!("7. the server's peak resident memory: {peak}");
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let template = build_component(root().join("plugins/template"))?;
     let faulty = build_component(root().join("plugins/testing/faulty"))?;
@@ -481,6 +668,9 @@ fn main() -> anyhow::Result<()> {
     }
     if run("6") {
         rt.block_on(administrations())?;
+    }
+    if run("7") {
+        hostile_neighbours(&faulty)?;
     }
     Ok(())
 }

@@ -129,9 +129,25 @@ impl ChainReport {
     }
 }
 
+/// The chain's head: how many events it holds and the newest hash.
+pub async fn head(c: &impl Conn) -> Result<(u64, String), StoreError> {
+    let h = audit_chain_head::Entity::find_by_id(1)
+        .one(c.db())
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("the access log's chain head is missing".into()))?;
+    Ok((u64::try_from(h.events).unwrap_or_default(), h.last_hash))
+}
+
 /// Checks the whole chain, oldest first, in pages: every event's hash over its fields, every
 /// link to the event before, and the head (so events cut off the end are found too).
 pub async fn verify(c: &impl Conn) -> Result<ChainReport, StoreError> {
+    verify_against(c, None).await
+}
+
+/// [`verify`], and the chain against a checkpoint signed outside the database: its first
+/// `events` events must end in the checkpoint's hash. Whoever can write the database can
+/// recompute every hash after removing or editing an event, but not the checkpoint.
+pub async fn verify_against(c: &impl Conn, checkpoint: Option<(u64, &str)>) -> Result<ChainReport, StoreError> {
     let mut report = ChainReport::default();
     let mut prev: Option<String> = None;
     let mut after = i64::MIN;
@@ -165,8 +181,22 @@ pub async fn verify(c: &impl Conn) -> Result<ChainReport, StoreError> {
                 report.breaks.push((Some(id), "its fields do not match its hash (edited)".into()));
             }
             report.checked += 1;
+            if let Some((n, hash)) = checkpoint
+                && n == report.checked
+                && stored_hash != hash
+            {
+                report.breaks.push((
+                    Some(id),
+                    format!("the chain up to event {n} differs from the signed checkpoint (events rewritten)"),
+                ));
+            }
             prev = Some(stored_hash);
         }
+    }
+    if let Some((n, _)) = checkpoint
+        && report.checked < n
+    {
+        report.breaks.push((None, format!("the chain holds {} events, the signed checkpoint {n}", report.checked)));
     }
     let head = audit_chain_head::Entity::find_by_id(1).one(c.db()).await?;
     match head {
