@@ -379,6 +379,47 @@ async fn tokens_and_keys(db: common::Db) {
     server.stop().await;
 }
 
+/// A broker that verifies the codice fiscale (SPID, CIE) signs in the operator with that code,
+/// whatever name the token claims; an unknown code signs nobody in.
+async fn fiscal_code_broker(db: common::Db) {
+    let jwks_file = fixture("jwks.json");
+    let server = Server::start_with(
+        db,
+        &[
+            ("SISO__API__AUTH__DEV_LOGIN", "false"),
+            ("SISO__API__AUTH__OIDC__SPID__ISSUER", ISSUER2),
+            ("SISO__API__AUTH__OIDC__SPID__AUDIENCE", AUDIENCE),
+            ("SISO__API__AUTH__OIDC__SPID__JWKS_FILE", &jwks_file),
+            ("SISO__API__AUTH__OIDC__SPID__IDENTITY", "fiscal_code"),
+            ("SISO__API__AUTH__OIDC__SPID__FISCAL_CODE_CLAIM", "fiscalNumber"),
+        ],
+    )
+    .await;
+    let conn = server.db().await;
+    use sea_orm::ConnectionTrait;
+    conn.execute_unprepared("UPDATE operators SET fiscal_code = 'RSSMRA85T10A562S' WHERE username = 'op.roma7'")
+        .await
+        .unwrap();
+    let mut c = claims("op.roma1", ISSUER2, AUDIENCE, at(600));
+    c["fiscalNumber"] = json!("TINIT-RSSMRA85T10A562S");
+    let (status, v) =
+        post(&server, Some(&token(Algorithm::RS256, "rsa-1", "rsa.pem", c)), "{ me { username } }", json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["data"]["me"]["username"], "op.roma7", "the code decides, not the claimed name: {v}");
+    let mut c = claims("op.roma7", ISSUER2, AUDIENCE, at(600));
+    c["fiscalNumber"] = json!("TINIT-VRDGPP80A01H501U");
+    let (status, v) =
+        post(&server, Some(&token(Algorithm::RS256, "rsa-1", "rsa.pem", c)), "{ me { username } }", json!({})).await;
+    assert_eq!(status, 401, "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["reason"], "UNKNOWN_OPERATOR", "{v}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fiscal_code_broker_sqlite() {
+    fiscal_code_broker(common::Db::Sqlite).await;
+}
+
 /// The development login refuses to start beyond the loopback interface or beside an
 /// identity provider.
 #[test]

@@ -133,7 +133,10 @@ fn supply_chain() -> anyhow::Result<()> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_default();
-    let local_db = std::fs::read_dir(home.join("advisory-dbs")).is_ok_and(|mut d| d.next().is_some());
+    // A failed fetch leaves the directory with only its lock file: a copy is a directory
+    // holding the advisories of crates.
+    let local_db = std::fs::read_dir(home.join("advisory-dbs"))
+        .is_ok_and(|d| d.flatten().any(|e| e.path().join("crates").is_dir()));
     if fetched || local_db {
         if !fetched {
             eprintln!("xtask: the advisory database could not be fetched: checking against the local copy");

@@ -206,8 +206,20 @@ pub struct CallEnv {
     pub catalogue: Arc<Vec<CatalogueEntry>>,
 }
 
-/// A loaded plug-in version, ready to instantiate.
-pub struct LoadedPlugin {
+/// A loaded plug-in version, ready to instantiate. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct LoadedPlugin(Arc<Loaded>);
+
+impl std::ops::Deref for LoadedPlugin {
+    type Target = Loaded;
+
+    fn deref(&self) -> &Loaded {
+        &self.0
+    }
+}
+
+/// What a loaded plug-in version is made of.
+pub struct Loaded {
     manifest: Manifest,
     digest: String,
     label: String,
@@ -368,6 +380,9 @@ struct Inner {
     /// the pool, and an exhausted pool names (and counts against) the one holding most.
     live: Arc<Mutex<HashMap<String, usize>>>,
     stop: Arc<AtomicBool>,
+    /// The threads guest code runs on, apart from those serving requests (`None` when they
+    /// could not be started: calls then run where they are awaited).
+    exec: Option<tokio::runtime::Runtime>,
 }
 
 /// One live instance of a plug-in, counted until the call's store is dropped.
@@ -388,6 +403,10 @@ impl Drop for Slot {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Dropping a runtime may block: let its threads wind down on their own.
+        if let Some(exec) = self.exec.take() {
+            exec.shutdown_background();
+        }
     }
 }
 
@@ -433,11 +452,13 @@ impl Runtime {
             .max_memory_size(config.max_memory_bytes)
             // Reset small memories, tables and stacks with memset instead of returning them to
             // the kernel at every call (madvise and TLB shootdowns dominated short calls);
-            // either way nothing survives from one instance to the next.
+            // either way nothing survives from one instance to the next. What a call grew
+            // beyond that goes back to the kernel as soon as the instance ends (no batching):
+            // a plug-in that fills its memory cap holds it for its own call only.
             .linear_memory_keep_resident(2 << 20)
             .table_keep_resident(64 << 10)
             .async_stack_keep_resident(256 << 10)
-            .decommit_batch_size(16);
+            .decommit_batch_size(1);
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&cfg).map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e}"))?;
 
@@ -476,6 +497,7 @@ impl Runtime {
                 stats: Mutex::new(HashMap::new()),
                 live: Arc::new(Mutex::new(HashMap::new())),
                 stop,
+                exec: Some(plugin_threads()?),
             }),
         })
     }
@@ -549,7 +571,7 @@ impl Runtime {
             )));
         }
         let pre = self.inner.linker.instantiate_pre(component).map_err(|e| LoadError::Imports(format!("{e}")))?;
-        let plugin = LoadedPlugin {
+        let plugin = LoadedPlugin(Arc::new(Loaded {
             manifest: manifest.clone(),
             digest,
             label: format!("{}@{}", manifest.id, manifest.version),
@@ -558,7 +580,7 @@ impl Runtime {
             contribute: contribute::GuestIndices::new(&pre).ok(),
             report: report::GuestIndices::new(&pre).ok(),
             pre,
-        };
+        }));
         for hook in &manifest.hooks {
             let exported = match hook.interface() {
                 "validate" => plugin.validate.is_some(),
@@ -783,6 +805,21 @@ impl Runtime {
         Fault { plugin: p.label.clone(), kind: FaultKind::InvalidOutput, detail: format!("does not export {what}") }
     }
 
+    /// Runs a call on the plug-in threads: guest code never occupies the threads that serve
+    /// requests, so a plug-in burning its whole deadline slows only the calls of plug-ins, and
+    /// every administration's requests keep their threads.
+    async fn off_request_threads<T: Send + 'static>(
+        &self,
+        p: &LoadedPlugin,
+        call: impl std::future::Future<Output = Result<T, Fault>> + Send + 'static,
+    ) -> Result<T, Fault> {
+        let Some(exec) = &self.inner.exec else { return call.await };
+        match exec.handle().spawn(call).await {
+            Ok(r) => r,
+            Err(_) => Err(self.fault(p, FaultKind::Unavailable, "the plug-in's call was stopped")),
+        }
+    }
+
     /// Runs a validate hook.
     pub async fn validate(
         &self,
@@ -791,15 +828,20 @@ impl Runtime {
         ctx: &CallContext,
         change: &model::Change,
     ) -> Result<Result<model::Verdict, model::PluginError>, Fault> {
-        let idx = p.validate.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/validate"))?;
         let (c, ch) = (bindings::context(ctx), bindings::change(change));
-        self.guarded(p, env, async {
-            let mut call = self.begin(p, env, c.wire_size() + ch.wire_size()).await?;
-            let r = match idx.load(&mut call.store, &call.instance) {
-                Ok(g) => g.call_validate(&mut call.store, &c, &ch).await,
-                Err(e) => Err(e),
-            };
-            self.end(p, env, call, r, bindings::verdict)
+        let (me, pl, env) = (self.clone(), p.clone(), env.clone());
+        self.off_request_threads(p, async move {
+            let (p, env) = (&pl, &env);
+            let idx = p.validate.as_ref().ok_or_else(|| me.missing(p, "siso:plugin/validate"))?;
+            me.guarded(p, env, async {
+                let mut call = me.begin(p, env, c.wire_size() + ch.wire_size()).await?;
+                let r = match idx.load(&mut call.store, &call.instance) {
+                    Ok(g) => g.call_validate(&mut call.store, &c, &ch).await,
+                    Err(e) => Err(e),
+                };
+                me.end(p, env, call, r, bindings::verdict)
+            })
+            .await
         })
         .await
     }
@@ -812,15 +854,20 @@ impl Runtime {
         ctx: &CallContext,
         subject: &model::Subject,
     ) -> Result<Result<model::Eligibility, model::PluginError>, Fault> {
-        let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
         let (c, s) = (bindings::context(ctx), bindings::subject(subject));
-        self.guarded(p, env, async {
-            let mut call = self.begin(p, env, c.wire_size() + s.wire_size()).await?;
-            let r = match idx.load(&mut call.store, &call.instance) {
-                Ok(g) => g.call_eligibility(&mut call.store, &c, &s).await,
-                Err(e) => Err(e),
-            };
-            self.end(p, env, call, r, bindings::eligibility)
+        let (me, pl, env) = (self.clone(), p.clone(), env.clone());
+        self.off_request_threads(p, async move {
+            let (p, env) = (&pl, &env);
+            let idx = p.decide.as_ref().ok_or_else(|| me.missing(p, "siso:plugin/decide"))?;
+            me.guarded(p, env, async {
+                let mut call = me.begin(p, env, c.wire_size() + s.wire_size()).await?;
+                let r = match idx.load(&mut call.store, &call.instance) {
+                    Ok(g) => g.call_eligibility(&mut call.store, &c, &s).await,
+                    Err(e) => Err(e),
+                };
+                me.end(p, env, call, r, bindings::eligibility)
+            })
+            .await
         })
         .await
     }
@@ -833,15 +880,20 @@ impl Runtime {
         ctx: &CallContext,
         subject: &model::Subject,
     ) -> Result<Result<model::CoPayment, model::PluginError>, Fault> {
-        let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
         let (c, s) = (bindings::context(ctx), bindings::subject(subject));
-        self.guarded(p, env, async {
-            let mut call = self.begin(p, env, c.wire_size() + s.wire_size()).await?;
-            let r = match idx.load(&mut call.store, &call.instance) {
-                Ok(g) => g.call_co_payment(&mut call.store, &c, &s).await,
-                Err(e) => Err(e),
-            };
-            self.end(p, env, call, r, bindings::co_payment)
+        let (me, pl, env) = (self.clone(), p.clone(), env.clone());
+        self.off_request_threads(p, async move {
+            let (p, env) = (&pl, &env);
+            let idx = p.decide.as_ref().ok_or_else(|| me.missing(p, "siso:plugin/decide"))?;
+            me.guarded(p, env, async {
+                let mut call = me.begin(p, env, c.wire_size() + s.wire_size()).await?;
+                let r = match idx.load(&mut call.store, &call.instance) {
+                    Ok(g) => g.call_co_payment(&mut call.store, &c, &s).await,
+                    Err(e) => Err(e),
+                };
+                me.end(p, env, call, r, bindings::co_payment)
+            })
+            .await
         })
         .await
     }
@@ -855,45 +907,48 @@ impl Runtime {
         subjects: &[model::Subject],
     ) -> Result<Vec<Result<model::Eligibility, model::PluginError>>, Fault> {
         let subjects: Vec<wit::Subject> = subjects.iter().map(bindings::subject).collect();
-        let subjects = subjects.as_slice();
-        let idx = p.decide.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/decide"))?;
         let c = bindings::context(ctx);
         let input = c.wire_size() + subjects.iter().map(WireSize::wire_size).sum::<usize>();
         // The answer may use the output cap once per subject.
         let mut env = env.clone();
         env.limits.max_output_bytes = env.limits.max_output_bytes.saturating_mul(subjects.len().max(1));
-        let env = &env;
-        self.guarded(p, env, async {
-            let mut call = self.begin(p, env, input).await?;
-            let r = match idx.load(&mut call.store, &call.instance) {
-                Ok(g) => g.call_eligibility_batch(&mut call.store, &c, subjects).await,
-                Err(e) => Err(e),
-            };
-            let r = r.and_then(|list| {
-                if list.len() == subjects.len() {
-                    Ok(list)
-                } else {
-                    Err(wasmtime::format_err!("returned {} results for {} subjects", list.len(), subjects.len()))
-                }
-            });
-            let list = match r {
-                Ok(list) => list,
-                Err(e) => {
-                    let invalid = e.to_string().starts_with("returned ");
-                    let f = self.classify(p, &call.store, env, call.started, e);
-                    return Err(if invalid { Fault { kind: FaultKind::InvalidOutput, ..f } } else { f });
-                }
-            };
-            self.account(p, &call.store, env, call.started);
-            list.into_iter()
-                .map(|r| {
-                    match r {
-                        Ok(d) => bindings::eligibility(d).map(Ok),
-                        Err(e) => bindings::plugin_error(e).map(Err),
+        let (me, pl) = (self.clone(), p.clone());
+        self.off_request_threads(p, async move {
+            let (p, env, subjects) = (&pl, &env, subjects.as_slice());
+            let idx = p.decide.as_ref().ok_or_else(|| me.missing(p, "siso:plugin/decide"))?;
+            me.guarded(p, env, async {
+                let mut call = me.begin(p, env, input).await?;
+                let r = match idx.load(&mut call.store, &call.instance) {
+                    Ok(g) => g.call_eligibility_batch(&mut call.store, &c, subjects).await,
+                    Err(e) => Err(e),
+                };
+                let r = r.and_then(|list| {
+                    if list.len() == subjects.len() {
+                        Ok(list)
+                    } else {
+                        Err(wasmtime::format_err!("returned {} results for {} subjects", list.len(), subjects.len()))
                     }
-                    .map_err(|m| self.fault(p, FaultKind::InvalidOutput, m))
-                })
-                .collect()
+                });
+                let list = match r {
+                    Ok(list) => list,
+                    Err(e) => {
+                        let invalid = e.to_string().starts_with("returned ");
+                        let f = me.classify(p, &call.store, env, call.started, e);
+                        return Err(if invalid { Fault { kind: FaultKind::InvalidOutput, ..f } } else { f });
+                    }
+                };
+                me.account(p, &call.store, env, call.started);
+                list.into_iter()
+                    .map(|r| {
+                        match r {
+                            Ok(d) => bindings::eligibility(d).map(Ok),
+                            Err(e) => bindings::plugin_error(e).map(Err),
+                        }
+                        .map_err(|m| me.fault(p, FaultKind::InvalidOutput, m))
+                    })
+                    .collect()
+            })
+            .await
         })
         .await
     }
@@ -901,14 +956,19 @@ impl Runtime {
     /// The catalogue entries the plug-in contributes, checked (codes, INPS code format, no
     /// duplicate local codes); the host imports them into the catalogue of the enabling unit.
     pub async fn contributed_catalogue(&self, p: &LoadedPlugin, env: &CallEnv) -> Result<Vec<CatalogueEntry>, Fault> {
-        let idx = p.contribute.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/contribute"))?;
-        self.guarded(p, env, async {
-            let mut call = self.begin(p, env, 0).await?;
-            let r = match idx.load(&mut call.store, &call.instance) {
-                Ok(g) => g.call_catalogue(&mut call.store).await.map(Ok),
-                Err(e) => Err(e),
-            };
-            self.end(p, env, call, r, bindings::contributed_catalogue).map(|r| r.unwrap_or_default())
+        let (me, pl, env) = (self.clone(), p.clone(), env.clone());
+        self.off_request_threads(p, async move {
+            let (p, env) = (&pl, &env);
+            let idx = p.contribute.as_ref().ok_or_else(|| me.missing(p, "siso:plugin/contribute"))?;
+            me.guarded(p, env, async {
+                let mut call = me.begin(p, env, 0).await?;
+                let r = match idx.load(&mut call.store, &call.instance) {
+                    Ok(g) => g.call_catalogue(&mut call.store).await.map(Ok),
+                    Err(e) => Err(e),
+                };
+                me.end(p, env, call, r, bindings::contributed_catalogue).map(|r| r.unwrap_or_default())
+            })
+            .await
         })
         .await
     }
@@ -922,7 +982,6 @@ impl Runtime {
         name: &str,
         rows: Vec<Vec<(String, String)>>,
     ) -> Result<Result<model::ReportFile, model::PluginError>, Fault> {
-        let idx = p.report.as_ref().ok_or_else(|| self.missing(p, "siso:plugin/report"))?;
         let c = bindings::context(ctx);
         let rows: Vec<Vec<report::Column>> = rows
             .into_iter()
@@ -930,16 +989,33 @@ impl Runtime {
             .collect();
         let input = c.wire_size()
             + rows.iter().map(|r| r.iter().map(|c| 16 + c.name.len() + c.value.len()).sum::<usize>()).sum::<usize>();
-        self.guarded(p, env, async {
-            let mut call = self.begin(p, env, input).await?;
-            let r = match idx.load(&mut call.store, &call.instance) {
-                Ok(g) => g.call_generate(&mut call.store, &c, name, &rows).await,
-                Err(e) => Err(e),
-            };
-            self.end(p, env, call, r, bindings::report_file)
+        let (me, pl, env, name) = (self.clone(), p.clone(), env.clone(), name.to_string());
+        self.off_request_threads(p, async move {
+            let (p, env) = (&pl, &env);
+            let idx = p.report.as_ref().ok_or_else(|| me.missing(p, "siso:plugin/report"))?;
+            me.guarded(p, env, async {
+                let mut call = me.begin(p, env, input).await?;
+                let r = match idx.load(&mut call.store, &call.instance) {
+                    Ok(g) => g.call_generate(&mut call.store, &c, &name, &rows).await,
+                    Err(e) => Err(e),
+                };
+                me.end(p, env, call, r, bindings::report_file)
+            })
+            .await
         })
         .await
     }
+}
+
+/// The plug-in threads: half the cores (at least one), named for profiles and `top`.
+fn plugin_threads() -> anyhow::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads((cores / 2).max(1))
+        .thread_name("siso-plugin")
+        .enable_time()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the plug-in threads: {e}"))
 }
 
 /// Loads a precompiled artifact from the host's own cache. Artifacts are native code: a file
