@@ -8,8 +8,8 @@ use siso_app::admin::{CreateOrgUnit, RoleGrant};
 use siso_app::keys::CreateApiKey;
 use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
 use siso_domain::org::OrgUnitKind;
-use siso_store::repo::api_keys::ApiKey;
-use siso_store::repo::audit::AuditEvent;
+use siso_domain::api_key::ApiKey;
+use siso_domain::audit::AuditEvent;
 
 use crate::errors::{UserError, field_error, to_graphql_error, to_user_errors};
 use crate::query::{actor, app};

@@ -106,7 +106,8 @@ async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequ
             actor.reads = Some(std::sync::Arc::new(siso_app::audit::ReadLog::default()));
             actor.purpose = purpose(&headers);
             logged = Some(actor.clone());
-            req = req.data(loaders::loaders(s.app.clone(), actor.clone(), gate.clone())).data(actor);
+            let reader = s.app.reader(actor.clone());
+            req = req.data(loaders::loaders(reader.clone(), gate.clone())).data(reader).data(actor);
         }
         Ok(auth::Authenticated::Anonymous) => {}
         Ok(auth::Authenticated::Refused(why)) => return unauthenticated(why),
@@ -146,9 +147,7 @@ async fn health() -> impl IntoResponse {
 }
 
 async fn ready(State(s): State<AppState>) -> Response {
-    let store = s.app.store();
-    let db = store.ping().await.is_ok();
-    let pending = if db { store.pending_migrations().await.ok() } else { None };
+    let (db, pending) = s.app.readiness().await;
     let ok = db && pending == Some(0);
     let body = Json(serde_json::json!({
         "status": if ok { "ready" } else { "not ready" },
@@ -230,8 +229,7 @@ fn denial_metrics(app: &App) -> String {
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    let counter = s.app.store().sql_counter();
-    let (statements, background) = (counter.get(), counter.background());
+    let (statements, background) = s.app.sql_statements();
     let mut text = format!(
         "# HELP siso_sql_statements_total SQL statements executed since start for requests and commands.\n\
          # TYPE siso_sql_statements_total counter\n\

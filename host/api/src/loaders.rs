@@ -15,30 +15,26 @@ use futures::task::{ArcWake, AtomicWaker};
 use tokio::sync::Notify;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use siso_app::{Actor, App};
+use siso_app::Reader;
 use siso_domain::access::AccessSheet;
 use siso_domain::assessment::{Assessment, Need};
 use siso_domain::budget::{Fund, FundingLine};
 use siso_domain::case::{Case, CaseEvent};
 use siso_domain::catalogue::CatalogueEntry;
 use siso_domain::ids::*;
-use siso_domain::intervention::Disbursement;
-use siso_domain::org::OrgUnit;
+use siso_domain::intervention::{Disbursement, InterventionEvent, StoredIntervention};
+use siso_domain::org::{Operator, OrgUnit};
 use siso_domain::person::{IseeAttestation, Person};
 use siso_domain::plan::{Objective, Plan, PlanReview};
 use siso_domain::provider::{MonthlyPresence, Placement, Provider};
-use siso_store::repo::interventions::{InterventionEvent, StoredIntervention};
-use siso_store::repo::org::Operator;
-use siso_store::repo::{access, budget, cases, catalogue, interventions, org, persons, plans, providers};
-use siso_store::{Store, StoreError};
 
 use crate::errors::to_graphql_error;
 
-/// The batch loader of one request: holds the actor so every batch is authorised.
+/// The batch loader of one request: every batch goes through the request's [`Reader`], which
+/// authorises what it returns.
 #[derive(Debug)]
 pub struct Batch {
-    app: App,
-    actor: Actor,
+    reader: Reader,
 }
 
 /// The request's data loader.
@@ -53,8 +49,8 @@ pub fn from_context<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Resu
 /// has finished a polling pass (see [`PollGate`]), not after a timer: every sibling field of a
 /// list registers its key in that pass, so a page of 50 costs one statement per relation, and
 /// no request waits on a clock.
-pub fn loaders(app: App, actor: Actor, gate: Arc<PollGate>) -> Loaders {
-    DataLoader::new(Batch { app, actor }, move |task: BoxFuture<'static, ()>| {
+pub fn loaders(reader: Reader, gate: Arc<PollGate>) -> Loaders {
+    DataLoader::new(Batch { reader }, move |task: BoxFuture<'static, ()>| {
         let gate = gate.clone();
         gate.inflight.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
@@ -168,16 +164,6 @@ impl<T> Future for Gated<'_, T> {
     }
 }
 
-impl Batch {
-    fn store(&self) -> Result<&Store, async_graphql::Error> {
-        Ok(self.app.store())
-    }
-}
-
-fn err(e: StoreError) -> async_graphql::Error {
-    to_graphql_error(e.into())
-}
-
 fn by_key<K: Hash + Eq, V>(items: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
     items.into_iter().map(|v| (key(&v), v)).collect()
 }
@@ -191,41 +177,29 @@ fn group<K: Hash + Eq + Copy, V>(keys: &[K], items: Vec<V>, key: impl Fn(&V) -> 
 }
 
 macro_rules! one_to_one {
-    ($key:ty, $value:ty, $fetch:path, $id:expr) => {
+    ($key:ty, $value:ty, $read:ident, $id:expr) => {
         impl Loader<$key> for Batch {
             type Value = $value;
             type Error = async_graphql::Error;
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
-                let rows = $fetch(self.store()?, keys).await.map_err(err)?;
+                let rows = self.reader.$read(keys).await.map_err(to_graphql_error)?;
                 Ok(by_key(rows, $id))
-            }
-        }
-    };
-    // Personal records: each one is authorised against its owner; hidden ones look missing.
-    (owned $key:ty, $value:ty, $fetch:path, $id:expr) => {
-        impl Loader<$key> for Batch {
-            type Value = $value;
-            type Error = async_graphql::Error;
-            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
-                let rows = $fetch(self.store()?, keys).await.map_err(err)?;
-                Ok(by_key(self.app.visible(&self.actor, rows), $id))
             }
         }
     };
 }
 
-one_to_one!(owned PersonId, Person, persons::get_many, |p: &Person| p.id);
-one_to_one!(owned CaseId, Case, cases::get_many, |c: &Case| c.id);
-one_to_one!(OrgUnitId, OrgUnit, org::get_units, |u: &OrgUnit| u.id);
-one_to_one!(OperatorId, Operator, org::get_operators, |o: &Operator| o.id);
-one_to_one!(CatalogueEntryId, CatalogueEntry, catalogue::get_many, |e: &CatalogueEntry| e.id);
-one_to_one!(ProviderId, Provider, providers::get_many, |p: &Provider| p.id);
-one_to_one!(owned FundingLineId, FundingLine, budget::get_lines, |l: &FundingLine| l.id);
-one_to_one!(FundId, Fund, budget::get_funds, |f: &Fund| f.id);
-one_to_one!(PlanId, Plan, plans::get_many, |p: &Plan| p.id);
-one_to_one!(owned AccessSheetId, AccessSheet, access::get_many, |s: &AccessSheet| s.id);
-one_to_one!(owned InterventionId, StoredIntervention, interventions::get_many, |i: &StoredIntervention| i.intervention.id);
-
+one_to_one!(PersonId, Person, persons, |p: &Person| p.id);
+one_to_one!(CaseId, Case, cases, |c: &Case| c.id);
+one_to_one!(OrgUnitId, OrgUnit, org_units, |u: &OrgUnit| u.id);
+one_to_one!(OperatorId, Operator, operators, |o: &Operator| o.id);
+one_to_one!(CatalogueEntryId, CatalogueEntry, catalogue_entries, |e: &CatalogueEntry| e.id);
+one_to_one!(ProviderId, Provider, providers, |p: &Provider| p.id);
+one_to_one!(FundingLineId, FundingLine, funding_lines, |l: &FundingLine| l.id);
+one_to_one!(FundId, Fund, funds, |f: &Fund| f.id);
+one_to_one!(PlanId, Plan, plans, |p: &Plan| p.id);
+one_to_one!(AccessSheetId, AccessSheet, access_sheets, |s: &AccessSheet| s.id);
+one_to_one!(InterventionId, StoredIntervention, interventions, |i: &StoredIntervention| i.intervention.id);
 /// Key: the children (of type `R`) of a parent record `K`.
 #[derive(Debug)]
 pub struct Of<R, K>(pub K, pub std::marker::PhantomData<fn() -> R>);
@@ -258,17 +232,7 @@ impl<R, K> Of<R, K> {
 }
 
 macro_rules! one_to_many {
-    ($parent:ty, $value:ty, $fetch:path, $parent_of:expr) => {
-        one_to_many!(@impl $parent, $value, $fetch, $parent_of, |_: &Batch, rows: Vec<$value>| rows);
-    };
-    // Personal records under a parent: each child is authorised against its own owner too
-    // (a person's case may be held by another unit).
-    (owned $parent:ty, $value:ty, $fetch:path, $parent_of:expr) => {
-        one_to_many!(@impl $parent, $value, $fetch, $parent_of, |b: &Batch, rows: Vec<$value>| b
-            .app
-            .visible(&b.actor, rows));
-    };
-    (@impl $parent:ty, $value:ty, $fetch:path, $parent_of:expr, $keep:expr) => {
+    ($parent:ty, $value:ty, $read:ident, $parent_of:expr) => {
         impl Loader<Of<$value, $parent>> for Batch {
             type Value = Vec<$value>;
             type Error = async_graphql::Error;
@@ -277,24 +241,24 @@ macro_rules! one_to_many {
                 keys: &[Of<$value, $parent>],
             ) -> Result<HashMap<Of<$value, $parent>, Vec<$value>>, Self::Error> {
                 let ids: Vec<$parent> = keys.iter().map(|k| k.0).collect();
-                let rows = $fetch(self.store()?, &ids).await.map_err(err)?;
-                let grouped = group(&ids, ($keep)(self, rows), $parent_of);
+                let rows = self.reader.$read(&ids).await.map_err(to_graphql_error)?;
+                let grouped = group(&ids, rows, $parent_of);
                 Ok(grouped.into_iter().map(|(k, v)| (Of::new(k), v)).collect())
             }
         }
     };
 }
 
-one_to_many!(owned CaseId, StoredIntervention, interventions::of_cases, |i: &StoredIntervention| i.intervention.case_id);
-one_to_many!(CaseId, Plan, plans::of_cases, |p: &Plan| p.case_id);
-one_to_many!(CaseId, Need, cases::needs_of, |n: &Need| n.case_id);
-one_to_many!(CaseId, Assessment, cases::assessments_of, |a: &Assessment| a.case_id);
-one_to_many!(CaseId, (CaseId, CaseEvent), cases::events_of, |e: &(CaseId, CaseEvent)| e.0);
-one_to_many!(InterventionId, Disbursement, interventions::disbursements_of, |d: &Disbursement| d.intervention_id);
-one_to_many!(InterventionId, Placement, providers::placements_of, |p: &Placement| p.intervention_id);
-one_to_many!(InterventionId, InterventionEvent, interventions::events_of, |e: &InterventionEvent| e.intervention_id);
-one_to_many!(PlanId, Objective, plans::objectives_of, |o: &Objective| o.plan_id);
-one_to_many!(PlanId, PlanReview, plans::reviews_of, |r: &PlanReview| r.plan_id);
-one_to_many!(owned PersonId, Case, cases::of_persons, |c: &Case| c.person_id);
-one_to_many!(PersonId, IseeAttestation, persons::isee_of, |i: &IseeAttestation| i.person_id);
-one_to_many!(PlacementId, MonthlyPresence, providers::presences_of, |p: &MonthlyPresence| p.placement_id);
+one_to_many!(CaseId, StoredIntervention, interventions_of_cases, |i: &StoredIntervention| i.intervention.case_id);
+one_to_many!(CaseId, Plan, plans_of_cases, |p: &Plan| p.case_id);
+one_to_many!(CaseId, Need, needs_of_cases, |n: &Need| n.case_id);
+one_to_many!(CaseId, Assessment, assessments_of_cases, |a: &Assessment| a.case_id);
+one_to_many!(CaseId, (CaseId, CaseEvent), events_of_cases, |e: &(CaseId, CaseEvent)| e.0);
+one_to_many!(InterventionId, Disbursement, disbursements_of, |d: &Disbursement| d.intervention_id);
+one_to_many!(InterventionId, Placement, placements_of, |p: &Placement| p.intervention_id);
+one_to_many!(InterventionId, InterventionEvent, events_of_interventions, |e: &InterventionEvent| e.intervention_id);
+one_to_many!(PlanId, Objective, objectives_of, |o: &Objective| o.plan_id);
+one_to_many!(PlanId, PlanReview, reviews_of, |r: &PlanReview| r.plan_id);
+one_to_many!(PersonId, Case, cases_of_persons, |c: &Case| c.person_id);
+one_to_many!(PersonId, IseeAttestation, isee_of, |i: &IseeAttestation| i.person_id);
+one_to_many!(PlacementId, MonthlyPresence, presences_of, |p: &MonthlyPresence| p.placement_id);

@@ -3,13 +3,12 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields, query};
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use siso_app::authz::Action;
-use siso_app::{Actor, App};
+use siso_app::read::{CaseQuery, InterventionQuery, PersonQuery};
+use siso_app::{Actor, App, Reader};
 use siso_domain::case::{CaseState, UserArea};
 use siso_domain::ids::*;
 use siso_domain::intervention::InterventionState;
-use siso_store::repo::{access, budget, cases, interventions, org, persons, providers};
-use siso_store::{Page, PageRequest};
+use siso_domain::page::{Page, PageRequest};
 
 use crate::errors::to_graphql_error;
 use crate::loaders::Batch;
@@ -31,6 +30,12 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> Result<&'a App> {
     ctx.data::<App>()
 }
 
+/// The request's reader: the only door to the application's reads (anonymous requests have
+/// none and get FORBIDDEN).
+pub(crate) fn reader<'a>(ctx: &Context<'a>) -> Result<&'a Reader> {
+    ctx.data_opt::<Reader>().ok_or_else(|| to_graphql_error(siso_app::AppError::Forbidden))
+}
+
 fn opt_id(id: &Option<ID>, what: &str) -> Result<Option<i64>> {
     match id {
         Some(id) => {
@@ -40,9 +45,7 @@ fn opt_id(id: &Option<ID>, what: &str) -> Result<Option<i64>> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn paged<T, N, F, Fut>(
-    visible: impl FnOnce(Vec<T>) -> Vec<T>,
     after: Option<String>,
     before: Option<String>,
     first: Option<i32>,
@@ -54,14 +57,13 @@ async fn paged<T, N, F, Fut>(
 where
     N: async_graphql::OutputType,
     F: FnOnce(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>>>,
+    Fut: std::future::Future<Output = siso_app::AppResult<Page<T>>>,
 {
     query(after, before, first, last, |after: Option<String>, before: Option<String>, first, last| async move {
         let req = page_request(after, before, first, last)?;
-        let page = fetch(req).await?;
+        let page = fetch(req).await.map_err(to_graphql_error)?;
         let mut conn = Connection::new(page.has_previous, page.has_next);
-        let items = visible(page.items);
-        conn.edges.extend(items.into_iter().map(|t| Edge::new(cursor(&t).to_string(), node(t))));
+        conn.edges.extend(page.items.into_iter().map(|t| Edge::new(cursor(&t).to_string(), node(t))));
         Ok::<_, async_graphql::Error>(conn)
     })
     .await
@@ -80,18 +82,6 @@ pub(crate) fn page_request(
     let from_end = last.is_some() && first.is_none();
     let limit = first.or(last).unwrap_or(20).min(MAX_PAGE);
     Ok(PageRequest { after: parse(after)?, before: parse(before)?, limit: limit as u64, from_end })
-}
-
-/// The units a list is restricted to: those the actor may read with `action`, within the
-/// given unit and every unit below it when the filter names one.
-async fn scope(
-    app: &App,
-    actor: &Actor,
-    action: siso_app::authz::Action,
-    org_unit_id: &Option<ID>,
-) -> Result<Option<Vec<OrgUnitId>>> {
-    let within = opt_id(org_unit_id, "orgUnitId")?.map(OrgUnitId);
-    app.read_scope(actor, action, within).await.map_err(to_graphql_error)
 }
 
 /// A record by id through the request's loader, which authorises it against its owner: a
@@ -172,14 +162,7 @@ pub struct CoreQuery;
 impl CoreQuery {
     /// The operator behind this request.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<OperatorNode>> {
-        let a = actor(ctx)?;
-        match a.operator_id {
-            Some(id) => Ok(org::get_operator(app(ctx)?.store(), id)
-                .await
-                .map_err(|e| to_graphql_error(e.into()))?
-                .map(OperatorNode)),
-            None => Ok(None),
-        }
+        Ok(reader(ctx)?.me().await.map_err(to_graphql_error)?.map(OperatorNode))
     }
 
     /// A person by id.
@@ -218,18 +201,19 @@ impl CoreQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, PersonNode, EmptyFields, EmptyFields>> {
-        let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.store();
+        let reader = reader(ctx)?;
         let f = filter.unwrap_or_default();
-        let org_units = scope(app, actor, Action::ReadPerson, &f.org_unit_id).await?;
-        let sf = persons::PersonFilter { org_units, fiscal_code: f.fiscal_code, name: f.name };
+        let q = PersonQuery {
+            within: opt_id(&f.org_unit_id, "orgUnitId")?.map(OrgUnitId),
+            fiscal_code: f.fiscal_code,
+            name: f.name,
+        };
         paged(
-            |items| app.visible(actor, items),
             after,
             before,
             first,
             last,
-            |req| async move { persons::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |req| async move { reader.persons_page(q, &req).await },
             |p| p.id.0,
             PersonNode,
         )
@@ -247,30 +231,26 @@ impl CoreQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, CaseNode, EmptyFields, EmptyFields>> {
-        let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.store();
+        let reader = reader(ctx)?;
         let f = filter.unwrap_or_default();
-        let org_units = scope(app, actor, Action::ReadCase, &f.org_unit_id).await?;
         let area = match &f.area {
             Some(a) => {
                 Some(UserArea::parse(a).ok_or_else(|| async_graphql::Error::new(format!("unknown area {a:?}")))?)
             }
             None => None,
         };
-        let sf = cases::CaseFilter {
-            org_units,
+        let q = CaseQuery {
+            within: opt_id(&f.org_unit_id, "orgUnitId")?.map(OrgUnitId),
             states: parse_states(&f.states, CaseState::parse)?,
             operator: opt_id(&f.operator_id, "operatorId")?.map(OperatorId),
             area,
-            person: None,
         };
         paged(
-            |items| app.visible(actor, items),
             after,
             before,
             first,
             last,
-            |req| async move { cases::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |req| async move { reader.cases_page(q, &req).await },
             |c| c.id.0,
             CaseNode,
         )
@@ -288,25 +268,21 @@ impl CoreQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, InterventionNode, EmptyFields, EmptyFields>> {
-        let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.store();
+        let reader = reader(ctx)?;
         let f = filter.unwrap_or_default();
-        let org_units = scope(app, actor, Action::ReadIntervention, &f.org_unit_id).await?;
-        let sf = interventions::InterventionFilter {
-            org_units,
+        let q = InterventionQuery {
+            within: opt_id(&f.org_unit_id, "orgUnitId")?.map(OrgUnitId),
             case: opt_id(&f.case_id, "caseId")?.map(CaseId),
             states: parse_states(&f.states, InterventionState::parse)?,
             provider: opt_id(&f.provider_id, "providerId")?.map(ProviderId),
             funding_line: opt_id(&f.funding_line_id, "fundingLineId")?.map(FundingLineId),
-            assigned_to: f.org_unit_id.is_none().then(|| actor.access.assigned_providers()),
         };
         paged(
-            |items| app.visible(actor, items),
             after,
             before,
             first,
             last,
-            |req| async move { interventions::list(store, &sf, &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |req| async move { reader.interventions_page(q, &req).await },
             |i| i.intervention.id.0,
             InterventionNode,
         )
@@ -323,18 +299,13 @@ impl CoreQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, FundingLineNode, EmptyFields, EmptyFields>> {
-        let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.store();
-        let units = actor.access.scope_up_and_down(Action::ReadBudget);
+        let reader = reader(ctx)?;
         paged(
-            |items| app.visible(actor, items),
             after,
             before,
             first,
             last,
-            |req| async move {
-                budget::list_lines(store, units.as_deref(), &req).await.map_err(|e| to_graphql_error(e.into()))
-            },
+            |req| async move { reader.funding_lines_page(&req).await },
             |l| l.id.0,
             FundingLineNode,
         )
@@ -351,16 +322,13 @@ impl CoreQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, AccessSheetNode, EmptyFields, EmptyFields>> {
-        let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let store = app.store();
-        let units = scope(app, actor, Action::ReadSheet, &None).await?;
+        let reader = reader(ctx)?;
         paged(
-            |items| app.visible(actor, items),
             after,
             before,
             first,
             last,
-            |req| async move { access::list(store, units.as_deref(), &req).await.map_err(|e| to_graphql_error(e.into())) },
+            |req| async move { reader.access_sheets_page(&req).await },
             |s| s.id.0,
             AccessSheetNode,
         )
@@ -370,8 +338,7 @@ impl CoreQuery {
     /// The organisation hierarchy.
     #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn org_units(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnitNode>> {
-        actor(ctx)?;
-        let units = org::all_units(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
+        let units = reader(ctx)?.all_org_units().await.map_err(to_graphql_error)?;
         Ok(units.into_iter().map(OrgUnitNode).collect())
     }
 
@@ -379,25 +346,22 @@ impl CoreQuery {
     /// may use (the national entries and those of the unit and the units above it).
     #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn catalogue(&self, ctx: &Context<'_>, org_unit_id: Option<ID>) -> Result<Vec<CatalogueEntryNode>> {
-        actor(ctx)?;
         let org = opt_id(&org_unit_id, "orgUnitId")?.map(OrgUnitId);
-        let rows = app(ctx)?.catalogue_for(org).await.map_err(to_graphql_error)?;
+        let rows = reader(ctx)?.catalogue(org).await.map_err(to_graphql_error)?;
         Ok(rows.into_iter().map(CatalogueEntryNode).collect())
     }
 
     /// Funds.
     #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn funds(&self, ctx: &Context<'_>) -> Result<Vec<FundNode>> {
-        actor(ctx)?;
-        let rows = budget::all_funds(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
+        let rows = reader(ctx)?.all_funds().await.map_err(to_graphql_error)?;
         Ok(rows.into_iter().map(FundNode).collect())
     }
 
     /// Providers.
     #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<ProviderNode>> {
-        actor(ctx)?;
-        let rows = providers::all(app(ctx)?.store()).await.map_err(|e| to_graphql_error(e.into()))?;
+        let rows = reader(ctx)?.all_providers().await.map_err(to_graphql_error)?;
         Ok(rows.into_iter().map(ProviderNode).collect())
     }
 }

@@ -13,32 +13,26 @@ use siso_domain::org::OrgUnit;
 use siso_domain::person::{IseeAttestation, Person, Sex};
 use siso_domain::plan::{Objective, Plan, PlanReview};
 use siso_domain::provider::{MonthlyPresence, Placement, Provider};
-use siso_store::repo::budget::Commitment;
-use siso_store::repo::interventions::{InterventionEvent, StoredIntervention};
-use siso_store::repo::org::Operator;
+use siso_domain::budget::Commitment;
+use siso_domain::intervention::{InterventionEvent, StoredIntervention};
+use siso_domain::org::Operator;
 
 use crate::errors::to_graphql_error;
 use crate::loaders::{Loaders, Of};
-use crate::query::app;
+use crate::query::reader;
 use crate::scalars::{Euro, id};
 
-/// Sensitive parts of a case (health answers, court measures, documents) need their own
-/// permission in the unit that holds the case.
-async fn sensitive(ctx: &Context<'_>, case: CaseId) -> Result<()> {
-    let actor = crate::query::actor(ctx)?;
-    let owner = ld(ctx)?.load_one(case).await?.map(|c| c.org_unit_id);
-    match owner {
-        Some(owner) => {
-            siso_app::authz::check(actor, siso_app::authz::Action::ReadSensitive, owner).map_err(to_graphql_error)
-        }
-        None => Err(to_graphql_error(siso_app::AppError::Forbidden)),
-    }
+/// A sensitive part of a case (health answers, court measures, documents): the reader decides
+/// (its own permission in the unit that holds the case) and notes the read by name.
+async fn sensitive(ctx: &Context<'_>, kind: &'static str, id: i64, case: CaseId) -> Result<()> {
+    let case = ld(ctx)?.load_one(case).await?;
+    reader(ctx)?.sensitive_part(kind, id, case.as_ref()).map_err(to_graphql_error)
 }
 
 /// Whether the request's actor reads the case's parts of an intervention (see
-/// [`siso_app::App::reads_case_parts`]); provider staff get a minimal view.
+/// [`siso_app::Reader::reads_case_parts`]); provider staff get a minimal view.
 fn case_parts(ctx: &Context<'_>, i: &StoredIntervention) -> Result<bool> {
-    Ok(app(ctx)?.reads_case_parts(crate::query::actor(ctx)?, i))
+    Ok(reader(ctx)?.reads_case_parts(i))
 }
 
 fn ld<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
@@ -305,10 +299,10 @@ impl CaseNode {
         let v = ld(ctx)?.load_one(Of::<Plan, _>::new(self.0.id)).await?.unwrap_or_default();
         Ok(v.into_iter().map(PlanNode).collect())
     }
-    /// The plan in force (the newest active one).
+    /// The plan in force: the active plan that started last.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
         let v = ld(ctx)?.load_one(Of::<Plan, _>::new(self.0.id)).await?.unwrap_or_default();
-        Ok(v.into_iter().rev().find(|p| p.state == siso_domain::plan::PlanState::Active).map(PlanNode))
+        Ok(reader(ctx)?.plan_in_force(v).map(PlanNode))
     }
     async fn interventions(&self, ctx: &Context<'_>) -> Result<Vec<InterventionNode>> {
         let v = ld(ctx)?.load_one(Of::<StoredIntervention, _>::new(self.0.id)).await?.unwrap_or_default();
@@ -435,14 +429,12 @@ impl AssessmentNode {
     /// The answers (health data): needs the permission to read sensitive parts in the case's
     /// unit; without it the field is null with a `FORBIDDEN` error.
     async fn answers(&self, ctx: &Context<'_>) -> Result<Option<Vec<Answer>>> {
-        sensitive(ctx, self.0.case_id).await?;
-        app(ctx)?.note_sensitive_read(crate::query::actor(ctx)?, "assessment_answers", self.0.id.0, self.0.case_id);
+        sensitive(ctx, "assessment_answers", self.0.id.0, self.0.case_id).await?;
         Ok(Some(self.0.answers.iter().map(|(q, a)| Answer { question: q.clone(), answer: a.clone() }).collect()))
     }
     /// The SINA data set (health data): the same permission as `answers`.
     async fn sina(&self, ctx: &Context<'_>) -> Result<Option<SinaNode>> {
-        sensitive(ctx, self.0.case_id).await?;
-        app(ctx)?.note_sensitive_read(crate::query::actor(ctx)?, "assessment_sina", self.0.id.0, self.0.case_id);
+        sensitive(ctx, "assessment_sina", self.0.id.0, self.0.case_id).await?;
         Ok(self.0.sina.as_ref().map(SinaNode::from))
     }
 }
@@ -598,21 +590,10 @@ impl InterventionNode {
     /// What plug-ins decided or warned about this intervention, each with the id and version
     /// of the plug-in that produced it, oldest first.
     async fn plugin_results(&self, ctx: &Context<'_>) -> Result<Vec<PluginResultNode>> {
-        if !case_parts(ctx, &self.0)? {
-            return Ok(Vec::new());
-        }
-        let app = app(ctx)?;
-        let reasons = app.reads_plugin_reasons(crate::query::actor(ctx)?, &self.0);
-        let rows = app.plugins().results("intervention", self.0.intervention.id.0).await.map_err(to_graphql_error)?;
+        let rows = reader(ctx)?.plugin_results(&self.0).await.map_err(to_graphql_error)?;
         Ok(rows
             .into_iter()
             .map(PluginResultNode::from)
-            .map(|mut r| {
-                if !reasons {
-                    r.reasons.clear();
-                }
-                r
-            })
             .collect())
     }
     async fn starts_on(&self) -> NaiveDate {
@@ -922,8 +903,8 @@ pub struct PluginResultNode {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<siso_store::repo::plugins::ResultRow> for PluginResultNode {
-    fn from(r: siso_store::repo::plugins::ResultRow) -> Self {
+impl From<siso_domain::plugin_result::ResultRow> for PluginResultNode {
+    fn from(r: siso_domain::plugin_result::ResultRow) -> Self {
         let reasons: Vec<siso_plugins::model::Issue> = serde_json::from_str(&r.reasons).unwrap_or_default();
         PluginResultNode {
             plugin: r.plugin_key,

@@ -20,6 +20,7 @@ pub mod hooks;
 pub mod keys;
 pub mod plugins;
 pub mod queries;
+pub mod read;
 pub mod usecases;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use siso_store::Store;
 
 pub use actor::Actor;
 pub use error::{AppError, AppResult};
+pub use read::Reader;
 
 /// The application: the store, the clock and the plug-in hooks, shared by every request.
 #[derive(Debug, Clone)]
@@ -71,7 +73,7 @@ impl App {
         self.active_actor(op).await
     }
 
-    async fn active_actor(&self, op: Option<siso_store::repo::org::Operator>) -> AppResult<Option<Actor>> {
+    async fn active_actor(&self, op: Option<siso_domain::org::Operator>) -> AppResult<Option<Actor>> {
         match op.filter(|o| o.active) {
             Some(op) => Ok(Some(self.operator_actor(&op).await?)),
             None => Ok(None),
@@ -79,7 +81,7 @@ impl App {
     }
 
     /// The actor of an operator, with the access the policy gives them now.
-    pub async fn operator_actor(&self, op: &siso_store::repo::org::Operator) -> AppResult<Actor> {
+    pub async fn operator_actor(&self, op: &siso_domain::org::Operator) -> AppResult<Actor> {
         let access = self.authz.access(&siso_store::repo::org::operator_subject(op.id)).await?;
         Ok(Actor {
             operator_id: Some(op.id),

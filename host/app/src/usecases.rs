@@ -328,7 +328,7 @@ impl App {
         let needs = case_repo::needs_of(tx, &[case.id]).await?;
         let mut assessments = case_repo::assessments_of(tx, &[case.id]).await?;
         assessments.sort_by_key(|a| std::cmp::Reverse((a.assessed_on, a.id.0)));
-        let plan = match plan_repo::of_cases(tx, &[case.id]).await?.into_iter().find(|p| p.state == PlanState::Active) {
+        let plan = match siso_domain::plan::in_force(plan_repo::of_cases(tx, &[case.id]).await?) {
             Some(p) => {
                 let objectives = plan_repo::objectives_of(tx, &[p.id]).await?;
                 Some((p, objectives))

@@ -1,7 +1,9 @@
 //! Funds, funding lines and commitments (*impegni*): a commitment never exceeds what is left.
 
+use chrono::NaiveDate;
+
 use crate::error::{DomainError, DomainResult, check_text};
-use crate::ids::{FundId, FundingLineId, OrgUnitId};
+use crate::ids::{CommitmentId, FundId, FundingLineId, InterventionId, OperatorId, OrgUnitId};
 use crate::money::Money;
 
 string_enum! {
@@ -142,4 +144,25 @@ mod tests {
         assert!(validate_funding_line("x", 1999, Money::from_euro(10)).is_err());
         assert!(validate_funding_line("x", 2025, Money::ZERO).is_err());
     }
+}
+
+/// A commitment (*impegno*).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commitment {
+    /// Key.
+    pub id: CommitmentId,
+    /// Commitment or release.
+    pub kind: CommitmentKind,
+    /// The line.
+    pub funding_line_id: FundingLineId,
+    /// The intervention it funds, when tied to one.
+    pub intervention_id: Option<InterventionId>,
+    /// Amount.
+    pub amount: Money,
+    /// Date of the act.
+    pub committed_on: NaiveDate,
+    /// Description.
+    pub description: Option<String>,
+    /// Who recorded it.
+    pub created_by: Option<OperatorId>,
 }

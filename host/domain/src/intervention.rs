@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 
 use crate::error::{DomainError, DomainResult, check_period};
-use crate::ids::{CaseId, CatalogueEntryId, FundingLineId, InterventionId, OperatorId, PlanId, ProviderId};
+use crate::ids::{CaseId, CatalogueEntryId, FundingLineId, InterventionId, OperatorId, OrgUnitId, PlanId, ProviderId};
 use crate::money::Money;
 
 string_enum! {
@@ -541,4 +541,32 @@ mod tests {
         assert!(validate_authorisation(Money::from_euro(5), Money::from_euro(5), d(2025, 1, 2), d(2025, 1, 1)).is_ok());
         assert!(validate_authorisation(Money::from_euro(5), Money::ZERO, d(2025, 1, 2), d(2025, 1, 1)).is_ok());
     }
+}
+
+/// An intervention as stored: the domain record plus its owner and running total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIntervention {
+    /// The domain record.
+    pub intervention: Intervention,
+    /// The organisation unit of its case.
+    pub org_unit_id: OrgUnitId,
+    /// Sum of its disbursements.
+    pub disbursed: Money,
+}
+
+/// An entry of an intervention's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterventionEvent {
+    /// The intervention.
+    pub intervention_id: InterventionId,
+    /// State before.
+    pub from_state: Option<InterventionState>,
+    /// State after.
+    pub to_state: InterventionState,
+    /// Business date.
+    pub on: NaiveDate,
+    /// Reason.
+    pub reason: Option<String>,
+    /// Who.
+    pub recorded_by: Option<OperatorId>,
 }

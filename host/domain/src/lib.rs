@@ -36,7 +36,9 @@ macro_rules! string_enum {
 }
 
 pub mod access;
+pub mod api_key;
 pub mod assessment;
+pub mod audit;
 pub mod budget;
 pub mod case;
 pub mod catalogue;
@@ -47,8 +49,10 @@ pub mod ids;
 pub mod intervention;
 pub mod money;
 pub mod org;
+pub mod page;
 pub mod person;
 pub mod plan;
+pub mod plugin_result;
 pub mod provider;
 
 pub use error::{DomainError, DomainResult};

@@ -1,7 +1,7 @@
 //! Organisation units: Regione → ambito / zona sociale → comune or municipio → office.
 
 use crate::error::{DomainError, DomainResult, check_text};
-use crate::ids::OrgUnitId;
+use crate::ids::{OperatorId, OrgUnitId};
 
 string_enum! {
     /// The level of an organisation unit in the hierarchy.
@@ -130,4 +130,23 @@ mod tests {
             assert_eq!(OrgUnitKind::parse(k.as_str()), Some(*k));
         }
     }
+}
+
+/// A social operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// Key.
+    pub id: OperatorId,
+    /// Home organisation unit (an office, usually).
+    pub org_unit_id: OrgUnitId,
+    /// Login name.
+    pub username: String,
+    /// Name shown to colleagues.
+    pub display_name: String,
+    /// Role code (see the authorization module).
+    pub role: String,
+    /// Can log in.
+    pub active: bool,
+    /// The operator's codice fiscale (INPS *CFOperatore*).
+    pub fiscal_code: Option<String>,
 }

@@ -132,6 +132,13 @@ pub fn validate_new_plan(
     next_review(starts_on, review_every_months)
 }
 
+/// The plan in force among a case's plans: the active one that started last (the newest by
+/// id among those starting the same day). A case has at most one in normal use; when data
+/// imported from older systems has several, every reader and every rule takes the same one.
+pub fn in_force(plans: impl IntoIterator<Item = Plan>) -> Option<Plan> {
+    plans.into_iter().filter(|p| p.state == PlanState::Active).max_by_key(|p| (p.starts_on, p.id.0))
+}
+
 /// The review date `months` after `from`.
 pub fn next_review(from: NaiveDate, months: i16) -> DomainResult<NaiveDate> {
     u32::try_from(months)
@@ -189,5 +196,29 @@ mod tests {
         assert!(check_review(&plan, d(2024, 6, 20), d(2025, 7, 1)).is_err());
         let closed = Plan { state: PlanState::Closed, ..plan };
         assert_eq!(check_review(&closed, d(2025, 6, 20), d(2025, 7, 1)).map_err(|e| e.code), Err("PLAN_CLOSED"));
+    }
+
+    #[test]
+    fn the_plan_in_force_is_the_active_one_that_started_last() {
+        let plan = |id, state, starts_on| Plan {
+            id: PlanId(id),
+            case_id: CaseId(1),
+            kind: PlanKind::Pai,
+            state,
+            starts_on,
+            planned_end_on: None,
+            review_every_months: 6,
+            next_review_on: d(2026, 1, 1),
+            closure_reason: None,
+        };
+        let plans = vec![
+            plan(1, PlanState::Active, d(2025, 1, 1)),
+            plan(2, PlanState::Active, d(2025, 3, 1)),
+            plan(3, PlanState::Closed, d(2025, 6, 1)),
+            plan(4, PlanState::Active, d(2024, 1, 1)),
+        ];
+        assert_eq!(in_force(plans.clone()).map(|p| p.id), Some(PlanId(2)));
+        assert_eq!(in_force(plans.into_iter().rev()).map(|p| p.id), Some(PlanId(2)));
+        assert_eq!(in_force(vec![plan(3, PlanState::Closed, d(2025, 6, 1))]), None);
     }
 }

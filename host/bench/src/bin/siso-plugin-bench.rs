@@ -460,11 +460,12 @@ async fn administrations() -> anyhow::Result<()> {
 }
 
 /// Measurement 7: another administration's service while a hostile plug-in runs in one: the
-/// release server on SQLite (or `SISO_BENCH_PG`), the fault test plug-in enabled for Regione Umbria in
-/// one hostile mode at a time (a deadline of one second, quarantine out of the way), four
+/// release server on SQLite (or `SISO_BENCH_PG`), the fault test plug-in enabled for Regione
+/// Umbria in one mode at a time (a deadline of one second, quarantine out of the way), four
 /// clients opening cases in Perugia without pause, while one client in Lecce reads a person
-/// (personal data: an access-log write) and registers a person, 300 times each; the same
-/// without the hostile load first. The server's peak resident memory at the end.
+/// (personal data: an access-log write) and registers a person, 1,000 times each; first without
+/// the Perugia load ("quiet"), then with it and a well-behaved plug-in (`ok`: the neighbour's
+/// load alone), then with each hostile mode. The server's peak resident memory at the end.
 fn hostile_neighbours(faulty: &Path) -> anyhow::Result<()> {
     let bin = std::env::current_exe()?.with_file_name("siso");
     if !bin.exists() {
@@ -574,7 +575,7 @@ async fn hostile_load(url: &str, pid: u32) -> anyhow::Result<()> {
 
     let measure = async || -> anyhow::Result<(Histogram<u64>, Histogram<u64>)> {
         let (mut reads, mut writes) = (Histogram::<u64>::new(3)?, Histogram::<u64>::new(3)?);
-        for _ in 0..300 {
+        for _ in 0..1000 {
             let t = Instant::now();
             let v = gql("op.lecce", "query($p: ID!) { person(id: $p) { surname } }", json!({ "p": person })).await?;
             reads.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX))?;
@@ -599,7 +600,7 @@ async fn hostile_load(url: &str, pid: u32) -> anyhow::Result<()> {
         ms(&qw, 0.5),
         ms(&qw, 0.99)
     );
-    for mode in ["sleep", "loop", "oom", "alias"] {
+    for mode in ["ok", "sleep", "loop", "oom", "alias"] {
         let settings = format!(r#"{{"mode":"{mode}"}}"#);
         let d = gql(
             "plugins.umbria",

@@ -8,29 +8,8 @@ use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
 use super::Conn;
 use crate::entities::{audit_chain_head, audit_events};
 use crate::error::StoreError;
+pub use siso_domain::audit::AuditEvent;
 
-/// One access-log event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// The operator, when a person acted.
-    pub actor: Option<OperatorId>,
-    /// A label for the actor (username, API client, `system`): never a citizen's name.
-    pub actor_label: String,
-    /// The organisation the actor acted for.
-    pub org_unit_id: Option<OrgUnitId>,
-    /// What was done (`case.open`, `intervention.authorise`, `person.read`...).
-    pub action: String,
-    /// The kind of record.
-    pub record_kind: String,
-    /// The record's id.
-    pub record_id: Option<i64>,
-    /// The person whose data it is.
-    pub person_id: Option<PersonId>,
-    /// The declared purpose.
-    pub purpose: Option<String>,
-}
 
 /// The hash before the first event of the chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -10,6 +10,7 @@ use super::{Conn, code, raw};
 use crate::entities::{commitments, funding_lines, funds};
 use crate::error::StoreError;
 use crate::page::{self, Page, PageRequest};
+pub use siso_domain::budget::Commitment;
 
 fn to_fund(m: funds::Model) -> Result<Fund, StoreError> {
     Ok(Fund {
@@ -121,26 +122,6 @@ pub async fn set_committed(c: &impl Conn, id: FundingLineId, committed: Money) -
     Ok(())
 }
 
-/// A commitment (*impegno*).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Commitment {
-    /// Key.
-    pub id: CommitmentId,
-    /// Commitment or release.
-    pub kind: CommitmentKind,
-    /// The line.
-    pub funding_line_id: FundingLineId,
-    /// The intervention it funds, when tied to one.
-    pub intervention_id: Option<InterventionId>,
-    /// Amount.
-    pub amount: Money,
-    /// Date of the act.
-    pub committed_on: NaiveDate,
-    /// Description.
-    pub description: Option<String>,
-    /// Who recorded it.
-    pub created_by: Option<OperatorId>,
-}
 
 fn to_commitment(m: commitments::Model) -> Result<Commitment, StoreError> {
     Ok(Commitment {

@@ -13,17 +13,9 @@ use super::{Conn, code, raw};
 use crate::entities::{disbursements, intervention_events, interventions};
 use crate::error::StoreError;
 use crate::page::{self, Page, PageRequest};
+pub use siso_domain::intervention::InterventionEvent;
+pub use siso_domain::intervention::StoredIntervention;
 
-/// An intervention as stored: the domain record plus its owner and running total.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredIntervention {
-    /// The domain record.
-    pub intervention: Intervention,
-    /// The organisation unit of its case.
-    pub org_unit_id: OrgUnitId,
-    /// Sum of its disbursements.
-    pub disbursed: Money,
-}
 
 fn to_intervention(m: interventions::Model) -> Result<StoredIntervention, StoreError> {
     Ok(StoredIntervention {
@@ -236,22 +228,6 @@ pub async fn of_cases(c: &impl Conn, ids: &[CaseId]) -> Result<Vec<StoredInterve
     rows.into_iter().map(to_intervention).collect()
 }
 
-/// An entry of an intervention's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InterventionEvent {
-    /// The intervention.
-    pub intervention_id: InterventionId,
-    /// State before.
-    pub from_state: Option<InterventionState>,
-    /// State after.
-    pub to_state: InterventionState,
-    /// Business date.
-    pub on: NaiveDate,
-    /// Reason.
-    pub reason: Option<String>,
-    /// Who.
-    pub recorded_by: Option<OperatorId>,
-}
 
 /// Appends to an intervention's history.
 pub async fn insert_event(c: &impl Conn, e: &InterventionEvent, now: DateTime<Utc>) -> Result<(), StoreError> {

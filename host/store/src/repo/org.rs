@@ -8,6 +8,7 @@ use siso_domain::org::{OrgUnit, OrgUnitKind};
 use super::{Conn, code, raw};
 use crate::entities::{operator_identities, operators, org_units};
 use crate::error::StoreError;
+pub use siso_domain::org::Operator;
 
 fn to_unit(m: org_units::Model) -> Result<OrgUnit, StoreError> {
     Ok(OrgUnit {
@@ -76,24 +77,6 @@ pub async fn all_units(c: &impl Conn) -> Result<Vec<OrgUnit>, StoreError> {
     rows.into_iter().map(to_unit).collect()
 }
 
-/// A social operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operator {
-    /// Key.
-    pub id: OperatorId,
-    /// Home organisation unit (an office, usually).
-    pub org_unit_id: OrgUnitId,
-    /// Login name.
-    pub username: String,
-    /// Name shown to colleagues.
-    pub display_name: String,
-    /// Role code (see the authorization module).
-    pub role: String,
-    /// Can log in.
-    pub active: bool,
-    /// The operator's codice fiscale (INPS *CFOperatore*).
-    pub fiscal_code: Option<String>,
-}
 
 fn to_operator(m: operators::Model) -> Operator {
     Operator {
