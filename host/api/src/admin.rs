@@ -6,10 +6,10 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use siso_app::admin::{CreateOrgUnit, RoleGrant};
 use siso_app::keys::CreateApiKey;
-use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
-use siso_domain::org::OrgUnitKind;
 use siso_domain::api_key::ApiKey;
 use siso_domain::audit::AuditEvent;
+use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
+use siso_domain::org::OrgUnitKind;
 
 use crate::errors::{UserError, field_error, to_graphql_error, to_user_errors};
 use crate::query::{actor, app};

@@ -245,16 +245,8 @@ impl CoreQuery {
             operator: opt_id(&f.operator_id, "operatorId")?.map(OperatorId),
             area,
         };
-        paged(
-            after,
-            before,
-            first,
-            last,
-            |req| async move { reader.cases_page(q, &req).await },
-            |c| c.id.0,
-            CaseNode,
-        )
-        .await
+        paged(after, before, first, last, |req| async move { reader.cases_page(q, &req).await }, |c| c.id.0, CaseNode)
+            .await
     }
 
     /// Interventions, filtered by case, state, provider, funding line.

@@ -4,18 +4,18 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use siso_domain::assessment::{Assessment, Need, SinaBlock};
+use siso_domain::budget::Commitment;
 use siso_domain::budget::{Fund, FundingLine};
 use siso_domain::case::{Case, CaseEvent};
 use siso_domain::catalogue::CatalogueEntry;
 use siso_domain::ids::*;
 use siso_domain::intervention::Disbursement;
+use siso_domain::intervention::{InterventionEvent, StoredIntervention};
+use siso_domain::org::Operator;
 use siso_domain::org::OrgUnit;
 use siso_domain::person::{IseeAttestation, Person, Sex};
 use siso_domain::plan::{Objective, Plan, PlanReview};
 use siso_domain::provider::{MonthlyPresence, Placement, Provider};
-use siso_domain::budget::Commitment;
-use siso_domain::intervention::{InterventionEvent, StoredIntervention};
-use siso_domain::org::Operator;
 
 use crate::errors::to_graphql_error;
 use crate::loaders::{Loaders, Of};
@@ -591,10 +591,7 @@ impl InterventionNode {
     /// of the plug-in that produced it, oldest first.
     async fn plugin_results(&self, ctx: &Context<'_>) -> Result<Vec<PluginResultNode>> {
         let rows = reader(ctx)?.plugin_results(&self.0).await.map_err(to_graphql_error)?;
-        Ok(rows
-            .into_iter()
-            .map(PluginResultNode::from)
-            .collect())
+        Ok(rows.into_iter().map(PluginResultNode::from).collect())
     }
     async fn starts_on(&self) -> NaiveDate {
         self.0.intervention.starts_on

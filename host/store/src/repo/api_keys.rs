@@ -10,7 +10,6 @@ use crate::entities::api_keys;
 use crate::error::StoreError;
 pub use siso_domain::api_key::ApiKey;
 
-
 fn to_key(m: api_keys::Model) -> ApiKey {
     ApiKey {
         id: m.id,

@@ -1,6 +1,6 @@
 //! The access log: who read or changed which person's data, and why.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
 use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
@@ -9,7 +9,6 @@ use super::Conn;
 use crate::entities::{audit_chain_head, audit_events};
 use crate::error::StoreError;
 pub use siso_domain::audit::AuditEvent;
-
 
 /// The hash before the first event of the chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -1,6 +1,6 @@
 //! Funds, funding lines and commitments.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use siso_domain::budget::{CommitmentKind, Fund, FundKind, FundingLine};
 use siso_domain::ids::{CommitmentId, FundId, FundingLineId, InterventionId, OperatorId, OrgUnitId};
@@ -121,7 +121,6 @@ pub async fn set_committed(c: &impl Conn, id: FundingLineId, committed: Money) -
     funding_lines::Entity::update(m).exec(c.db()).await?;
     Ok(())
 }
-
 
 fn to_commitment(m: commitments::Model) -> Result<Commitment, StoreError> {
     Ok(Commitment {

@@ -1,6 +1,6 @@
 //! Interventions, their history and their disbursements.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use siso_domain::ids::{
     CaseId, CatalogueEntryId, DisbursementId, FundingLineId, InterventionId, IseeId, OperatorId, OrgUnitId, PlanId,
@@ -15,7 +15,6 @@ use crate::error::StoreError;
 use crate::page::{self, Page, PageRequest};
 pub use siso_domain::intervention::InterventionEvent;
 pub use siso_domain::intervention::StoredIntervention;
-
 
 fn to_intervention(m: interventions::Model) -> Result<StoredIntervention, StoreError> {
     Ok(StoredIntervention {
@@ -227,7 +226,6 @@ pub async fn of_cases(c: &impl Conn, ids: &[CaseId]) -> Result<Vec<StoredInterve
         .await?;
     rows.into_iter().map(to_intervention).collect()
 }
-
 
 /// Appends to an intervention's history.
 pub async fn insert_event(c: &impl Conn, e: &InterventionEvent, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -77,7 +77,6 @@ pub async fn all_units(c: &impl Conn) -> Result<Vec<OrgUnit>, StoreError> {
     rows.into_iter().map(to_unit).collect()
 }
 
-
 fn to_operator(m: operators::Model) -> Operator {
     Operator {
         id: OperatorId(m.id),

@@ -95,7 +95,6 @@ pub struct EnablementLimits {
     pub max_concurrency: Option<i64>,
 }
 
-
 fn plugin(m: plugins::Model) -> PluginRow {
     PluginRow {
         id: m.id,
