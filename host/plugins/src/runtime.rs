@@ -1032,11 +1032,32 @@ impl Runtime {
 /// awaited; a longer one moves to the plug-in threads after about this many.
 const YIELD_FUEL: u64 = 100_000;
 
+/// The nice value of the plug-in threads: below the threads serving requests, so that when a
+/// plug-in burns its whole deadline the scheduler still gives the cores to requests first.
+/// (Raising one's own nice value needs no privilege.)
+pub const PLUGIN_THREAD_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`PLUGIN_THREAD_NICE`] (on Linux, where
+/// the nice value is a thread's own).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), PLUGIN_THREAD_NICE) {
+        tracing::warn!("the plug-in threads keep the normal priority: {e}");
+    }
+}
+
+/// The nice value of the calling thread (for tests).
+#[cfg(target_os = "linux")]
+pub fn current_thread_nice() -> Option<i32> {
+    rustix::process::getpriority_process(Some(rustix::thread::gettid())).ok()
+}
+
 fn plugin_threads() -> anyhow::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads((cores / 2).max(1))
         .thread_name("siso-plugin")
+        .on_thread_start(lower_priority)
         .enable_time()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the plug-in threads: {e}"))
@@ -1096,4 +1117,19 @@ fn check_cache_dir(dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_threads_run_below_the_request_threads() -> anyhow::Result<()> {
+        let exec = plugin_threads()?;
+        let here = current_thread_nice();
+        let there = exec.block_on(async { tokio::spawn(async { current_thread_nice() }).await })?;
+        assert_eq!(there, Some(PLUGIN_THREAD_NICE), "the plug-in threads' nice value");
+        assert_ne!(here, there, "the calling thread keeps its own");
+        Ok(())
+    }
 }
