@@ -26,6 +26,7 @@ use siso_domain::intervention::{Disbursement, InterventionEvent, StoredIntervent
 use siso_domain::org::{Operator, OrgUnit};
 use siso_domain::person::{IseeAttestation, Person};
 use siso_domain::plan::{Objective, Plan, PlanReview};
+use siso_domain::plugin_result::ResultRow;
 use siso_domain::provider::{MonthlyPresence, Placement, Provider};
 
 use crate::errors::to_graphql_error;
@@ -262,3 +263,25 @@ one_to_many!(PlanId, PlanReview, reviews_of, |r: &PlanReview| r.plan_id);
 one_to_many!(PersonId, Case, cases_of_persons, |c: &Case| c.person_id);
 one_to_many!(PersonId, IseeAttestation, isee_of, |i: &IseeAttestation| i.person_id);
 one_to_many!(PlacementId, MonthlyPresence, presences_of, |p: &MonthlyPresence| p.placement_id);
+
+/// Key: the plug-in results of an intervention, with the unit owning it as the request's reader
+/// read it (which decides whether they, and their reasons, are shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResultsOf(pub InterventionId, pub OrgUnitId);
+
+impl Loader<ResultsOf> for Batch {
+    type Value = Vec<ResultRow>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[ResultsOf]) -> Result<HashMap<ResultsOf, Vec<ResultRow>>, Self::Error> {
+        let pairs: Vec<(InterventionId, OrgUnitId)> = keys.iter().map(|k| (k.0, k.1)).collect();
+        let rows = self.reader.plugin_results_of(&pairs).await.map_err(to_graphql_error)?;
+        let of: HashMap<i64, ResultsOf> = keys.iter().map(|k| (k.0.0, *k)).collect();
+        let mut map: HashMap<ResultsOf, Vec<ResultRow>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for r in rows {
+            if let Some(k) = of.get(&r.record_id) {
+                map.entry(*k).or_default().push(r);
+            }
+        }
+        Ok(map)
+    }
+}

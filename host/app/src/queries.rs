@@ -123,14 +123,24 @@ impl App {
     /// person's economic data. The case's workers do; the staff of the provider it is assigned
     /// to see only what was assigned to them (the service, its period and placements).
     pub fn reads_case_parts(&self, actor: &Actor, i: &StoredIntervention) -> bool {
-        actor.access.allows(Action::ReadIntervention, i.org_unit_id)
+        self.reads_case_parts_in(actor, i.org_unit_id)
+    }
+
+    /// [`App::reads_case_parts`] for an intervention owned by `unit`.
+    pub fn reads_case_parts_in(&self, actor: &Actor, unit: OrgUnitId) -> bool {
+        actor.access.allows(Action::ReadIntervention, unit)
     }
 
     /// Whether the actor reads the reasons plug-ins stored about an intervention: plug-in
     /// text may speak of the person's health or circumstances, so it is a sensitive part
     /// (`sensitive/read` in the intervention's unit); others see the outcome and amount only.
     pub fn reads_plugin_reasons(&self, actor: &Actor, i: &StoredIntervention) -> bool {
-        actor.access.allows(Action::ReadSensitive, i.org_unit_id)
+        self.reads_plugin_reasons_in(actor, i.org_unit_id)
+    }
+
+    /// [`App::reads_plugin_reasons`] for an intervention owned by `unit`.
+    pub fn reads_plugin_reasons_in(&self, actor: &Actor, unit: OrgUnitId) -> bool {
+        actor.access.allows(Action::ReadSensitive, unit)
     }
 
     /// Keeps the records the actor may read; the others are dropped exactly as if they did not

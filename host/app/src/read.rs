@@ -281,17 +281,25 @@ impl Reader {
         Ok(())
     }
 
-    /// What plug-ins answered about an intervention, oldest first: nothing for those who do
-    /// not read its case parts, and without the reasons (a sensitive part) for those without
-    /// `sensitive/read` in its unit.
-    pub async fn plugin_results(&self, i: &StoredIntervention) -> AppResult<Vec<ResultRow>> {
-        if !self.reads_case_parts(i) {
+    /// What plug-ins answered about interventions, oldest first, in one statement. Each is
+    /// given with the unit that owns it, as this reader read it: nothing comes back for those
+    /// whose case parts the actor does not read, and the reasons (a sensitive part) only with
+    /// `sensitive/read` in that unit.
+    pub async fn plugin_results_of(&self, interventions: &[(InterventionId, OrgUnitId)]) -> AppResult<Vec<ResultRow>> {
+        let readable: std::collections::HashMap<i64, bool> = interventions
+            .iter()
+            .filter(|(_, unit)| self.app.reads_case_parts_in(&self.actor, *unit))
+            .map(|(id, unit)| (id.0, self.app.reads_plugin_reasons_in(&self.actor, *unit)))
+            .collect();
+        if readable.is_empty() {
             return Ok(Vec::new());
         }
-        let reasons = self.app.reads_plugin_reasons(&self.actor, i);
-        let mut rows = self.app.plugins().results("intervention", i.intervention.id.0).await?;
-        if !reasons {
-            rows.iter_mut().for_each(|r| r.reasons = "[]".to_string());
+        let ids: Vec<i64> = readable.keys().copied().collect();
+        let mut rows = siso_store::repo::plugins::results_of(self.app.store(), "intervention", &ids).await?;
+        for r in &mut rows {
+            if !readable.get(&r.record_id).copied().unwrap_or(false) {
+                r.reasons = "[]".to_string();
+            }
         }
         Ok(rows)
     }
