@@ -27,6 +27,10 @@ fn user_error(v: &Value, mutation: &str, code: &str) {
 fn top_level_error(v: &Value) {
     let errors = v["errors"].as_array().unwrap_or_else(|| panic!("expected a top-level error: {v}"));
     assert!(!errors.is_empty());
+    // Every top-level error carries a machine code, whoever raised it.
+    for e in errors {
+        assert!(e["extensions"]["code"].as_str().is_some_and(|c| !c.is_empty()), "an error without a code: {v}");
+    }
     let text = v.to_string().to_lowercase();
     for leak in ["sqlx", "sea_orm", "sqlite", "postgres", "panicked", "stack", "select "] {
         assert!(!text.contains(leak), "internal detail {leak:?} leaked: {v}");
@@ -189,6 +193,7 @@ async fn hostile(server: &Server) {
     // Malformed GraphQL and over-deep queries.
     let v = unchanged(server, op, "mutation { closeCase(caseId: ", json!({})).await;
     top_level_error(&v);
+    assert_eq!(v["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{v}");
     let deep = format!(
         "{{ cases(first: 1) {{ edges {{ node {{ {} }} }} }} }}",
         "person { cases { person { cases { person { cases { person { cases { person { cases { person { cases { id } } } } } } } } } } } }"

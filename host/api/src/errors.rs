@@ -95,3 +95,18 @@ pub fn to_graphql_error(e: AppError) -> async_graphql::Error {
         }
     }
 }
+
+/// Gives every top-level error of a response a `code` extension, as front ends expect: errors
+/// the application raised carry theirs already; the others come from GraphQL itself. A
+/// document refused before it ran (syntax, validation, limits without a code of their own)
+/// answers `BAD_REQUEST`; an argument refused while it ran (a malformed id or cursor, an
+/// unknown state) answers `BAD_USER_INPUT`.
+pub fn with_codes(response: &mut async_graphql::Response) {
+    let code = if response.data == async_graphql::Value::Null { "BAD_REQUEST" } else { "BAD_USER_INPUT" };
+    for e in &mut response.errors {
+        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        if !has_code {
+            e.extensions.get_or_insert_with(Default::default).set("code", code);
+        }
+    }
+}

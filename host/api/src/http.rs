@@ -118,7 +118,8 @@ async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequ
         }
     }
     req = req.data(s.app.clone());
-    let response = loaders::Gated::new(Box::pin(s.schema.execute(req)), gate).await;
+    let mut response = loaders::Gated::new(Box::pin(s.schema.execute(req)), gate).await;
+    crate::errors::with_codes(&mut response);
     // What the request was denied is counted and logged (no ids, no personal data).
     if let Some(actor) = &logged {
         s.app.report_denials(actor);
