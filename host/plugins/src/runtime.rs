@@ -1132,4 +1132,58 @@ mod tests {
         assert_ne!(here, there, "the calling thread keeps its own");
         Ok(())
     }
+
+    /// A component made of `n` core instances of one module, holding one memory (a page) each
+    /// when `memory`.
+    fn component_of(n: usize, memory: bool) -> Vec<u8> {
+        let mut module = wasm_encoder::Module::new();
+        if memory {
+            let mut memories = wasm_encoder::MemorySection::new();
+            memories.memory(wasm_encoder::MemoryType {
+                minimum: 1,
+                maximum: None,
+                memory64: false,
+                shared: false,
+                page_size_log2: None,
+            });
+            module.section(&memories);
+        }
+        let mut component = wasm_encoder::ComponentBuilder::default();
+        let m = component.core_module(None, &module);
+        for _ in 0..n {
+            component.core_instantiate(None, m, std::iter::empty::<(&str, wasm_encoder::ModuleArg)>());
+        }
+        component.finish()
+    }
+
+    /// Finding 10: a component cannot multiply its memory by holding many memories, nor the
+    /// pool's slots by holding many instances: the engine refuses to instantiate more than
+    /// `MAX_MEMORIES` memories or `MAX_CORE_INSTANCES` core instances in one component.
+    #[tokio::test]
+    async fn a_component_holds_few_memories_and_instances() -> anyhow::Result<()> {
+        let cache = tempfile::tempdir()?;
+        let runtime = Runtime::new(RuntimeConfig::new(cache.path()))?;
+        let engine = &runtime.inner.engine;
+        let linker: Linker<()> = Linker::new(engine);
+        // Refused when compiled for this engine or, at the latest, when instantiated.
+        let run = async |bytes: Vec<u8>| -> Result<(), String> {
+            let component = Component::new(engine, bytes).map_err(|e| e.to_string())?;
+            linker
+                .instantiate_async(&mut Store::new(engine, ()), &component)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(run(component_of(MAX_MEMORIES, true)).await, Ok(()), "{MAX_MEMORIES} memories are allowed");
+        let refused = run(component_of(MAX_MEMORIES + 1, true)).await.err().unwrap_or_default();
+        assert!(refused.contains("memories") && refused.contains("exceeds"), "one memory too many: {refused:?}");
+        assert_eq!(
+            run(component_of(MAX_CORE_INSTANCES, false)).await,
+            Ok(()),
+            "{MAX_CORE_INSTANCES} instances are allowed"
+        );
+        let refused = run(component_of(MAX_CORE_INSTANCES + 1, false)).await.err().unwrap_or_default();
+        assert!(refused.contains("instances") && refused.contains("exceeds"), "one instance too many: {refused:?}");
+        Ok(())
+    }
 }
