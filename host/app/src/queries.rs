@@ -133,12 +133,7 @@ impl App {
 
     /// Whether the actor reads the reasons plug-ins stored about an intervention: plug-in
     /// text may speak of the person's health or circumstances, so it is a sensitive part
-    /// (`sensitive/read` in the intervention's unit); others see the outcome and amount only.
-    pub fn reads_plugin_reasons(&self, actor: &Actor, i: &StoredIntervention) -> bool {
-        self.reads_plugin_reasons_in(actor, i.org_unit_id)
-    }
-
-    /// [`App::reads_plugin_reasons`] for an intervention owned by `unit`.
+    /// (`sensitive/read` in `unit`, the one owning it); others see the outcome and amount only.
     pub fn reads_plugin_reasons_in(&self, actor: &Actor, unit: OrgUnitId) -> bool {
         actor.access.allows(Action::ReadSensitive, unit)
     }

@@ -120,11 +120,6 @@ macro_rules! owned {
 }
 
 impl Reader {
-    /// The request's actor.
-    pub fn actor(&self) -> &Actor {
-        &self.actor
-    }
-
     owned!(/// Persons by id.
         persons(PersonId) -> Person = persons::get_many);
     owned!(/// Cases by id.

@@ -510,11 +510,6 @@ impl Plugins {
             .collect();
         Ok(repo::insert_results(c, &rows).await?)
     }
-
-    /// Stored results about a record (the caller has authorised the record).
-    pub async fn results(&self, kind: &str, id: i64) -> AppResult<Vec<ResultRow>> {
-        Ok(repo::results_of(&self.store, kind, &[id]).await?)
-    }
 }
 
 /// An answer put through a check of the host's (a refused answer is the plug-in's fault).
