@@ -166,7 +166,7 @@ async fn the_application_role_only_appends_to_the_access_log() {
     let d = app.data("op.perugia", "{ me { orgUnit { id } } }", json!({})).await;
     let office = s(&d["me"]["orgUnit"]["id"]);
     let d = app
-        .data("op.perugia", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Bianchi", givenName: "Eva", sex: "F", birthDate: "1970-05-06" }) { person { id } errors { code } } }"#, json!({ "o": office }))
+        .data("op.perugia", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Bianchi", givenName: "Eva", sex: F, birthDate: "1970-05-06" }) { person { id } errors { code } } }"#, json!({ "o": office }))
         .await;
     assert!(d["createPerson"]["person"]["id"].is_string(), "{d}");
     // The same role cannot edit or remove access-log events.

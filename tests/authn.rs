@@ -84,7 +84,7 @@ async fn post(server: &Server, auth: Option<&str>, query: &str, vars: Value) -> 
 }
 
 const CASES: &str = "{ cases(first: 100) { edges { node { id } } } }";
-const CREATE: &str = r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Verdi", givenName: "Ada", sex: "F", birthDate: "1950-01-01" }) { person { id } errors { code } } }"#;
+const CREATE: &str = r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Verdi", givenName: "Ada", sex: F, birthDate: "1950-01-01" }) { person { id } errors { code } } }"#;
 
 fn ids(v: &Value) -> Vec<String> {
     v["data"]["cases"]["edges"].as_array().unwrap().iter().map(|e| s(&e["node"]["id"])).collect()

@@ -141,7 +141,7 @@ async fn hostile_administration(server: &Server) {
     assert_eq!(user_code(&v, "grantRole"), "UNKNOWN_ROLE", "{v}");
 
     // Units: only under a unit one manages.
-    let create = r#"mutation($p: ID!) { createOrgUnit(input: { parentId: $p, kind: "office", name: "Sportello Trastevere" }) { orgUnit { id name } errors { code field } } }"#;
+    let create = r#"mutation($p: ID!) { createOrgUnit(input: { parentId: $p, kind: office, name: "Sportello Trastevere" }) { orgUnit { id name } errors { code field } } }"#;
     let v = unchanged(server, "op.roma1", create, json!({ "p": roma })).await;
     assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
     let v = unchanged(server, "admin.roma", create, json!({ "p": lecce })).await;
@@ -240,7 +240,7 @@ async fn cross_tenant_writes(server: &Server) {
     let d = server.data("op.perugia", "{ persons(first: 1) { edges { node { id } } } }", json!({})).await;
     let foreign_person = s(&d["persons"]["edges"][0]["node"]["id"]);
     let (_, pua1) = me(server, "op.roma1").await;
-    let household = r#"mutation($o: ID!, $p: ID!) { createHousehold(orgUnitId: $o, members: [{ personId: $p, relation: "head" }]) { householdId errors { code field message } } }"#;
+    let household = r#"mutation($o: ID!, $p: ID!) { createHousehold(orgUnitId: $o, members: [{ personId: $p, relation: head }]) { householdId errors { code field message } } }"#;
     let a = unchanged(server, "op.roma1", household, json!({ "o": pua1, "p": foreign_person })).await;
     let b = unchanged(server, "op.roma1", household, json!({ "o": pua1, "p": "987654321" })).await;
     assert_eq!(a, b, "a person of another administration answers like a missing one");
@@ -258,7 +258,7 @@ async fn cross_tenant_writes(server: &Server) {
         assert_eq!(user_code(&v, "reassignCase"), "NOT_FOUND", "{op}: {v}");
         assert_eq!(s(&v["data"]["reassignCase"]["errors"][0]["field"]), "operatorId", "{v}");
     }
-    let open = r#"mutation($o: ID!, $p: ID!, $op: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "poverty", responsibleOperatorId: $op, openedOn: "2026-11-20" }) { case { id } errors { code field } } }"#;
+    let open = r#"mutation($o: ID!, $p: ID!, $op: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: poverty, responsibleOperatorId: $op, openedOn: "2026-11-20" }) { case { id } errors { code field } } }"#;
     let d = server.data("op.roma1", "{ persons(first: 1) { edges { node { id } } } }", json!({})).await;
     let own_person = s(&d["persons"]["edges"][0]["node"]["id"]);
     let v = unchanged(server, "op.roma1", open, json!({ "o": pua1, "p": own_person, "op": perugia_op })).await;

@@ -273,7 +273,7 @@ async fn complete_victim(server: &Server) -> String {
     let case = s(&d["cases"]["edges"][0]["node"]["id"]);
     let provider = s(&d["providers"][0]["id"]);
     let d = server
-        .data(VICTIM, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: "pai", startsOn: "2026-11-01", reviewEveryMonths: 6, objectives: [{ term: "short", description: "Rent arrears" }] }) { plan { id } errors { code message } } }"#, json!({ "c": case }))
+        .data(VICTIM, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: pai, startsOn: "2026-11-01", reviewEveryMonths: 6, objectives: [{ term: short, description: "Rent arrears" }] }) { plan { id } errors { code message } } }"#, json!({ "c": case }))
         .await;
     assert!(d["createPlan"]["plan"]["id"].is_string(), "{d}");
     let intervention = s(&server
@@ -287,7 +287,7 @@ async fn complete_victim(server: &Server) -> String {
         server.data(VICTIM, "{ me { orgUnit { id } } persons(first: 1) { edges { node { id } } } }", json!({})).await;
     let (office, person) = (s(&d["me"]["orgUnit"]["id"]), s(&d["persons"]["edges"][0]["node"]["id"]));
     let d = server
-        .data(VICTIM, r#"mutation($o: ID!, $p: ID!) { openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: "2026-11-02", channel: "in_person", reporter: "self", reasons: ["economic_hardship"], privacyConsent: true }) { accessSheet { id } errors { code message } } }"#, json!({ "o": office, "p": person }))
+        .data(VICTIM, r#"mutation($o: ID!, $p: ID!) { openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: "2026-11-02", channel: in_person, reporter: self, reasons: ["economic_hardship"], privacyConsent: true }) { accessSheet { id } errors { code message } } }"#, json!({ "o": office, "p": person }))
         .await;
     assert!(d["openAccessSheet"]["accessSheet"]["id"].is_string(), "{d}");
     // An API key of Perugia: Umbria's administrator makes the office's social worker an

@@ -102,7 +102,7 @@ const PERSON: &str = r#"mutation($o: ID!, $sn: String!, $gn: String!, $sex: Stri
 const ISEE: &str = r#"mutation($p: ID!, $k: String!, $v: Money!) {
   recordIsee(input: { personId: $p, kind: $k, dsuProtocol: "INPS-ISEE-2026-00042-00", dsuYear: 2026, dsuDate: "2026-01-20", value: $v, validFrom: "2026-01-20", validUntil: "2026-12-31" }) { isee { id } errors { code field message } } }"#;
 const SHEET: &str = r#"mutation($o: ID!, $p: ID!, $on: NaiveDate!, $rep: String!, $r: [String!]!) {
-  openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: $on, channel: "in_person", reporter: $rep, reasons: $r, privacyConsent: true }) { accessSheet { id } errors { code field message plugin } } }"#;
+  openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: $on, channel: in_person, reporter: $rep, reasons: $r, privacyConsent: true }) { accessSheet { id } errors { code field message plugin } } }"#;
 const FORWARD: &str = r#"mutation($s: ID!, $a: String!, $on: NaiveDate!) {
   forwardAccessSheet(accessSheetId: $s, area: $a, openedOn: $on) { case { id state } errors { code field message plugin } } }"#;
 const REQUEST: &str = r#"mutation($c: ID!, $e: ID!, $pl: ID, $req: Money!, $m: Money, $from: NaiveDate!, $to: NaiveDate, $pr: ID, $i: ID, $t: Money) {
@@ -169,11 +169,11 @@ async fn elderly_person_in_roma(server: &Server) {
 
     // The UVM assesses her: SVAMA, daily living totally dependent, moves assisted, disabilità
     // gravissima; the SINA data set for the PSA record.
-    ok(server, op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: "svama", assessedOn: "2026-06-10", assessor: "UVM",
+    ok(server, op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: svama, assessedOn: "2026-06-10", assessor: "UVM",
         answers: [{ question: "fna_condition", answer: "gravissima" }, { question: "daily_living", answer: "totally_dependent" }, { question: "mobility", answer: "assisted" }],
         sina: { mobility: 3, dailyLiving: 3, cognitive: 2, behavioural: 1, healthNeed: 3, income: 2, supportNetwork: 2, source: 1, instrument: 1 } }) { assessment { id } errors { code field message } } }"#, json!({ "c": case })).await;
-    let plan = ok(server, op, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: "pai", startsOn: "2026-06-15", plannedEndOn: "2027-06-14", reviewEveryMonths: 6,
-        objectives: [{ term: "medium", description: "Care at home with the family caregiver", dueOn: "2026-12-15" }] }) { plan { id nextReviewOn } errors { code field message } } }"#, json!({ "c": case })).await;
+    let plan = ok(server, op, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: pai, startsOn: "2026-06-15", plannedEndOn: "2027-06-14", reviewEveryMonths: 6,
+        objectives: [{ term: medium, description: "Care at home with the family caregiver", dueOn: "2026-12-15" }] }) { plan { id nextReviewOn } errors { code field message } } }"#, json!({ "c": case })).await;
     assert_eq!(plan["plan"]["nextReviewOn"], "2026-12-15");
     let plan = s(&plan["plan"]["id"]);
 
@@ -244,9 +244,9 @@ async fn elderly_person_in_roma(server: &Server) {
             .await;
         let person = s(&p["person"]["id"]);
         ok(server, op, ISEE, json!({ "p": person, "k": "socio_health", "v": "18000" })).await;
-        let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "elderly", openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": person })).await;
+        let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: elderly, openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": person })).await;
         let c = s(&c["case"]["id"]);
-        ok(server, op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: "svama", assessedOn: "2026-10-05", assessor: "UVM", answers: [{ question: "fna_condition", answer: "gravissima" }] }) { assessment { id } errors { code } } }"#, json!({ "c": c })).await;
+        ok(server, op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: svama, assessedOn: "2026-10-05", assessor: "UVM", answers: [{ question: "fna_condition", answer: "gravissima" }] }) { assessment { id } errors { code } } }"#, json!({ "c": c })).await;
         let d = ok(
             server,
             op,
@@ -346,8 +346,8 @@ async fn family_in_poverty_in_lodi(server: &Server) {
     assert!(has(&errors, "PROJECT_MISSING", "planId", RETE), "{errors:?}");
     ok(server, amm, r#"mutation($i: ID!) { rejectIntervention(interventionId: $i, reason: "No personal project") { intervention { state } errors { code } } }"#, json!({ "i": no_project })).await;
 
-    let plan = ok(server, op, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: "pai", startsOn: "2026-05-20", plannedEndOn: "2026-11-30", reviewEveryMonths: 3,
-        objectives: [{ term: "short", description: "Job search with the employment centre", dueOn: "2026-08-31" }] }) { plan { id } errors { code } } }"#, json!({ "c": case })).await;
+    let plan = ok(server, op, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: pai, startsOn: "2026-05-20", plannedEndOn: "2026-11-30", reviewEveryMonths: 3,
+        objectives: [{ term: short, description: "Job search with the employment centre", dueOn: "2026-08-31" }] }) { plan { id } errors { code } } }"#, json!({ "c": case })).await;
     let plan = s(&plan["plan"]["id"]);
     let d = ok(server, op, REQUEST, json!({ "c": case, "e": contr["id"], "pl": plan, "req": "1800", "m": "300", "from": "2026-06-01", "to": "2026-11-30", "i": isee, "t": "6000" })).await;
     let contribution = s(&d["intervention"]["id"]);
@@ -387,9 +387,9 @@ async fn family_in_poverty_in_lodi(server: &Server) {
         .await;
     let other = s(&p["person"]["id"]);
     let isee2 = ok(server, op, ISEE, json!({ "p": other, "k": "ordinary", "v": "7500" })).await;
-    let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "poverty", openedOn: "2026-05-10" }) { case { id } errors { code } } }"#, json!({ "o": office, "p": other })).await;
+    let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: poverty, openedOn: "2026-05-10" }) { case { id } errors { code } } }"#, json!({ "o": office, "p": other })).await;
     let c = s(&c["case"]["id"]);
-    let pl = ok(server, op, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: "pai", startsOn: "2026-05-20", reviewEveryMonths: 3, objectives: [{ term: "short", description: "Housing", dueOn: "2026-08-31" }] }) { plan { id } errors { code } } }"#, json!({ "c": c })).await;
+    let pl = ok(server, op, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: pai, startsOn: "2026-05-20", reviewEveryMonths: 3, objectives: [{ term: short, description: "Housing", dueOn: "2026-08-31" }] }) { plan { id } errors { code } } }"#, json!({ "c": c })).await;
     let d = ok(server, op, REQUEST, json!({ "c": c, "e": contr["id"], "pl": s(&pl["plan"]["id"]), "req": "1800", "m": "300", "from": "2026-06-01", "to": "2026-11-30", "i": s(&isee2["isee"]["id"]), "t": "6000" })).await;
     let over = s(&d["intervention"]["id"]);
     let e = results(&d["intervention"], "decide.eligibility");
@@ -432,8 +432,8 @@ async fn minor_placed_in_perugia(server: &Server) {
     ok(server, op, r#"mutation($c: ID!) { recordNeed(caseId: $c, code: "court_protection_measure", severity: 3, recordedOn: "2026-06-03") { need { id } errors { code } } }"#, json!({ "c": case })).await;
 
     // Umbria's plan rules: reviews at least every 6 months, objectives with a due date.
-    let pti = r#"mutation($c: ID!, $every: Int!, $due: NaiveDate) { createPlan(input: { caseId: $c, kind: "pti", startsOn: "2026-06-20", plannedEndOn: "2028-03-15", reviewEveryMonths: $every,
-        objectives: [{ term: "short", description: "Settle in the community and attend school", dueOn: $due }] }) { plan { id } errors { code field message plugin } } }"#;
+    let pti = r#"mutation($c: ID!, $every: Int!, $due: NaiveDate) { createPlan(input: { caseId: $c, kind: pti, startsOn: "2026-06-20", plannedEndOn: "2028-03-15", reviewEveryMonths: $every,
+        objectives: [{ term: short, description: "Settle in the community and attend school", dueOn: $due }] }) { plan { id } errors { code field message plugin } } }"#;
     let errors = refused(server, op, pti, json!({ "c": case, "every": 12, "due": null })).await;
     assert!(has(&errors, "REVIEW_INTERVAL_TOO_LONG", "reviewEveryMonths", UMBRIA), "{errors:?}");
     assert!(has(&errors, "OBJECTIVE_DUE_DATE_MISSING", "objectives[0].dueOn", UMBRIA), "{errors:?}");
@@ -458,7 +458,7 @@ async fn minor_placed_in_perugia(server: &Server) {
     // A3.02 for a minor needs the SINBA sheet first (Umbria).
     let errors = refused(server, amm, AUTHORISE, json!({ "i": placement_req, "a": "22080" })).await;
     assert!(has(&errors, "SINBA_MISSING", "assessments", UMBRIA), "{errors:?}");
-    ok(server, op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: "sinba", assessedOn: "2026-06-05", assessor: "Servizio sociale",
+    ok(server, op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: sinba, assessedOn: "2026-06-05", assessor: "Servizio sociale",
         answers: [{ question: "source", answer: "school" }, { question: "court_measure", answer: "yes" }] }) { assessment { id } errors { code } } }"#, json!({ "c": case })).await;
     let d = ok(server, amm, AUTHORISE, json!({ "i": placement_req, "a": "22080" })).await;
     assert_eq!(d["intervention"]["state"], "authorised");
@@ -511,7 +511,7 @@ async fn each_comune_gets_its_own_co_payment(server: &Server) {
             ok(server, op, PERSON, json!({ "o": o, "sn": "Conte", "gn": "Rosa", "sex": "F", "b": "1944-02-02" })).await;
         let person = s(&p["person"]["id"]);
         ok(server, op, ISEE, json!({ "p": person, "k": "ordinary", "v": "12000" })).await;
-        let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "elderly", openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": person })).await;
+        let c = ok(server, op, r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: elderly, openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": person })).await;
         let d = ok(server, op, REQUEST, json!({ "c": s(&c["case"]["id"]), "e": sad["id"], "req": "800", "m": "400", "from": "2026-11-01", "to": "2026-12-31" })).await;
         let c = results(&d["intervention"], "decide.co-payment");
         assert_eq!(c.len(), 1, "{d}");
@@ -528,7 +528,7 @@ async fn each_comune_gets_its_own_co_payment(server: &Server) {
     let p =
         ok(server, "op.lecce", PERSON, json!({ "o": o, "sn": "Greco", "gn": "Anna", "sex": "F", "b": "1980-02-02" }))
             .await;
-    let c = ok(server, "op.lecce", r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "poverty", openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": s(&p["person"]["id"]) })).await;
+    let c = ok(server, "op.lecce", r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: poverty, openedOn: "2026-10-01" }) { case { id } errors { code } } }"#, json!({ "o": o, "p": s(&p["person"]["id"]) })).await;
     let d = ok(server, "op.lecce", REQUEST, json!({ "c": s(&c["case"]["id"]), "e": r.entry("CONTR-ECO")["id"], "req": "600", "m": "300", "from": "2026-11-01", "to": "2026-12-31" })).await;
     assert_eq!(d["intervention"]["pluginResults"], json!([]), "{d}");
     assert_eq!(d["intervention"]["coPaymentMonthly"], Value::Null);

@@ -55,7 +55,7 @@ async fn concurrency(server: &Server) {
     db.close().await.ok();
 
     // An active intervention authorised for €1,000 and 25 parallel disbursements of €100.
-    let d = server.data("op.perugia", r#"{ cases(filter: { states: ["open"] }) { edges { node { id orgUnit { name } } } } catalogue { id localCode } }"#, json!({})).await;
+    let d = server.data("op.perugia", r#"{ cases(filter: { states: [open] }) { edges { node { id orgUnit { name } } } } catalogue { id localCode } }"#, json!({})).await;
     let case = d["cases"]["edges"]
         .as_array()
         .unwrap()

@@ -39,7 +39,7 @@ fn top_level_error(v: &Value) {
 
 async fn ids(server: &Server) -> (String, String, String, String) {
     let d = server
-        .data("op.perugia", r#"{ orgUnits { id name } catalogue { id localCode } cases(filter: { states: ["open"] }) { edges { node { id orgUnit { name } interventions { id state } } } } }"#, json!({}))
+        .data("op.perugia", r#"{ orgUnits { id name } catalogue { id localCode } cases(filter: { states: [open] }) { edges { node { id orgUnit { name } interventions { id state } } } } }"#, json!({}))
         .await;
     let office = d["orgUnits"]
         .as_array()
@@ -68,14 +68,24 @@ async fn hostile(server: &Server) {
     let (office, entry, case, active) = ids(server).await;
 
     // Malformed codice fiscale (wrong check character), absurd dates.
-    let v = unchanged(server, op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "RSSMRA85T10A562X", surname: "Rossi", givenName: "Mario", sex: "M", birthDate: "1985-12-10" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
+    let v = unchanged(server, op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "RSSMRA85T10A562X", surname: "Rossi", givenName: "Mario", sex: M, birthDate: "1985-12-10" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
     user_error(&v, "createPerson", "INVALID_FISCAL_CODE");
     assert_eq!(v["data"]["createPerson"]["errors"][0]["field"], "fiscalCode");
     assert!(!v.to_string().contains("RSSMRA85T10A562X"), "the code must not be echoed: {v}");
-    let v = unchanged(server, op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Rossi", givenName: "Mario", sex: "M", birthDate: "2999-01-01" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
+    let v = unchanged(server, op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Rossi", givenName: "Mario", sex: M, birthDate: "2999-01-01" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
     user_error(&v, "createPerson", "INVALID_DATE");
-    let v = unchanged(server, op, r#"mutation { createPerson(input: { orgUnitId: "999999", surname: "Rossi", givenName: "Mario", sex: "X", birthDate: "1980-01-01" }) { person { id } errors { code field message } } }"#, json!({})).await;
-    user_error(&v, "createPerson", "INVALID_CODE");
+    let v = unchanged(server, op, r#"mutation { createPerson(input: { orgUnitId: "999999", surname: "Rossi", givenName: "Mario", sex: X, birthDate: "1980-01-01" }) { person { id } errors { code field message } } }"#, json!({})).await;
+    // Codes are GraphQL enums: the schema refuses an unknown one before anything runs, inline or
+    // as a variable.
+    top_level_error(&v);
+    assert_eq!(v["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{v}");
+    let v = unchanged(server, op, r#"mutation($o: ID!, $s: Sex!) { createPerson(input: { orgUnitId: $o, surname: "Rossi", givenName: "Mario", sex: $s, birthDate: "1980-01-01" }) { person { id } errors { code field message } } }"#, json!({ "o": office, "s": "X" })).await;
+    top_level_error(&v);
+    for filter in [r#"states: [opened]"#, r#"states: ["opened"]"#, r#"area: "elder""#, r#"area: ELDERLY"#] {
+        let query = format!("{{ cases(filter: {{ {filter} }}) {{ edges {{ node {{ id }} }} }} }}");
+        let v = unchanged(server, op, &query, json!({})).await;
+        top_level_error(&v);
+    }
 
     // Negative, zero, imprecise and absurd amounts.
     let disb = r#"mutation($i: ID!, $a: Money!) { recordDisbursement(input: { interventionId: $i, amount: $a, paidOn: "2026-07-01", periodFrom: "2026-06-01", periodTo: "2026-06-30" }) { disbursement { id } errors { code field message } } }"#;
@@ -176,9 +186,8 @@ async fn hostile(server: &Server) {
     user_error(&v, "reopenCase", "INVALID_DATE");
 
     // No new intervention on a closed case.
-    let d = server
-        .data("op.lodi", r#"{ cases(filter: { states: ["closed"] }) { edges { node { id } } } }"#, json!({}))
-        .await;
+    let d =
+        server.data("op.lodi", r#"{ cases(filter: { states: [closed] }) { edges { node { id } } } }"#, json!({})).await;
     let closed = s(&d["cases"]["edges"][0]["node"]["id"]);
     let v = unchanged(server, Some("op.lodi"), r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "100", startsOn: "2026-03-01" }) { intervention { id } errors { code field message } } }"#, json!({ "c": closed, "e": entry })).await;
     user_error(&v, "requestIntervention", "CASE_NOT_ACTIVE");
@@ -187,7 +196,7 @@ async fn hostile(server: &Server) {
     let v = unchanged(server, None, r#"{ cases(first: 5) { edges { node { id } } } }"#, json!({})).await;
     top_level_error(&v);
     assert_eq!(v["errors"][0]["extensions"]["code"], "FORBIDDEN");
-    let v = unchanged(server, None, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "A", givenName: "B", sex: "M", birthDate: "1980-01-01" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
+    let v = unchanged(server, None, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "A", givenName: "B", sex: M, birthDate: "1980-01-01" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
     top_level_error(&v);
 
     // Malformed GraphQL and over-deep queries.

@@ -54,23 +54,23 @@ async fn lifecycle(server: &Server) {
 
     // A person with a valid codice fiscale, an ISEE, an access sheet forwarded to a case.
     let d = server
-        .data(op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "rssmra85t10a562s", surname: "Rossi", givenName: "Mario", sex: "M", birthDate: "1985-12-10" }) { person { id fiscalCode } errors { code field message } } }"#, json!({ "o": r.office }))
+        .data(op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "rssmra85t10a562s", surname: "Rossi", givenName: "Mario", sex: M, birthDate: "1985-12-10" }) { person { id fiscalCode } errors { code field message } } }"#, json!({ "o": r.office }))
         .await;
     let person = s(&ok(&d, "createPerson")["person"]["id"]);
     assert_eq!(d["createPerson"]["person"]["fiscalCode"], "RSSMRA85T10A562S");
 
     let d = server
-        .data(op, r#"mutation($p: ID!) { recordIsee(input: { personId: $p, kind: "ordinary", dsuProtocol: "INPS-ISEE-2026-1", dsuYear: 2026, dsuDate: "2026-01-15", value: "4800", validFrom: "2026-01-15", validUntil: "2026-12-31" }) { isee { id value } errors { code } } }"#, json!({ "p": person }))
+        .data(op, r#"mutation($p: ID!) { recordIsee(input: { personId: $p, kind: ordinary, dsuProtocol: "INPS-ISEE-2026-1", dsuYear: 2026, dsuDate: "2026-01-15", value: "4800", validFrom: "2026-01-15", validUntil: "2026-12-31" }) { isee { id value } errors { code } } }"#, json!({ "p": person }))
         .await;
     let isee = s(&ok(&d, "recordIsee")["isee"]["id"]);
     assert_eq!(d["recordIsee"]["isee"]["value"], "4800.00");
 
     let d = server
-        .data(op, r#"mutation($o: ID!, $p: ID!) { openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: "2026-02-01", channel: "in_person", reporter: "self", reasons: ["economic_hardship"], privacyConsent: true }) { accessSheet { id state } errors { code } } }"#, json!({ "o": r.office, "p": person }))
+        .data(op, r#"mutation($o: ID!, $p: ID!) { openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: "2026-02-01", channel: in_person, reporter: self, reasons: ["economic_hardship"], privacyConsent: true }) { accessSheet { id state } errors { code } } }"#, json!({ "o": r.office, "p": person }))
         .await;
     let sheet = s(&ok(&d, "openAccessSheet")["accessSheet"]["id"]);
     let d = server
-        .data(op, r#"mutation($s: ID!) { forwardAccessSheet(accessSheetId: $s, area: "poverty", openedOn: "2026-02-01") { case { id state person { id } } errors { code } } }"#, json!({ "s": sheet }))
+        .data(op, r#"mutation($s: ID!) { forwardAccessSheet(accessSheetId: $s, area: poverty, openedOn: "2026-02-01") { case { id state person { id } } errors { code } } }"#, json!({ "s": sheet }))
         .await;
     let case = s(&ok(&d, "forwardAccessSheet")["case"]["id"]);
     assert_eq!(d["forwardAccessSheet"]["case"]["state"], "open");
@@ -83,17 +83,17 @@ async fn lifecycle(server: &Server) {
     let d = server.data(op, r#"mutation($c: ID!) { recordNeed(caseId: $c, code: "economic_hardship", severity: 3, recordedOn: "2026-02-01") { need { id severity } errors { code } } }"#, json!({ "c": case })).await;
     ok(&d, "recordNeed");
     let d = server
-        .data(op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: "local", assessedOn: "2026-02-02", assessor: "Servizio sociale", answers: [{ question: "income", answer: "none" }], score: 12 }) { assessment { id score answers { question answer } } errors { code } } }"#, json!({ "c": case }))
+        .data(op, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: local, assessedOn: "2026-02-02", assessor: "Servizio sociale", answers: [{ question: "income", answer: "none" }], score: 12 }) { assessment { id score answers { question answer } } errors { code } } }"#, json!({ "c": case }))
         .await;
     assert_eq!(ok(&d, "recordAssessment")["assessment"]["score"], 12);
     let d = server
-        .data(op, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: "pai", startsOn: "2026-02-03", reviewEveryMonths: 3, objectives: [{ term: "short", description: "Stable income for the household" }] }) { plan { id nextReviewOn objectives { id } } errors { code } } }"#, json!({ "c": case }))
+        .data(op, r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: pai, startsOn: "2026-02-03", reviewEveryMonths: 3, objectives: [{ term: short, description: "Stable income for the household" }] }) { plan { id nextReviewOn objectives { id } } errors { code } } }"#, json!({ "c": case }))
         .await;
     let plan = ok(&d, "createPlan")["plan"].clone();
     assert_eq!(plan["nextReviewOn"], "2026-05-03");
     let objective = s(&plan["objectives"][0]["id"]);
     let d = server
-        .data(op, r#"mutation($p: ID!, $o: ID!) { reviewPlan(planId: $p, reviewedOn: "2026-04-30", attainments: [{ objectiveId: $o, attainment: "partly" }], notes: "On track") { plan { nextReviewOn objectives { attainment } reviews { reviewedOn } } errors { code } } }"#, json!({ "p": plan["id"], "o": objective }))
+        .data(op, r#"mutation($p: ID!, $o: ID!) { reviewPlan(planId: $p, reviewedOn: "2026-04-30", attainments: [{ objectiveId: $o, attainment: partly }], notes: "On track") { plan { nextReviewOn objectives { attainment } reviews { reviewedOn } } errors { code } } }"#, json!({ "p": plan["id"], "o": objective }))
         .await;
     assert_eq!(ok(&d, "reviewPlan")["plan"]["nextReviewOn"], "2026-07-30");
     let d = server
@@ -187,7 +187,7 @@ async fn lifecycle(server: &Server) {
     assert_eq!(states, ["closed", "rejected", "authorised"]);
 
     // A household.
-    let d = server.data(op, r#"mutation($o: ID!, $p: ID!) { createHousehold(orgUnitId: $o, members: [{ personId: $p, relation: "head" }]) { householdId errors { code } } }"#, json!({ "o": r.office, "p": person })).await;
+    let d = server.data(op, r#"mutation($o: ID!, $p: ID!) { createHousehold(orgUnitId: $o, members: [{ personId: $p, relation: head }]) { householdId errors { code } } }"#, json!({ "o": r.office, "p": person })).await;
     ok(&d, "createHousehold");
 
     // The person can be found by codice fiscale and by name.

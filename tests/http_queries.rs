@@ -19,15 +19,15 @@ async fn seed_cases(server: &Server, n: usize) -> String {
         d["catalogue"].as_array().unwrap().iter().find(|u| u["localCode"] == "EDU-DOM").map(|u| s(&u["id"])).unwrap();
     for k in 0..n {
         let d = server
-            .data("op.roma7", r#"mutation($o: ID!, $s: String!) { createPerson(input: { orgUnitId: $o, surname: $s, givenName: "Test", sex: "F", birthDate: "2012-05-01" }) { person { id } errors { code } } }"#, json!({ "o": office, "s": format!("Tester{k:03}") }))
+            .data("op.roma7", r#"mutation($o: ID!, $s: String!) { createPerson(input: { orgUnitId: $o, surname: $s, givenName: "Test", sex: F, birthDate: "2012-05-01" }) { person { id } errors { code } } }"#, json!({ "o": office, "s": format!("Tester{k:03}") }))
             .await;
         let p = s(&d["createPerson"]["person"]["id"]);
         let d = server
-            .data("op.roma7", r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: "family_minors", openedOn: "2026-01-10" }) { case { id } errors { code } } }"#, json!({ "o": office, "p": p }))
+            .data("op.roma7", r#"mutation($o: ID!, $p: ID!) { openCase(input: { orgUnitId: $o, personId: $p, area: family_minors, openedOn: "2026-01-10" }) { case { id } errors { code } } }"#, json!({ "o": office, "p": p }))
             .await;
         let c = s(&d["openCase"]["case"]["id"]);
         server
-            .data("op.roma7", r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: "pei", startsOn: "2026-01-10", reviewEveryMonths: 6, objectives: [{ term: "short", description: "School attendance" }] }) { errors { code } } }"#, json!({ "c": c }))
+            .data("op.roma7", r#"mutation($c: ID!) { createPlan(input: { caseId: $c, kind: pei, startsOn: "2026-01-10", reviewEveryMonths: 6, objectives: [{ term: short, description: "School attendance" }] }) { errors { code } } }"#, json!({ "c": c }))
             .await;
         let d = server
             .data("op.roma7", r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "600", startsOn: "2026-01-10" }) { intervention { id } errors { code } } }"#, json!({ "c": c, "e": entry }))
@@ -110,21 +110,21 @@ async fn queries(server: &Server) {
     let d = server
         .data(
             "op.lodi",
-            r#"{ cases(first: 100, filter: { states: ["closed"] }) { edges { node { state } } } }"#,
+            r#"{ cases(first: 100, filter: { states: [closed] }) { edges { node { state } } } }"#,
             json!({}),
         )
         .await;
     let closed = d["cases"]["edges"].as_array().unwrap();
     assert!(!closed.is_empty() && closed.iter().all(|e| e["node"]["state"] == "closed"));
     let d = server
-        .data("op.lodi", r#"{ cases(first: 100, filter: { area: "elderly" }) { edges { node { area } } } }"#, json!({}))
+        .data("op.lodi", r#"{ cases(first: 100, filter: { area: elderly }) { edges { node { area } } } }"#, json!({}))
         .await;
     let elderly = d["cases"]["edges"].as_array().unwrap();
     assert!(!elderly.is_empty() && elderly.iter().all(|e| e["node"]["area"] == "elderly"));
     let d = server
         .data(
             "op.perugia",
-            r#"{ interventions(first: 100, filter: { states: ["rejected"] }) { edges { node { state } } } }"#,
+            r#"{ interventions(first: 100, filter: { states: [rejected] }) { edges { node { state } } } }"#,
             json!({}),
         )
         .await;

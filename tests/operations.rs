@@ -20,12 +20,12 @@ async fn logs_never_contain_names_or_fiscal_codes_and_sigterm_stops_cleanly() {
         .map(|u| s(&u["id"]))
         .unwrap();
     let d = server
-        .data("op.perugia", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "RSSMRA85T10A562S", surname: "Quintiliano", givenName: "Zebedeo", sex: "M", birthDate: "1985-12-10" }) { person { id } errors { code } } }"#, json!({ "o": office }))
+        .data("op.perugia", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "RSSMRA85T10A562S", surname: "Quintiliano", givenName: "Zebedeo", sex: M, birthDate: "1985-12-10" }) { person { id } errors { code } } }"#, json!({ "o": office }))
         .await;
     let person = s(&d["createPerson"]["person"]["id"]);
     // A failing request too: errors are where data leaks into logs most often.
     server
-        .gql(Some("op.perugia"), r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "QNTZBD85T10A562X", surname: "Quintiliano", givenName: "Zebedeo", sex: "M", birthDate: "1985-12-10" }) { errors { code } } }"#, json!({ "o": office }))
+        .gql(Some("op.perugia"), r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, fiscalCode: "QNTZBD85T10A562X", surname: "Quintiliano", givenName: "Zebedeo", sex: M, birthDate: "1985-12-10" }) { errors { code } } }"#, json!({ "o": office }))
         .await;
     server.data("op.perugia", "query($p: ID!) { person(id: $p) { surname fiscalCode } }", json!({ "p": person })).await;
     assert!(server.terminate(), "the server must exit cleanly on SIGTERM");

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 const ADMIN: &str = "plugins.umbria";
 const OP: &str = "op.perugia";
 
-const OPEN_CASE: &str = r#"mutation($p: ID!, $o: ID!) { openCase(input: { personId: $p, orgUnitId: $o, area: "elderly", openedOn: "2026-11-20" }) { case { id } errors { code field message plugin } } }"#;
+const OPEN_CASE: &str = r#"mutation($p: ID!, $o: ID!) { openCase(input: { personId: $p, orgUnitId: $o, area: elderly, openedOn: "2026-11-20" }) { case { id } errors { code field message plugin } } }"#;
 
 const INSTALL: &str = r#"mutation($p: String!) { installPlugin(package: $p) { plugin { id version loaded quarantined } errors { code field message } } }"#;
 
@@ -33,7 +33,7 @@ struct Ids {
 
 async fn ids(server: &Server) -> Ids {
     let d = server
-        .data(OP, r#"{ orgUnits { id name } catalogue { id localCode meansTest } cases(filter: { states: ["open"] }) { edges { node { id person { id } orgUnit { name } } } } }"#, json!({}))
+        .data(OP, r#"{ orgUnits { id name } catalogue { id localCode meansTest } cases(filter: { states: [open] }) { edges { node { id person { id } orgUnit { name } } } } }"#, json!({}))
         .await;
     let unit =
         |name: &str| d["orgUnits"].as_array().unwrap().iter().find(|u| u["name"] == name).map(|u| s(&u["id"])).unwrap();
@@ -306,7 +306,7 @@ async fn vetoes_and_decisions(server: &Server) {
 
     // An ISEE of 12,000 € is above the 10,000 € ceiling.
     let d = server
-        .data(OP, r#"mutation($p: ID!) { recordIsee(input: { personId: $p, kind: "ordinary", dsuProtocol: "INPS-ISEE-2026-T1", dsuYear: 2026, dsuDate: "2026-11-01", value: "12000", validFrom: "2026-11-01", validUntil: "2026-12-31" }) { errors { code } } }"#, json!({ "p": ids.person }))
+        .data(OP, r#"mutation($p: ID!) { recordIsee(input: { personId: $p, kind: ordinary, dsuProtocol: "INPS-ISEE-2026-T1", dsuYear: 2026, dsuDate: "2026-11-01", value: "12000", validFrom: "2026-11-01", validUntil: "2026-12-31" }) { errors { code } } }"#, json!({ "p": ids.person }))
         .await;
     assert_eq!(d["recordIsee"]["errors"], json!([]), "{d}");
 
@@ -338,9 +338,8 @@ async fn vetoes_and_decisions(server: &Server) {
     assert_eq!(server.fingerprint().await, before, "a vetoed authorisation wrote something");
 
     // Only plug-ins enabled for the record's organisation run: a Roma case is not checked.
-    let d = server
-        .data("op.roma1", r#"{ cases(filter: { states: ["open"] }) { edges { node { id } } } }"#, json!({}))
-        .await;
+    let d =
+        server.data("op.roma1", r#"{ cases(filter: { states: [open] }) { edges { node { id } } } }"#, json!({})).await;
     assert!(!d["cases"]["edges"].as_array().unwrap().is_empty());
     let rows_before = result_rows(server, "intervention").await.len();
     let d = server
@@ -687,7 +686,7 @@ async fn quarantine_is_per_enablement_and_follows_the_fault_rate() {
     let d = a.data("op.lecce", "{ me { orgUnit { id } } }", json!({})).await;
     let lecce_office = s(&d["me"]["orgUnit"]["id"]);
     let d = a
-        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: "F", birthDate: "1940-02-03" }) { person { id } errors { code } } }"#, json!({ "o": lecce_office }))
+        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: F, birthDate: "1940-02-03" }) { person { id } errors { code } } }"#, json!({ "o": lecce_office }))
         .await;
     let lecce_person = s(&d["createPerson"]["person"]["id"]);
     let open_in_lecce = || async {
@@ -774,7 +773,7 @@ async fn one_decider_per_decision_and_unit() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
 
     let d = server
-        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: "F", birthDate: "1980-02-03" }) { person { id } errors { code } } }"#, json!({ "o": office }))
+        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: F, birthDate: "1980-02-03" }) { person { id } errors { code } } }"#, json!({ "o": office }))
         .await;
     let person = s(&d["createPerson"]["person"]["id"]);
     let d = server.data("op.lecce", OPEN_CASE, json!({ "p": person, "o": office })).await;
@@ -829,7 +828,7 @@ async fn hostile_plugins_are_contained() {
 
     // 12. Health data only with `health:read`; stored reasons only for `sensitive/read`.
     let d = server
-        .data(OP, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: "svama", assessedOn: "2026-11-20", assessor: "UVM", answers: [{ question: "daily_living", answer: "totally_dependent" }] }) { assessment { id } errors { code message } } }"#, json!({ "c": ids.case }))
+        .data(OP, r#"mutation($c: ID!) { recordAssessment(input: { caseId: $c, instrument: svama, assessedOn: "2026-11-20", assessor: "UVM", answers: [{ question: "daily_living", answer: "totally_dependent" }] }) { assessment { id } errors { code message } } }"#, json!({ "c": ids.case }))
         .await;
     assert_eq!(d["recordAssessment"]["errors"], json!([]), "{d}");
     let request = r#"mutation($c: ID!, $e: ID!) { requestIntervention(input: { caseId: $c, catalogueEntryId: $e, requestedAmount: "300", startsOn: "2026-11-20" }) { intervention { id pluginResults { hook reasons { code message } } } errors { code message } } }"#;
@@ -901,7 +900,7 @@ async fn slow_plugin_holds_no_one(db: Db) {
     let d = server.data("op.lecce", "{ me { orgUnit { id } } }", json!({})).await;
     let lecce_office = s(&d["me"]["orgUnit"]["id"]);
     let d = server
-        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: "F", birthDate: "1940-02-03" }) { person { id } errors { code } } }"#, json!({ "o": lecce_office }))
+        .data("op.lecce", r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: F, birthDate: "1940-02-03" }) { person { id } errors { code } } }"#, json!({ "o": lecce_office }))
         .await;
     let person = s(&d["createPerson"]["person"]["id"]);
 

@@ -21,8 +21,8 @@ use crate::types::OrgUnitNode;
 pub struct CreateOrgUnitInput {
     /// The unit above it.
     pub parent_id: ID,
-    /// region, ambito, comune, municipio, office or provider.
-    pub kind: String,
+    /// Its kind.
+    pub kind: OrgUnitKind,
     pub name: String,
     pub istat_code: Option<String>,
     pub cadastral_code: Option<String>,
@@ -244,12 +244,9 @@ impl AdminMutation {
     async fn create_org_unit(&self, ctx: &Context<'_>, input: CreateOrgUnitInput) -> Result<OrgUnitPayload> {
         let err = |e: UserError| Ok(OrgUnitPayload { org_unit: None, errors: vec![e] });
         let Some(parent) = parse_id(&input.parent_id) else { return err(bad_id("parentId")) };
-        let Some(kind) = OrgUnitKind::parse(&input.kind) else {
-            return err(field_error("INVALID_CODE", "kind", &format!("unknown kind {:?}", input.kind)));
-        };
         let cmd = CreateOrgUnit {
             parent_id: OrgUnitId(parent),
-            kind,
+            kind: input.kind,
             name: input.name,
             istat_code: input.istat_code,
             cadastral_code: input.cadastral_code,

@@ -99,8 +99,8 @@ pub fn to_graphql_error(e: AppError) -> async_graphql::Error {
 /// Gives every top-level error of a response a `code` extension, as front ends expect: errors
 /// the application raised carry theirs already; the others come from GraphQL itself. A
 /// document refused before it ran (syntax, validation, limits without a code of their own)
-/// answers `BAD_REQUEST`; an argument refused while it ran (a malformed id or cursor, an
-/// unknown state) answers `BAD_USER_INPUT`.
+/// answers `BAD_REQUEST`; an argument refused while it ran (a malformed id or cursor)
+/// answers `BAD_USER_INPUT`.
 pub fn with_codes(response: &mut async_graphql::Response) {
     let code = if response.data == async_graphql::Value::Null { "BAD_REQUEST" } else { "BAD_USER_INPUT" };
     for e in &mut response.errors {
@@ -109,4 +109,14 @@ pub fn with_codes(response: &mut async_graphql::Response) {
             e.extensions.get_or_insert_with(Default::default).set("code", code);
         }
     }
+}
+
+/// Whether a response is a request error: GraphQL refused the request before running it (its
+/// syntax, validation, variables or limits), or the server failed around it, so there is no
+/// data to give. Such errors have no path; an error raised while the request ran has one, even
+/// when it leaves the whole `data` null.
+pub fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
 }

@@ -1,13 +1,16 @@
 //! The HTTP server: routes, limits, CORS, health and metrics.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use siso_app::App;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -49,7 +52,7 @@ pub fn router(app: App, auth: std::sync::Arc<auth::Authenticator>, cfg: &ApiConf
     let state = AppState { app, auth, schema: build_schema(), graphiql: cfg.graphiql };
     let cors = cors(&cfg.cors_origins);
     Router::new()
-        .route("/graphql", get(graphiql_page).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
@@ -96,15 +99,282 @@ fn unauthenticated(why: auth::AuthFailure) -> Response {
     (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], axum::Json(body)).into_response()
 }
 
-async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequest) -> Response {
-    let mut req = req.into_inner();
+/// The media type of a GraphQL answer, chosen from the request's `Accept` header as the
+/// GraphQL-over-HTTP specification asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    /// `application/graphql-response+json`: a request GraphQL refuses before running it answers
+    /// a 4xx (or 5xx) status.
+    GraphQLResponse,
+    /// `application/json`, the legacy type: every well-formed request answers 200.
+    Json,
+}
+
+/// `application/graphql-response+json`.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+/// `application/json`.
+const APPLICATION_JSON: &str = "application/json";
+
+impl Media {
+    /// The `Content-Type` of an answer in this media type.
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Media::GraphQLResponse => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// The `Accept` header(s) of a request as one list (empty when absent or not text).
+fn accept_header(headers: &HeaderMap) -> String {
+    let values: Vec<&str> = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).collect();
+    values.join(",")
+}
+
+/// An RFC 9110 quality value (`0`, `0.5`, `1.000`) in thousandths; `None` when malformed.
+fn qvalue(v: &str) -> Option<u16> {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths: u16 = format!("{frac:0<3}").parse().ok()?;
+    match int {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// How much the media ranges of an `Accept` list want `media` (`type/subtype`, lower case):
+/// the quality, in thousandths, of the most specific range matching it, and whether that
+/// range names it exactly. `None` when no range matches; malformed ranges are skipped.
+fn acceptance(accept: &str, media: &str) -> Option<(u16, bool)> {
+    let (ty, _) = media.split_once('/')?;
+    let mut best: Option<(u8, u16)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let name = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let specificity = if name == media {
+            3
+        } else if name.strip_suffix("/*") == Some(ty) {
+            2
+        } else if name == "*/*" {
+            1
+        } else {
+            continue;
+        };
+        let mut quality = Some(1000);
+        for param in parts {
+            if let Some((k, v)) = param.split_once('=')
+                && k.trim().eq_ignore_ascii_case("q")
+            {
+                quality = qvalue(v.trim());
+            }
+        }
+        let Some(quality) = quality else { continue };
+        best = match best {
+            Some((s, q)) if s > specificity || (s == specificity && q >= quality) => Some((s, q)),
+            _ => Some((specificity, quality)),
+        };
+    }
+    best.map(|(specificity, quality)| (quality, specificity == 3))
+}
+
+/// The media type to answer with: `application/json` when the request has no `Accept` header
+/// or accepts both types alike (`*/*`, `application/*`); `application/graphql-response+json`
+/// when it prefers that type or names it as well as `application/json`. `None` when it
+/// accepts neither (the request is then refused with 406).
+fn negotiate(headers: &HeaderMap) -> Option<Media> {
+    let accept = accept_header(headers);
+    if accept.trim().is_empty() {
+        return Some(Media::Json);
+    }
+    let wanted = |media| acceptance(&accept, media).filter(|(q, _)| *q > 0);
+    match (wanted(GRAPHQL_RESPONSE_JSON), wanted(APPLICATION_JSON)) {
+        (None, None) => None,
+        (Some(_), None) => Some(Media::GraphQLResponse),
+        (None, Some(_)) => Some(Media::Json),
+        (Some((qg, exact)), Some((qj, _))) => {
+            Some(if qg > qj || (qg == qj && exact) { Media::GraphQLResponse } else { Media::Json })
+        }
+    }
+}
+
+/// Whether a browser asked for a page: the `Accept` header is absent or admits `text/html`.
+fn accepts_html(headers: &HeaderMap) -> bool {
+    let accept = accept_header(headers);
+    accept.trim().is_empty() || acceptance(&accept, "text/html").is_some_and(|(q, _)| q > 0)
+}
+
+/// Whether a request body is declared as JSON in UTF-8 (`application/json`, without a charset
+/// or with `charset=utf-8`): the only body this endpoint reads. Refusing the others (forms,
+/// text, multipart) also means a browser cannot post a request cross-site without a CORS
+/// preflight.
+fn is_json_body(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case(APPLICATION_JSON)
+        && parts.all(|param| match param.split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("charset") => {
+                v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            }
+            Some(_) => true,
+            None => param.trim().is_empty(),
+        })
+}
+
+/// A request refused before GraphQL saw it: `status` and one error carrying `code`.
+fn refused(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, Json(body)).into_response()
+}
+
+/// 406: the request accepts neither GraphQL answer type.
+fn not_acceptable() -> Response {
+    refused(
+        StatusCode::NOT_ACCEPTABLE,
+        "NOT_ACCEPTABLE",
+        "accept application/graphql-response+json or application/json",
+    )
+}
+
+/// The parameters of a GraphQL request in a JSON body: `query` is required, `operationName`,
+/// `variables` and `extensions` may be absent or null; anything else is a 400.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BodyParams {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: async_graphql::Variables,
+    #[serde(default)]
+    extensions: async_graphql::Extensions,
+}
+
+/// The parameters of a GraphQL request in a URL's query string (`variables` and `extensions`
+/// as JSON text).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UrlParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// A URL parameter holding JSON text (`variables`, `extensions`): its value, or the default
+/// when it is absent.
+fn json_param<T: DeserializeOwned + Default>(param: Option<&str>) -> serde_json::Result<T> {
+    Ok(param.map(serde_json::from_str).transpose()?.unwrap_or_default())
+}
+
+/// A GraphQL request from its parameters.
+fn request(
+    query: String,
+    operation_name: Option<String>,
+    variables: async_graphql::Variables,
+    extensions: async_graphql::Extensions,
+) -> async_graphql::Request {
+    let mut req = async_graphql::Request::new(query).variables(variables);
+    req.operation_name = operation_name;
+    req.extensions = extensions;
+    req
+}
+
+/// Whether the operations a document may run under `operation_name` are all queries: the one
+/// named, or every one when no name is given (a name that matches nothing runs nothing, and
+/// GraphQL answers it as a request error).
+fn only_queries(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    doc.operations
+        .iter()
+        .filter(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
+        .all(|(_, op)| op.node.ty == OperationType::Query)
+}
+
+/// POST /graphql: a JSON body with the request's parameters.
+async fn graphql_post(State(s): State<AppState>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    if !is_json_body(&headers) {
+        return refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as application/json",
+        );
+    }
+    // The body limits (`DefaultBodyLimit` and `RequestBodyLimitLayer`) apply here: 413.
+    let body = match Bytes::from_request(req, &s).await {
+        Ok(body) => body,
+        Err(e) => {
+            let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "PAYLOAD_TOO_LARGE" } else { "BAD_REQUEST" };
+            return refused(e.status(), code, &e.body_text());
+        }
+    };
+    let params: BodyParams = match serde_json::from_slice(&body) {
+        Ok(params) => params,
+        Err(e) => return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("malformed GraphQL request: {e}")),
+    };
+    let req = request(params.query, params.operation_name, params.variables, params.extensions);
+    execute(&s, &headers, req, media).await
+}
+
+/// GET /graphql: GraphiQL for a browser asking for a page without a `query` parameter;
+/// otherwise a GraphQL request in the query string, which may only read: a document that
+/// could run a mutation answers 405 (a link or an image can send a GET from another site).
+async fn graphql_get(State(s): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let params = match Query::<UrlParams>::try_from_uri(&uri) {
+        Ok(Query(params)) => params,
+        Err(e) => return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.body_text()),
+    };
+    let Some(query) = params.query else {
+        if accepts_html(&headers) {
+            return graphiql_page(&s);
+        }
+        return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the query parameter is missing");
+    };
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let (variables, extensions) =
+        match (json_param(params.variables.as_deref()), json_param(params.extensions.as_deref())) {
+            (Ok(variables), Ok(extensions)) => (variables, extensions),
+            (Err(e), _) | (_, Err(e)) => {
+                return refused(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    &format!("malformed variables or extensions: {e}"),
+                );
+            }
+        };
+    let name = params.operation_name.clone();
+    let mut req = request(query, params.operation_name, variables, extensions);
+    // A document that does not parse is left to GraphQL, which answers it as a request error.
+    if let Ok(doc) = req.parsed_query()
+        && !only_queries(doc, name.as_deref())
+    {
+        let mut r =
+            refused(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "mutations are only accepted by POST");
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    execute(&s, &headers, req, media).await
+}
+
+/// Runs a GraphQL request as the request's actor and answers it in `media`.
+async fn execute(s: &AppState, headers: &HeaderMap, mut req: async_graphql::Request, media: Media) -> Response {
     let gate = std::sync::Arc::new(loaders::PollGate::default());
     let mut logged = None;
-    match s.auth.authenticate(&s.app, &headers).await {
+    match s.auth.authenticate(&s.app, headers).await {
         Ok(auth::Authenticated::Actor(actor)) => {
             let mut actor = *actor;
             actor.reads = Some(std::sync::Arc::new(siso_app::audit::ReadLog::default()));
-            actor.purpose = purpose(&headers);
+            actor.purpose = purpose(headers);
             logged = Some(actor.clone());
             let reader = s.app.reader(actor.clone());
             req = req.data(loaders::loaders(reader.clone(), gate.clone())).data(reader).data(actor);
@@ -114,7 +384,7 @@ async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequ
         Err(e) => {
             let err = crate::errors::to_graphql_error(e);
             let r = async_graphql::Response::from_errors(vec![err.into_server_error(async_graphql::Pos::default())]);
-            return GraphQLResponse::from(r).into_response();
+            return answer(r, media);
         }
     }
     req = req.data(s.app.clone());
@@ -130,12 +400,63 @@ async fn graphql(State(s): State<AppState>, headers: HeaderMap, req: GraphQLRequ
     {
         let err = crate::errors::to_graphql_error(e);
         let r = async_graphql::Response::from_errors(vec![err.into_server_error(async_graphql::Pos::default())]);
-        return GraphQLResponse::from(r).into_response();
+        return answer(r, media);
     }
-    GraphQLResponse::from(response).into_response()
+    answer(response, media)
 }
 
-async fn graphiql_page(State(s): State<AppState>) -> Response {
+/// The body of a GraphQL answer: a request error (see [`crate::errors::is_request_error`])
+/// has no `data` entry at all, as the GraphQL specification asks.
+#[derive(Serialize)]
+struct AnswerBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<async_graphql::Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: BTreeMap<String, async_graphql::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<async_graphql::ServerError>,
+}
+
+/// A GraphQL response as HTTP, in `media`. With `application/graphql-response+json` a request
+/// error answers 500 when the server failed (`INTERNAL`), 403 when it was refused
+/// (`FORBIDDEN`), 400 otherwise (syntax, validation, variables, limits); with
+/// `application/json` every answer is 200. Answers hold personal data: no cache stores them.
+fn answer(response: async_graphql::Response, media: Media) -> Response {
+    let request_error = crate::errors::is_request_error(&response);
+    let has = |code: &str| {
+        response.errors.iter().any(|e| {
+            matches!(e.extensions.as_ref().and_then(|x| x.get("code")), Some(async_graphql::Value::String(c)) if c == code)
+        })
+    };
+    let status = match media {
+        Media::GraphQLResponse if request_error && has("INTERNAL") => StatusCode::INTERNAL_SERVER_ERROR,
+        Media::GraphQLResponse if request_error && has("FORBIDDEN") => StatusCode::FORBIDDEN,
+        Media::GraphQLResponse if request_error => StatusCode::BAD_REQUEST,
+        Media::GraphQLResponse | Media::Json => StatusCode::OK,
+    };
+    let body = AnswerBody {
+        data: (!request_error).then_some(response.data),
+        extensions: response.extensions,
+        errors: response.errors,
+    };
+    let bytes = match serde_json::to_vec(&body) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise a GraphQL response");
+            return refused(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error");
+        }
+    };
+    let mut http = (status, bytes).into_response();
+    let headers = http.headers_mut();
+    headers.extend(response.http_headers);
+    headers.insert(header::CONTENT_TYPE, media.content_type());
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept"));
+    http
+}
+
+/// The GraphiQL page, or 404 when it is disabled.
+fn graphiql_page(s: &AppState) -> Response {
     if s.graphiql {
         graphiql::page("/graphql").into_response()
     } else {
@@ -242,4 +563,91 @@ async fn metrics(State(s): State<AppState>) -> Response {
     text.push_str(&denial_metrics(&s.app));
     text.push_str(&plugin_metrics(&s.app));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(name: header::HeaderName, value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_str(value).unwrap_or_else(|e| panic!("{e}")));
+        headers
+    }
+
+    #[test]
+    fn answers_in_the_media_type_asked_for() {
+        let accept = |v: &str| negotiate(&with(header::ACCEPT, v));
+        assert_eq!(negotiate(&HeaderMap::new()), Some(Media::Json));
+        assert_eq!(accept("*/*"), Some(Media::Json));
+        assert_eq!(accept("application/*"), Some(Media::Json));
+        assert_eq!(accept("application/json"), Some(Media::Json));
+        assert_eq!(accept("application/graphql-response+json"), Some(Media::GraphQLResponse));
+        assert_eq!(accept("application/graphql-response+json, application/json"), Some(Media::GraphQLResponse));
+        assert_eq!(accept("application/json, application/graphql-response+json"), Some(Media::GraphQLResponse));
+        assert_eq!(accept("application/graphql-response+json;q=0.5, application/json"), Some(Media::Json));
+        assert_eq!(accept("Application/GraphQL-Response+JSON ; q=1"), Some(Media::GraphQLResponse));
+        assert_eq!(accept("text/html"), None);
+        assert_eq!(accept("application/json;q=0"), None);
+        assert!(accepts_html(&HeaderMap::new()));
+        assert!(accepts_html(&with(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")));
+        assert!(accepts_html(&with(header::ACCEPT, "*/*")));
+        assert!(!accepts_html(&with(header::ACCEPT, "application/json")));
+        assert!(!accepts_html(&with(header::ACCEPT, "text/html;q=0, application/json")));
+    }
+
+    #[test]
+    fn quality_values() {
+        for (v, q) in
+            [("1", Some(1000)), ("1.000", Some(1000)), ("0", Some(0)), ("0.5", Some(500)), ("0.125", Some(125))]
+        {
+            assert_eq!(qvalue(v), q, "{v}");
+        }
+        for v in ["1.5", "2", "0.1234", "", "x", "-0"] {
+            assert_eq!(qvalue(v), None, "{v}");
+        }
+    }
+
+    #[test]
+    fn only_json_bodies_are_read() {
+        let json = |v: &str| is_json_body(&with(header::CONTENT_TYPE, v));
+        assert!(json("application/json"));
+        assert!(json("application/json; charset=utf-8"));
+        assert!(json("Application/JSON;charset=\"UTF-8\""));
+        assert!(!json("application/json; charset=latin1"));
+        assert!(!json("text/plain;charset=UTF-8"));
+        assert!(!json("application/x-www-form-urlencoded"));
+        assert!(!json("multipart/form-data; boundary=x"));
+        assert!(!is_json_body(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn get_runs_only_queries() {
+        let doc = |q: &str| async_graphql::parser::parse_query(q).unwrap_or_else(|e| panic!("{e}"));
+        assert!(only_queries(&doc("{ __typename }"), None));
+        assert!(!only_queries(&doc("mutation { __typename }"), None));
+        assert!(!only_queries(&doc("subscription { __typename }"), None));
+        let mixed = doc("query Q { __typename } mutation M { __typename }");
+        assert!(only_queries(&mixed, Some("Q")));
+        assert!(!only_queries(&mixed, Some("M")));
+        assert!(!only_queries(&mixed, None));
+        // A name that matches nothing runs nothing: GraphQL answers it as a request error.
+        assert!(only_queries(&mixed, Some("X")));
+    }
+
+    #[test]
+    fn request_errors_answer_4xx_only_in_graphql_response_json() {
+        let refused = || async_graphql::Response::from_errors(vec![async_graphql::ServerError::new("bad", None)]);
+        let r = answer(refused(), Media::GraphQLResponse);
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/graphql-response+json; charset=utf-8");
+        let r = answer(refused(), Media::Json);
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json; charset=utf-8");
+        // An error raised while the request ran has a path: the request ran, 200.
+        let mut e = async_graphql::ServerError::new("not allowed", None);
+        e.path = vec![async_graphql::PathSegment::Field("me".into())];
+        let r = answer(async_graphql::Response::from_errors(vec![e]), Media::GraphQLResponse);
+        assert_eq!(r.status(), StatusCode::OK);
+    }
 }

@@ -28,10 +28,6 @@ fn opt_id(v: &Option<ID>, field: &str) -> Input<Option<i64>> {
     v.as_ref().map(|v| req_id(v, field)).transpose()
 }
 
-fn code<T>(value: &str, field: &str, parse: fn(&str) -> Option<T>) -> Input<T> {
-    parse(value).ok_or_else(|| field_error("INVALID_CODE", field, &format!("unknown code {value:?}")))
-}
-
 fn hours_centi(v: &Option<String>, field: &str) -> Input<Option<i64>> {
     v.as_deref()
         .map(|h| {
@@ -96,8 +92,7 @@ pub struct CreatePersonInput {
     pub fiscal_code: Option<String>,
     pub surname: String,
     pub given_name: String,
-    /// `M` or `F`.
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
     /// Belfiore code of the birth place.
     pub birth_place_code: Option<String>,
@@ -116,16 +111,14 @@ pub struct CreatePersonInput {
 #[derive(InputObject)]
 pub struct MemberInput {
     pub person_id: ID,
-    /// head, partner, child, parent, sibling, other_relative or cohabitant.
-    pub relation: String,
+    pub relation: Relation,
 }
 
 /// A new ISEE attestation.
 #[derive(InputObject)]
 pub struct RecordIseeInput {
     pub person_id: ID,
-    /// ordinary, socio_health, minors or residential.
-    pub kind: String,
+    pub kind: IseeKind,
     pub dsu_protocol: String,
     pub dsu_year: i32,
     pub dsu_date: NaiveDate,
@@ -141,10 +134,8 @@ pub struct OpenAccessSheetInput {
     pub org_unit_id: ID,
     pub person_id: Option<ID>,
     pub access_on: NaiveDate,
-    /// in_person, phone, online or home_visit.
-    pub channel: String,
-    /// self, family, school, health, judicial, third_sector, other_office or other.
-    pub reporter: String,
+    pub channel: AccessChannel,
+    pub reporter: ReporterKind,
     pub reasons: Vec<String>,
     pub privacy_consent: bool,
 }
@@ -155,7 +146,7 @@ pub struct OpenCaseInput {
     pub org_unit_id: ID,
     pub person_id: ID,
     /// ISTAT area of users.
-    pub area: String,
+    pub area: UserArea,
     pub responsible_operator_id: Option<ID>,
     pub opened_on: NaiveDate,
 }
@@ -190,8 +181,7 @@ pub struct AnswerInput {
 #[derive(InputObject)]
 pub struct RecordAssessmentInput {
     pub case_id: ID,
-    /// svama, sina, sinba or local.
-    pub instrument: String,
+    pub instrument: Instrument,
     pub assessed_on: NaiveDate,
     pub assessor: String,
     #[graphql(default)]
@@ -203,8 +193,7 @@ pub struct RecordAssessmentInput {
 /// An objective of a new plan.
 #[derive(InputObject)]
 pub struct ObjectiveInput {
-    /// short, medium or long.
-    pub term: String,
+    pub term: Term,
     pub description: String,
     pub due_on: Option<NaiveDate>,
 }
@@ -213,8 +202,7 @@ pub struct ObjectiveInput {
 #[derive(InputObject)]
 pub struct CreatePlanInput {
     pub case_id: ID,
-    /// pai, pei or pti.
-    pub kind: String,
+    pub kind: PlanKind,
     pub starts_on: NaiveDate,
     pub planned_end_on: Option<NaiveDate>,
     pub review_every_months: i16,
@@ -225,8 +213,7 @@ pub struct CreatePlanInput {
 #[derive(InputObject)]
 pub struct AttainmentInput {
     pub objective_id: ID,
-    /// not_reached, partly, reached or exceeded.
-    pub attainment: String,
+    pub attainment: Attainment,
 }
 
 /// A new intervention request.
@@ -300,11 +287,7 @@ impl CoreMutation {
                 fiscal_code: input.fiscal_code,
                 surname: input.surname,
                 given_name: input.given_name,
-                sex: match input.sex.as_str() {
-                    "M" | "m" => Sex::Male,
-                    "F" | "f" => Sex::Female,
-                    _ => return Err(field_error("INVALID_CODE", "sex", "sex is M or F")),
-                },
+                sex: input.sex,
                 birth_date: input.birth_date,
                 birth_place_code: input.birth_place_code,
                 citizenship_code: input.citizenship_code,
@@ -333,9 +316,7 @@ impl CoreMutation {
             let org = OrgUnitId(req_id(&org_unit_id, "orgUnitId")?);
             let members = members
                 .iter()
-                .map(|m| {
-                    Ok((PersonId(req_id(&m.person_id, "members")?), code(&m.relation, "members", Relation::parse)?))
-                })
+                .map(|m| Ok((PersonId(req_id(&m.person_id, "members")?), m.relation)))
                 .collect::<Input<Vec<_>>>()?;
             Ok((org, members))
         })();
@@ -351,9 +332,7 @@ impl CoreMutation {
 
     /// Records an ISEE attestation.
     async fn record_isee(&self, ctx: &Context<'_>, input: RecordIseeInput) -> Result<IseePayload> {
-        let parsed = (|| -> Input<_> {
-            Ok((PersonId(req_id(&input.person_id, "personId")?), code(&input.kind, "kind", IseeKind::parse)?))
-        })();
+        let parsed = (|| -> Input<_> { Ok((PersonId(req_id(&input.person_id, "personId")?), input.kind)) })();
         match parsed {
             Ok((person, kind)) => IseePayload::from(
                 app(ctx)?
@@ -384,8 +363,8 @@ impl CoreMutation {
                 org_unit_id: OrgUnitId(req_id(&input.org_unit_id, "orgUnitId")?),
                 person_id: opt_id(&input.person_id, "personId")?.map(PersonId),
                 access_on: input.access_on,
-                channel: code(&input.channel, "channel", AccessChannel::parse)?,
-                reporter: code(&input.reporter, "reporter", ReporterKind::parse)?,
+                channel: input.channel,
+                reporter: input.reporter,
                 reasons: input.reasons,
                 privacy_consent: input.privacy_consent,
             })
@@ -401,14 +380,14 @@ impl CoreMutation {
         &self,
         ctx: &Context<'_>,
         access_sheet_id: ID,
-        area: String,
+        area: UserArea,
         responsible_operator_id: Option<ID>,
         #[graphql(desc = "Opening date (default: today); not before the access.")] opened_on: Option<NaiveDate>,
     ) -> Result<CasePayload> {
         let parsed = (|| -> Input<_> {
             Ok((
                 AccessSheetId(req_id(&access_sheet_id, "accessSheetId")?),
-                code(&area, "area", UserArea::parse)?,
+                area,
                 opt_id(&responsible_operator_id, "responsibleOperatorId")?.map(OperatorId),
             ))
         })();
@@ -427,7 +406,7 @@ impl CoreMutation {
             Ok(OpenCase {
                 org_unit_id: OrgUnitId(req_id(&input.org_unit_id, "orgUnitId")?),
                 person_id: PersonId(req_id(&input.person_id, "personId")?),
-                area: code(&input.area, "area", UserArea::parse)?,
+                area: input.area,
                 responsible_operator_id: opt_id(&input.responsible_operator_id, "responsibleOperatorId")?
                     .map(OperatorId),
                 opened_on: input.opened_on,
@@ -525,9 +504,7 @@ impl CoreMutation {
 
     /// Records a multidimensional assessment.
     async fn record_assessment(&self, ctx: &Context<'_>, input: RecordAssessmentInput) -> Result<AssessmentPayload> {
-        let parsed = (|| -> Input<_> {
-            Ok((CaseId(req_id(&input.case_id, "caseId")?), code(&input.instrument, "instrument", Instrument::parse)?))
-        })();
+        let parsed = (|| -> Input<_> { Ok((CaseId(req_id(&input.case_id, "caseId")?), input.instrument)) })();
         let (case, instrument) = match parsed {
             Ok(v) => v,
             Err(e) => return Ok(AssessmentPayload::err(e)),
@@ -572,9 +549,9 @@ impl CoreMutation {
             let objectives = input
                 .objectives
                 .iter()
-                .map(|o| Ok((code(&o.term, "objectives", Term::parse)?, o.description.clone(), o.due_on)))
+                .map(|o| Ok((o.term, o.description.clone(), o.due_on)))
                 .collect::<Input<Vec<_>>>()?;
-            Ok((CaseId(req_id(&input.case_id, "caseId")?), code(&input.kind, "kind", PlanKind::parse)?, objectives))
+            Ok((CaseId(req_id(&input.case_id, "caseId")?), input.kind, objectives))
         })();
         match parsed {
             Ok((case, kind, objectives)) => PlanPayload::from(
@@ -609,12 +586,7 @@ impl CoreMutation {
         let parsed = (|| -> Input<_> {
             let atts = attainments
                 .iter()
-                .map(|a| {
-                    Ok((
-                        ObjectiveId(req_id(&a.objective_id, "attainments")?),
-                        code(&a.attainment, "attainments", Attainment::parse)?,
-                    ))
-                })
+                .map(|a| Ok((ObjectiveId(req_id(&a.objective_id, "attainments")?), a.attainment)))
                 .collect::<Input<Vec<_>>>()?;
             Ok((PlanId(req_id(&plan_id, "planId")?), atts))
         })();

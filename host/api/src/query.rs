@@ -121,11 +121,11 @@ pub struct CaseFilter {
     /// Only cases of this unit and the units below it.
     pub org_unit_id: Option<ID>,
     /// Only these states.
-    pub states: Option<Vec<String>>,
+    pub states: Option<Vec<CaseState>>,
     /// Only cases of this responsible operator.
     pub operator_id: Option<ID>,
     /// Only this ISTAT area.
-    pub area: Option<String>,
+    pub area: Option<UserArea>,
 }
 
 /// Filters of the intervention list.
@@ -136,22 +136,11 @@ pub struct InterventionFilter {
     /// Only of this case.
     pub case_id: Option<ID>,
     /// Only these states.
-    pub states: Option<Vec<String>>,
+    pub states: Option<Vec<InterventionState>>,
     /// Only of this provider.
     pub provider_id: Option<ID>,
     /// Only on this funding line.
     pub funding_line_id: Option<ID>,
-}
-
-fn parse_states<T>(states: &Option<Vec<String>>, parse: fn(&str) -> Option<T>) -> Result<Option<Vec<T>>> {
-    states
-        .as_ref()
-        .map(|v| {
-            v.iter()
-                .map(|s| parse(s).ok_or_else(|| async_graphql::Error::new(format!("unknown state {s:?}"))))
-                .collect()
-        })
-        .transpose()
 }
 
 /// The root of every read.
@@ -233,17 +222,11 @@ impl CoreQuery {
     ) -> Result<Connection<String, CaseNode, EmptyFields, EmptyFields>> {
         let reader = reader(ctx)?;
         let f = filter.unwrap_or_default();
-        let area = match &f.area {
-            Some(a) => {
-                Some(UserArea::parse(a).ok_or_else(|| async_graphql::Error::new(format!("unknown area {a:?}")))?)
-            }
-            None => None,
-        };
         let q = CaseQuery {
             within: opt_id(&f.org_unit_id, "orgUnitId")?.map(OrgUnitId),
-            states: parse_states(&f.states, CaseState::parse)?,
+            states: f.states,
             operator: opt_id(&f.operator_id, "operatorId")?.map(OperatorId),
-            area,
+            area: f.area,
         };
         paged(after, before, first, last, |req| async move { reader.cases_page(q, &req).await }, |c| c.id.0, CaseNode)
             .await
@@ -265,7 +248,7 @@ impl CoreQuery {
         let q = InterventionQuery {
             within: opt_id(&f.org_unit_id, "orgUnitId")?.map(OrgUnitId),
             case: opt_id(&f.case_id, "caseId")?.map(CaseId),
-            states: parse_states(&f.states, InterventionState::parse)?,
+            states: f.states,
             provider: opt_id(&f.provider_id, "providerId")?.map(ProviderId),
             funding_line: opt_id(&f.funding_line_id, "fundingLineId")?.map(FundingLineId),
         };

@@ -3,18 +3,19 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use siso_domain::assessment::{Assessment, Need, SinaBlock};
+use siso_domain::access::{AccessChannel, AccessSheetState, ReporterKind};
+use siso_domain::assessment::{Assessment, Instrument, Need, SinaBlock};
 use siso_domain::budget::Commitment;
-use siso_domain::budget::{Fund, FundingLine};
-use siso_domain::case::{Case, CaseEvent};
-use siso_domain::catalogue::CatalogueEntry;
+use siso_domain::budget::{Fund, FundKind, FundingLine};
+use siso_domain::case::{Case, CaseEvent, CaseEventKind, CaseState, UserArea};
+use siso_domain::catalogue::{CatalogueEntry, InpsArea, IstatType};
 use siso_domain::ids::*;
 use siso_domain::intervention::Disbursement;
-use siso_domain::intervention::{InterventionEvent, StoredIntervention};
+use siso_domain::intervention::{InterventionEvent, InterventionState, MeansTest, StoredIntervention};
 use siso_domain::org::Operator;
-use siso_domain::org::OrgUnit;
-use siso_domain::person::{IseeAttestation, Person, Sex};
-use siso_domain::plan::{Objective, Plan, PlanReview};
+use siso_domain::org::{OrgUnit, OrgUnitKind};
+use siso_domain::person::{IseeAttestation, IseeKind, Person, Sex};
+use siso_domain::plan::{Attainment, Objective, Plan, PlanKind, PlanReview, PlanState, Term};
 use siso_domain::provider::{MonthlyPresence, Placement, Provider};
 
 use crate::errors::to_graphql_error;
@@ -53,8 +54,8 @@ impl OrgUnitNode {
         id(self.0.id.0)
     }
     /// region, ambito, comune, municipio, office or provider.
-    async fn kind(&self) -> &str {
-        self.0.kind.as_str()
+    async fn kind(&self) -> OrgUnitKind {
+        self.0.kind
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -119,12 +120,8 @@ impl PersonNode {
     async fn given_name(&self) -> &str {
         &self.0.given_name
     }
-    /// `M` or `F`.
-    async fn sex(&self) -> &str {
-        match self.0.sex {
-            Sex::Male => "M",
-            Sex::Female => "F",
-        }
+    async fn sex(&self) -> Sex {
+        self.0.sex
     }
     async fn birth_date(&self) -> NaiveDate {
         self.0.birth_date
@@ -178,8 +175,8 @@ impl IseeNode {
         id(self.0.id.0)
     }
     /// ordinary, socio_health, minors or residential.
-    async fn kind(&self) -> &str {
-        self.0.kind.as_str()
+    async fn kind(&self) -> IseeKind {
+        self.0.kind
     }
     async fn dsu_protocol(&self) -> &str {
         &self.0.dsu_protocol
@@ -212,11 +209,11 @@ impl AccessSheetNode {
     async fn access_on(&self) -> NaiveDate {
         self.0.access_on
     }
-    async fn channel(&self) -> &str {
-        self.0.channel.as_str()
+    async fn channel(&self) -> AccessChannel {
+        self.0.channel
     }
-    async fn reporter(&self) -> &str {
-        self.0.reporter.as_str()
+    async fn reporter(&self) -> ReporterKind {
+        self.0.reporter
     }
     async fn reasons(&self) -> &[String] {
         &self.0.reasons
@@ -225,8 +222,8 @@ impl AccessSheetNode {
         self.0.privacy_consent
     }
     /// open, forwarded or closed.
-    async fn state(&self) -> &str {
-        self.0.state.as_str()
+    async fn state(&self) -> AccessSheetState {
+        self.0.state
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<PersonNode>> {
         match self.0.person_id {
@@ -254,12 +251,12 @@ impl CaseNode {
         id(self.0.id.0)
     }
     /// open, suspended, closed or reopened.
-    async fn state(&self) -> &str {
-        self.0.state.as_str()
+    async fn state(&self) -> CaseState {
+        self.0.state
     }
     /// ISTAT area of users.
-    async fn area(&self) -> &str {
-        self.0.area.as_str()
+    async fn area(&self) -> UserArea {
+        self.0.area
     }
     async fn opened_on(&self) -> NaiveDate {
         self.0.opened_on
@@ -316,14 +313,14 @@ pub struct CaseEventNode(pub CaseEvent);
 #[Object(name = "CaseEvent")]
 impl CaseEventNode {
     /// opened, reassigned, suspended, resumed, closed or reopened.
-    async fn kind(&self) -> &str {
-        self.0.kind.as_str()
+    async fn kind(&self) -> CaseEventKind {
+        self.0.kind
     }
     async fn on(&self) -> NaiveDate {
         self.0.on
     }
-    async fn state(&self) -> &str {
-        self.0.state.as_str()
+    async fn state(&self) -> CaseState {
+        self.0.state
     }
     async fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()
@@ -414,8 +411,8 @@ impl AssessmentNode {
         id(self.0.id.0)
     }
     /// svama, sina, sinba or local.
-    async fn instrument(&self) -> &str {
-        self.0.instrument.as_str()
+    async fn instrument(&self) -> Instrument {
+        self.0.instrument
     }
     async fn assessed_on(&self) -> NaiveDate {
         self.0.assessed_on
@@ -448,12 +445,12 @@ impl PlanNode {
         id(self.0.id.0)
     }
     /// pai, pei or pti.
-    async fn kind(&self) -> &str {
-        self.0.kind.as_str()
+    async fn kind(&self) -> PlanKind {
+        self.0.kind
     }
     /// active or closed.
-    async fn state(&self) -> &str {
-        self.0.state.as_str()
+    async fn state(&self) -> PlanState {
+        self.0.state
     }
     async fn starts_on(&self) -> NaiveDate {
         self.0.starts_on
@@ -486,8 +483,8 @@ impl ObjectiveNode {
         id(self.0.id.0)
     }
     /// short, medium or long.
-    async fn term(&self) -> &str {
-        self.0.term.as_str()
+    async fn term(&self) -> Term {
+        self.0.term
     }
     async fn description(&self) -> &str {
         &self.0.description
@@ -496,8 +493,8 @@ impl ObjectiveNode {
         self.0.due_on
     }
     /// not_reached, partly, reached or exceeded.
-    async fn attainment(&self) -> Option<&str> {
-        self.0.attainment.map(|a| a.as_str())
+    async fn attainment(&self) -> Option<Attainment> {
+        self.0.attainment
     }
 }
 
@@ -532,20 +529,20 @@ impl CatalogueEntryNode {
     async fn inps_code(&self) -> &str {
         &self.0.inps_code
     }
-    async fn inps_area(&self) -> &str {
-        self.0.inps_area.as_str()
+    async fn inps_area(&self) -> InpsArea {
+        self.0.inps_area
     }
-    async fn istat_area(&self) -> &str {
-        self.0.istat_area.as_str()
+    async fn istat_area(&self) -> UserArea {
+        self.0.istat_area
     }
-    async fn istat_type(&self) -> &str {
-        self.0.istat_type.as_str()
+    async fn istat_type(&self) -> IstatType {
+        self.0.istat_type
     }
     async fn sina_required(&self) -> bool {
         self.0.sina_required
     }
-    async fn means_test(&self) -> &str {
-        self.0.means_test.as_str()
+    async fn means_test(&self) -> MeansTest {
+        self.0.means_test
     }
     /// The unit whose own entry this is (null: the national catalogue). A unit's entries,
     /// e.g. imported from a plug-in it enabled, serve the cases of that unit and below.
@@ -563,8 +560,8 @@ impl InterventionNode {
         id(self.0.intervention.id.0)
     }
     /// requested, authorised, active, suspended, closed or rejected.
-    async fn state(&self) -> &str {
-        self.0.intervention.state.as_str()
+    async fn state(&self) -> InterventionState {
+        self.0.intervention.state
     }
     async fn requested_amount(&self) -> Euro {
         Euro(self.0.intervention.requested_amount)
@@ -611,8 +608,8 @@ impl InterventionNode {
         Ok(self.0.intervention.reason.as_deref().filter(|_| shown))
     }
     /// isee, other, exempt or none.
-    async fn means_test(&self) -> &str {
-        self.0.intervention.means_test.as_str()
+    async fn means_test(&self) -> MeansTest {
+        self.0.intervention.means_test
     }
     async fn isee_threshold(&self, ctx: &Context<'_>) -> Result<Option<Euro>> {
         let shown = case_parts(ctx, &self.0)?;
@@ -680,11 +677,11 @@ pub struct InterventionEventNode(pub InterventionEvent);
 
 #[Object(name = "InterventionEvent")]
 impl InterventionEventNode {
-    async fn from_state(&self) -> Option<&str> {
-        self.0.from_state.map(|s| s.as_str())
+    async fn from_state(&self) -> Option<InterventionState> {
+        self.0.from_state
     }
-    async fn to_state(&self) -> &str {
-        self.0.to_state.as_str()
+    async fn to_state(&self) -> InterventionState {
+        self.0.to_state
     }
     async fn on(&self) -> NaiveDate {
         self.0.on
@@ -803,8 +800,8 @@ impl FundNode {
         id(self.0.id.0)
     }
     /// fnps, poverty, fna, regional, own or european.
-    async fn kind(&self) -> &str {
-        self.0.kind.as_str()
+    async fn kind(&self) -> FundKind {
+        self.0.kind
     }
     async fn name(&self) -> &str {
         &self.0.name

@@ -10,10 +10,11 @@ use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 
 use siso_domain::ids::{CaseId, PersonId};
 use siso_store::repo::Conn;
-use siso_store::repo::audit::{AuditEvent, append, append_many};
+use siso_store::repo::audit::{AuditEvent, append};
 
 use crate::App;
 use crate::actor::Actor;
+use crate::appender::Pending;
 use crate::error::AppResult;
 
 /// Records that `actor` did `action` on a record of `person`.
@@ -149,41 +150,38 @@ impl App {
         denied
     }
 
-    /// Appends the request's reads to the access log in one transaction: one event per record
-    /// read (`person.read`, `case.read`...), with the actor, the unit it acted for and the
-    /// declared purpose. Reads of interventions find their person through the case.
+    /// Appends the request's reads to the access log: one event per record read
+    /// (`person.read`, `case.read`...), with the actor, the unit it acted for and the declared
+    /// purpose, and returns once they are durable. Reads of interventions find their person
+    /// through the case. The events go in the next batch of the process's appender
+    /// ([`crate::appender`]), which commits many requests' reads at once.
     pub async fn log_reads(&self, actor: &Actor) -> AppResult<usize> {
         let Some(log) = &actor.reads else { return Ok(0) };
         let reads = log.take();
         if reads.is_empty() {
             return Ok(0);
         }
-        let missing: Vec<CaseId> = reads.iter().filter(|r| r.person.is_none()).filter_map(|r| r.case).collect();
-        let mut person_of = std::collections::HashMap::new();
-        if !missing.is_empty() {
-            for c in siso_store::repo::cases::get_many(self.store(), &missing).await? {
-                person_of.insert(c.id, c.person_id);
-            }
-        }
         let at = self.clock().now();
-        let events: Vec<AuditEvent> = reads
+        let events: Vec<Pending> = reads
             .iter()
-            .map(|r| AuditEvent {
-                at,
-                actor: actor.accountable(),
-                actor_label: actor.label.clone(),
-                org_unit_id: Some(actor.org_unit_id),
-                action: format!("{}.read", r.kind),
-                record_kind: r.kind.into(),
-                record_id: Some(r.id),
-                person_id: r.person.or_else(|| r.case.and_then(|c| person_of.get(&c).copied())),
-                purpose: actor.purpose.clone(),
+            .map(|r| Pending {
+                event: AuditEvent {
+                    at,
+                    actor: actor.accountable(),
+                    actor_label: actor.label.clone(),
+                    org_unit_id: Some(actor.org_unit_id),
+                    action: format!("{}.read", r.kind),
+                    record_kind: r.kind.into(),
+                    record_id: Some(r.id),
+                    person_id: r.person,
+                    purpose: actor.purpose.clone(),
+                },
+                case: r.case,
             })
             .collect();
-        let tx = self.store().begin().await?;
-        append_many(&tx, &events).await?;
-        tx.commit().await?;
-        Ok(events.len())
+        let n = events.len();
+        self.appender().append(events).await?;
+        Ok(n)
     }
 }
 

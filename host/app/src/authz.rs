@@ -563,7 +563,14 @@ struct Snapshot {
     tree: Arc<OrgTree>,
     providers: Arc<HashMap<ProviderId, OrgUnitId>>,
     cache: Mutex<HashMap<String, Arc<Access>>>,
+    /// Active operators found by sign-in key (`u:` login, `i:` identity, `cf:` codice fiscale).
+    /// Only operators found are kept (unknown keys would let anyone fill the map), up to
+    /// [`OPERATORS_CACHED`]. Every change to an operator bumps the generation, which drops them.
+    operators: Mutex<HashMap<String, siso_domain::org::Operator>>,
 }
+
+/// Operators kept per generation at most.
+const OPERATORS_CACHED: usize = 50_000;
 
 /// The policy of this process: the casbin enforcer, the unit tree and the subjects' access,
 /// reloaded whenever the generation in the database moves.
@@ -644,7 +651,15 @@ impl Authorizer {
         let providers = siso_store::repo::providers::all(&self.store).await?;
         let providers = Arc::new(providers.into_iter().map(|p| (p.id, p.org_unit_id)).collect());
         let index = Index::new(&enforcer);
-        let snap = Snapshot { generation, enforcer, index, tree, providers, cache: Mutex::new(HashMap::new()) };
+        let snap = Snapshot {
+            generation,
+            enforcer,
+            index,
+            tree,
+            providers,
+            cache: Mutex::new(HashMap::new()),
+            operators: Mutex::new(HashMap::new()),
+        };
         if let Ok(mut s) = self.snapshot.write() {
             *s = Some(Arc::new(snap));
         }
@@ -684,6 +699,27 @@ impl Authorizer {
             c.insert(subject.to_string(), access.clone());
         }
         Ok(access)
+    }
+
+    /// The active operator signing in by `key`, kept for this generation: found in the cache,
+    /// or loaded by `load` (then kept if active). Deactivating an operator, or changing their
+    /// role or unit, bumps the generation, so a kept operator is never staler than the policy.
+    pub async fn operator<F>(&self, key: String, load: F) -> AppResult<Option<siso_domain::org::Operator>>
+    where
+        F: std::future::Future<Output = AppResult<Option<siso_domain::org::Operator>>>,
+    {
+        let snap = self.current().await?;
+        if let Some(op) = snap.operators.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(Some(op));
+        }
+        let op = load.await?.filter(|o| o.active);
+        if let Some(op) = &op
+            && let Ok(mut c) = snap.operators.lock()
+            && c.len() < OPERATORS_CACHED
+        {
+            c.insert(key, op.clone());
+        }
+        Ok(op)
     }
 
     /// Polls the generation every `interval` (as background work, apart from request

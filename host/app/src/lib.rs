@@ -13,6 +13,7 @@
 
 pub mod actor;
 pub mod admin;
+mod appender;
 pub mod audit;
 pub mod authz;
 pub mod error;
@@ -39,13 +40,15 @@ pub struct App {
     clock: Arc<dyn Clock>,
     plugins: Arc<plugins::Plugins>,
     authz: Arc<authz::Authorizer>,
+    /// The access log's group commit, started on first use (on the runtime serving requests).
+    appender: Arc<std::sync::OnceLock<appender::Appender>>,
 }
 
 impl App {
     /// Builds the application over a migrated store.
     pub fn new(store: Store, clock: Arc<dyn Clock>, plugins: Arc<plugins::Plugins>) -> Self {
         let authz = Arc::new(authz::Authorizer::new(store.clone()));
-        Self { store, clock, plugins, authz }
+        Self { store, clock, plugins, authz, appender: Arc::default() }
     }
 
     /// The authorization policy of this process.
@@ -55,21 +58,24 @@ impl App {
 
     /// The actor of an active operator by login name (the development login).
     pub async fn actor_by_username(&self, username: &str) -> AppResult<Option<Actor>> {
-        let op = siso_store::repo::org::operator_by_username(self.store(), username).await?;
+        let load = async { Ok(siso_store::repo::org::operator_by_username(self.store(), username).await?) };
+        let op = self.authz.operator(format!("u:{username}"), load).await?;
         self.active_actor(op).await
     }
 
     /// The actor of the active operator bound to an identity provider's subject: one namespace
     /// per provider (`issuer`), so a subject of one provider never signs in another's operator.
     pub async fn actor_by_identity(&self, issuer: &str, subject: &str) -> AppResult<Option<Actor>> {
-        let op = siso_store::repo::org::operator_by_identity(self.store(), issuer, subject).await?;
+        let load = async { Ok(siso_store::repo::org::operator_by_identity(self.store(), issuer, subject).await?) };
+        let op = self.authz.operator(format!("i:{issuer}\u{0}{subject}"), load).await?;
         self.active_actor(op).await
     }
 
     /// The actor of the active operator with a codice fiscale (a broker that verifies it, as
     /// SPID and CIE do).
     pub async fn actor_by_fiscal_code(&self, fiscal_code: &str) -> AppResult<Option<Actor>> {
-        let op = siso_store::repo::org::operator_by_fiscal_code(self.store(), fiscal_code).await?;
+        let load = async { Ok(siso_store::repo::org::operator_by_fiscal_code(self.store(), fiscal_code).await?) };
+        let op = self.authz.operator(format!("cf:{fiscal_code}"), load).await?;
         self.active_actor(op).await
     }
 
@@ -93,6 +99,11 @@ impl App {
             reads: None,
             purpose: None,
         })
+    }
+
+    /// The access log's appender.
+    fn appender(&self) -> &appender::Appender {
+        self.appender.get_or_init(|| appender::Appender::start(self.store.clone()))
     }
 
     /// The plug-ins.

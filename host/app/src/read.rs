@@ -25,6 +25,11 @@ use siso_domain::plugin_result::ResultRow;
 use siso_domain::provider::{MonthlyPresence, Placement, Provider};
 use siso_store::repo::{access, budget, cases, catalogue, interventions, org, persons, plans, providers};
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use siso_store::repo::cases::WithPerson;
+
 use crate::authz::{Action, check};
 use crate::error::{AppError, AppResult};
 use crate::{Actor, App};
@@ -34,12 +39,15 @@ use crate::{Actor, App};
 pub struct Reader {
     app: App,
     actor: Actor,
+    /// Persons read with their cases in one statement, until a lookup of persons asks for
+    /// them (and authorises and notes each then, exactly as if it had read them itself).
+    persons_read: Arc<Mutex<HashMap<PersonId, Person>>>,
 }
 
 impl App {
     /// The reader of a request made by `actor`.
     pub fn reader(&self, actor: Actor) -> Reader {
-        Reader { app: self.clone(), actor }
+        Reader { app: self.clone(), actor, persons_read: Arc::default() }
     }
 
     /// Whether the database answers, and how many migrations are pending (`None` when it does
@@ -120,10 +128,47 @@ macro_rules! owned {
 }
 
 impl Reader {
-    owned!(/// Persons by id.
-        persons(PersonId) -> Person = persons::get_many);
-    owned!(/// Cases by id.
-        cases(CaseId) -> Case = cases::get_many);
+    /// Persons by id: those read with their cases come from this request's own reads, the
+    /// others from one statement; each is authorised against its own owner and noted.
+    pub async fn persons(&self, keys: &[PersonId]) -> AppResult<Vec<Person>> {
+        let mut found = Vec::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        match self.persons_read.lock() {
+            Ok(mut read) => {
+                for k in keys {
+                    match read.remove(k) {
+                        Some(p) => found.push(p),
+                        None => missing.push(*k),
+                    }
+                }
+            }
+            // Nothing kept can be trusted: read them all again.
+            Err(_) => missing.extend_from_slice(keys),
+        }
+        if !missing.is_empty() {
+            found.extend(persons::get_many(self.app.store(), &missing).await?);
+        }
+        Ok(self.app.visible(&self.actor, found))
+    }
+
+    /// Cases by id, with their persons in the same statement (kept for [`Reader::persons`]).
+    pub async fn cases(&self, keys: &[CaseId]) -> AppResult<Vec<Case>> {
+        let rows = cases::get_many_with_persons(self.app.store(), keys).await?;
+        Ok(self.app.visible(&self.actor, self.keep_persons(rows)))
+    }
+
+    /// Keeps the persons of cases read with them; returns the cases.
+    fn keep_persons(&self, rows: Vec<WithPerson>) -> Vec<Case> {
+        let mut cases = Vec::with_capacity(rows.len());
+        let mut read = self.persons_read.lock().ok();
+        for (case, person) in rows {
+            if let (Some(read), Some(p)) = (read.as_mut(), person) {
+                read.insert(p.id, p);
+            }
+            cases.push(case);
+        }
+        cases
+    }
     owned!(/// Funding lines by id.
         funding_lines(FundingLineId) -> FundingLine = budget::get_lines);
     owned!(/// Access sheets by id.
@@ -200,7 +245,10 @@ impl Reader {
     pub async fn cases_page(&self, q: CaseQuery, req: &PageRequest) -> AppResult<Page<Case>> {
         let org_units = self.app.read_scope(&self.actor, Action::ReadCase, q.within).await?;
         let f = cases::CaseFilter { org_units, states: q.states, operator: q.operator, area: q.area, person: None };
-        Ok(self.visible_page(cases::list(self.app.store(), &f, req).await?))
+        let page = cases::list_with_persons(self.app.store(), &f, req).await?;
+        let page =
+            Page { items: self.keep_persons(page.items), has_next: page.has_next, has_previous: page.has_previous };
+        Ok(self.visible_page(page))
     }
 
     /// A page of interventions. Without a unit filter, a provider's staff also list the

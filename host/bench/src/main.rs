@@ -8,6 +8,13 @@
 //! (a) one case by id with person, plan, interventions and disbursements;
 //! (b) a page of 50 cases filtered by organisation and state;
 //! (c) the record-disbursement mutation.
+//!
+//! With `--peer postgraphile` (PostgreSQL only) it also starts PostGraphile over the same
+//! database (`host/bench/postgraphile/`), checks that both servers answer the same records for
+//! the same ids, and drives both with the same clients for (a) and (b), alternating, printing
+//! the ratio of our requests/s to PostGraphile's.
+
+mod peer;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -45,6 +52,15 @@ struct Args {
     /// Reuse an already generated database (skip generation).
     #[arg(long)]
     reuse: bool,
+    /// Also measure a peer server over the same database: `postgraphile`.
+    #[arg(long)]
+    peer: Option<String>,
+    /// Rounds of the side-by-side runs (each: ours then the peer, for (a) then (b)).
+    #[arg(long, default_value_t = 2)]
+    rounds: u32,
+    /// Cases compared between both servers before measuring (every unit's page is too).
+    #[arg(long, default_value_t = 300)]
+    check_cases: usize,
 }
 
 struct Server {
@@ -136,6 +152,13 @@ impl Rng {
     }
 }
 
+/// Which server a request goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Siso,
+    PostGraphile,
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Scenario {
     CaseById,
@@ -144,17 +167,32 @@ enum Scenario {
 }
 
 const CASE_BY_ID: &str = "query($id: ID!) { case(id: $id) { id state area openedOn person { id surname givenName birthDate } plan { kind nextReviewOn objectives { term description } } interventions { id state authorisedAmount disbursedAmount disbursements { amount paidOn periodFrom periodTo } } } }";
-const CASE_PAGE: &str = "query($o: ID!) { cases(first: 50, filter: { orgUnitId: $o, states: [\"open\"] }) { edges { node { id state area openedOn person { surname givenName } } } pageInfo { hasNextPage endCursor } } }";
+const CASE_PAGE: &str = "query($o: ID!) { cases(first: 50, filter: { orgUnitId: $o, states: [open] }) { edges { node { id state area openedOn person { surname givenName } } } pageInfo { hasNextPage endCursor } } }";
 const DISBURSE: &str = "mutation($i: ID!) { recordDisbursement(input: { interventionId: $i, amount: \"1.00\", paidOn: \"2026-01-31\", periodFrom: \"2026-01-01\", periodTo: \"2026-01-31\" }) { disbursement { id } errors { code } } }";
 
 struct Ctx {
     url: String,
+    peer: Option<String>,
     max_case: u64,
     units: Vec<String>,
     active: Vec<i64>,
 }
 
-async fn one(client: &reqwest::Client, ctx: &Ctx, s: Scenario, rng: &mut Rng) -> anyhow::Result<bool> {
+async fn one(client: &reqwest::Client, ctx: &Ctx, side: Side, s: Scenario, rng: &mut Rng) -> anyhow::Result<bool> {
+    if side == Side::PostGraphile {
+        let body = match s {
+            Scenario::CaseById => {
+                json!({ "query": peer::CASE_BY_ID, "variables": { "id": (1 + rng.below(ctx.max_case)).to_string() } })
+            }
+            Scenario::CasePage => {
+                json!({ "query": peer::CASE_PAGE, "variables": { "o": ctx.units[rng.below(ctx.units.len() as u64) as usize] } })
+            }
+            Scenario::RecordDisbursement => bail!("the peer is measured on reads only"),
+        };
+        let endpoint = ctx.peer.as_deref().context("no peer")?;
+        let v: Value = client.post(endpoint).json(&body).send().await?.json().await?;
+        return Ok(v.get("errors").is_none() && !v["data"].is_null());
+    }
     let body = match s {
         Scenario::CaseById => {
             json!({ "query": CASE_BY_ID, "variables": { "id": (1 + rng.below(ctx.max_case)).to_string() } })
@@ -184,7 +222,7 @@ struct Outcome {
     failures: u64,
 }
 
-async fn measure(ctx: Arc<Ctx>, s: Scenario, clients: usize, seconds: u64) -> anyhow::Result<Outcome> {
+async fn measure(ctx: Arc<Ctx>, side: Side, s: Scenario, clients: usize, seconds: u64) -> anyhow::Result<Outcome> {
     let deadline_warm = Instant::now() + Duration::from_secs(2);
     let failures = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
@@ -196,12 +234,12 @@ async fn measure(ctx: Arc<Ctx>, s: Scenario, clients: usize, seconds: u64) -> an
             let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (c as u64 + 1));
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
             while Instant::now() < deadline_warm {
-                one(&client, &ctx, s, &mut rng).await?;
+                one(&client, &ctx, side, s, &mut rng).await?;
             }
             let end = Instant::now() + Duration::from_secs(seconds);
             while Instant::now() < end {
                 let t = Instant::now();
-                let ok = one(&client, &ctx, s, &mut rng).await?;
+                let ok = one(&client, &ctx, side, s, &mut rng).await?;
                 hist.record(t.elapsed().as_micros() as u64)?;
                 if !ok {
                     failures.fetch_add(1, Ordering::Relaxed);
@@ -280,7 +318,28 @@ async fn main() -> anyhow::Result<()> {
         bail!("no intervention to pay: generate data with --scale");
     }
     let server = start_server(&bin, &db_url)?;
-    let ctx = Arc::new(Ctx { url: server.url.clone(), max_case: max_case as u64, units, active });
+    if let Some(name) = &args.peer {
+        if name != "postgraphile" || args.db != "postgres" {
+            bail!("--peer postgraphile needs --db postgres");
+        }
+        let pg = peer::start(&db_url, 16)?;
+        let ctx = Arc::new(Ctx {
+            url: server.url.clone(),
+            peer: Some(pg.endpoint.clone()),
+            max_case: max_case as u64,
+            units,
+            active,
+        });
+        check_same(&ctx, args.check_cases).await?;
+        side_by_side(&ctx, &args).await?;
+        println!(
+            "peak resident memory: siso {} MB, PostGraphile {} MB",
+            peak_rss_mb(server.child.id()).unwrap_or(0),
+            peak_rss_mb(pg.pid()).unwrap_or(0)
+        );
+        return Ok(());
+    }
+    let ctx = Arc::new(Ctx { url: server.url.clone(), peer: None, max_case: max_case as u64, units, active });
     println!("| db | request | clients | p50 ms | p99 ms | requests/s | failures |");
     println!("|---|---|---|---|---|---|---|");
     for (s, clients) in [
@@ -289,7 +348,7 @@ async fn main() -> anyhow::Result<()> {
         (Scenario::CasePage, args.clients),
         (Scenario::RecordDisbursement, args.clients),
     ] {
-        let o = measure(ctx.clone(), s, clients, args.seconds).await?;
+        let o = measure(ctx.clone(), Side::Siso, s, clients, args.seconds).await?;
         println!(
             "| {} | {:?} | {} | {}.{:03} | {}.{:03} | {} | {} |",
             args.db,
@@ -304,5 +363,77 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!("server peak resident memory: {} MB", peak_rss_mb(server.child.id()).unwrap_or(0));
+    Ok(())
+}
+
+/// Asks both servers the same things and stops at the first difference: `cases` random cases
+/// for (a), and the first page of every unit for (b).
+async fn check_same(ctx: &Ctx, cases: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let peer_endpoint = ctx.peer.as_deref().context("no peer")?;
+    let ours = |query: &'static str, variables: Value| {
+        let req = client
+            .post(format!("{}/graphql", ctx.url))
+            .header("x-siso-operator", "op.roma1")
+            .json(&json!({ "query": query, "variables": variables }));
+        async move { anyhow::Ok(req.send().await?.json::<Value>().await?) }
+    };
+    let theirs = |query: &'static str, variables: Value| {
+        let req = client.post(peer_endpoint).json(&json!({ "query": query, "variables": variables }));
+        async move { anyhow::Ok(req.send().await?.json::<Value>().await?) }
+    };
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for _ in 0..cases {
+        let id = (1 + rng.below(ctx.max_case)).to_string();
+        let a = ours(CASE_BY_ID, json!({ "id": id })).await?;
+        let b = theirs(peer::CASE_BY_ID, json!({ "id": id })).await?;
+        if a.get("errors").is_some() || b.get("errors").is_some() {
+            bail!("case {id}: an error answered (ours: {:?}, PostGraphile: {:?})", a.get("errors"), b.get("errors"));
+        }
+        if peer::ours_case(&a["data"]) != peer::peer_case(&b["data"]) {
+            bail!("case {id}: the two servers answer different records");
+        }
+    }
+    for unit in &ctx.units {
+        let a = ours(CASE_PAGE, json!({ "o": unit })).await?;
+        let b = theirs(peer::CASE_PAGE, json!({ "o": unit })).await?;
+        if peer::ours_page(&a["data"]) != peer::peer_page(&b["data"]) || a.get("errors").is_some() {
+            bail!("unit {unit}: the two servers answer different pages");
+        }
+    }
+    println!("check: {cases} cases and the first page of {} units identical on both servers", ctx.units.len());
+    Ok(())
+}
+
+/// (a) with one client and with `--clients`, and (b) with `--clients`, on both servers in turn,
+/// `--rounds` times, with the ratio of requests/s (ours / PostGraphile) of each pair.
+async fn side_by_side(ctx: &Arc<Ctx>, args: &Args) -> anyhow::Result<()> {
+    println!("| round | request | clients | server | p50 ms | p99 ms | requests/s | failures | ours / PostGraphile |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for round in 1..=args.rounds {
+        for (s, clients) in
+            [(Scenario::CaseById, 1), (Scenario::CaseById, args.clients), (Scenario::CasePage, args.clients)]
+        {
+            let ours = measure(ctx.clone(), Side::Siso, s, clients, args.seconds).await?;
+            let theirs = measure(ctx.clone(), Side::PostGraphile, s, clients, args.seconds).await?;
+            let hundredths = ours.rps * 100 / theirs.rps.max(1);
+            for (name, o) in [("siso", &ours), ("PostGraphile", &theirs)] {
+                println!(
+                    "| {round} | {s:?} | {clients} | {name} | {}.{:03} | {}.{:03} | {} | {} | {} |",
+                    o.p50_us / 1000,
+                    o.p50_us % 1000,
+                    o.p99_us / 1000,
+                    o.p99_us % 1000,
+                    o.rps,
+                    o.failures,
+                    if name == "siso" {
+                        format!("**{}.{:02}**", hundredths / 100, hundredths % 100)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
     Ok(())
 }

@@ -77,10 +77,13 @@ pub enum CodiceFiscaleKind {
 
 /// Sex encoded in a personal codice fiscale (via the day of birth).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum Sex {
-    /// Day of birth encoded as 01–31.
+    /// Male (M): day of birth encoded as 01–31.
+    #[cfg_attr(feature = "graphql", graphql(name = "M"))]
     Male,
-    /// Day of birth encoded as 41–71 (day + 40).
+    /// Female (F): day of birth encoded as 41–71 (day + 40).
+    #[cfg_attr(feature = "graphql", graphql(name = "F"))]
     Female,
 }
 

@@ -5,12 +5,15 @@
 //! here and is unit-tested here; the application layer calls these rules, resolvers never
 //! re-implement them.
 
-/// Defines a closed enum stored and exchanged as a stable lower-case code.
+/// Defines a closed enum stored and exchanged as a stable lower-case code. With the `graphql`
+/// feature it is also a GraphQL enum whose values are those codes (the API's schema documents
+/// and validates them; the JSON a front end reads is the code stored in the database).
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
+        #[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
+        pub enum $name { $($(#[$vdoc])* #[cfg_attr(feature = "graphql", graphql(name = $code))] $variant),+ }
 
         impl $name {
             /// Every value, in declaration order.

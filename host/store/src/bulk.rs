@@ -71,3 +71,11 @@ pub async fn reset_sequences(c: &impl Conn, tables: &[&str]) -> Result<(), Store
     }
     Ok(())
 }
+
+/// Refreshes the planner's statistics of every table after a bulk load (`ANALYZE` on both
+/// databases): without them PostgreSQL plans the freshly loaded tables as if they were empty.
+pub async fn analyze(c: &impl Conn) -> Result<(), StoreError> {
+    let backend = c.db().get_database_backend();
+    c.db().execute_raw(Statement::from_string(backend, "ANALYZE")).await?;
+    Ok(())
+}

@@ -82,7 +82,28 @@ pub struct Store {
     counter: SqlCounter,
     /// SQLite allows one writer at a time: writers of this process queue here, in order,
     /// instead of polling the file lock (which gives long tail latencies under load).
-    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    write_lock: Option<Arc<WriteLock>>,
+}
+
+/// SQLite's writer lock, with a lane for the access log's appender: ordinary writers pass a
+/// gate one at a time before queueing on the lock, so the appender (which skips the gate)
+/// waits for at most the writer holding the lock and the one queued behind it, never for the
+/// whole queue. Reads that wait for their access-log batch wait for no more than that.
+#[derive(Debug, Default)]
+struct WriteLock {
+    gate: tokio::sync::Mutex<()>,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl WriteLock {
+    async fn writer(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        let _turn = self.gate.lock().await;
+        self.lock.clone().lock_owned().await
+    }
+
+    async fn ahead(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.lock.clone().lock_owned().await
+    }
 }
 
 /// A transaction: one use case. Dropped without [`Tx::commit`], it rolls back.
@@ -166,7 +187,7 @@ impl Store {
             // The SQL text has placeholders only: parameter values (personal data) never reach logs.
             tracing::trace!(target: "siso_store::sql", elapsed_us = info.elapsed.as_micros() as u64, sql = %info.statement.sql);
         });
-        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(WriteLock::default()));
         Ok(Store { db, backend, counter, write_lock })
     }
 
@@ -184,13 +205,28 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing
     /// when a read lock cannot be upgraded.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.writer().await),
+            None => None,
+        };
+        self.begin_holding(guard).await
+    }
+
+    /// [`Store::begin`] ahead of the queue of writers, for the access log's appender: on
+    /// SQLite it waits for the writer holding the lock and at most one queued behind it; on
+    /// PostgreSQL it is [`Store::begin`].
+    pub async fn begin_ahead(&self) -> Result<Tx, StoreError> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.ahead().await),
+            None => None,
+        };
+        self.begin_holding(guard).await
+    }
+
+    async fn begin_holding(&self, guard: Option<tokio::sync::OwnedMutexGuard<()>>) -> Result<Tx, StoreError> {
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
-        };
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
         };
         let tx = self.db.begin_with_options(options).await?;
         Ok(Tx { tx, _write_guard: guard })

@@ -83,6 +83,8 @@ pub async fn generate(store: &Store, scale: u32, now: DateTime<Utc>) -> Result<G
     let out = fill(&tx, scale, now, &units, &entries).await?;
     reset_sequences(&tx, &["persons", "cases", "plans", "plan_objectives", "interventions", "disbursements"]).await?;
     tx.commit().await?;
+    // The planner needs statistics of what was just loaded.
+    crate::bulk::analyze(store).await?;
     Ok(out)
 }
 

@@ -564,14 +564,14 @@ async fn hostile_load(url: &str, pid: u32) -> anyhow::Result<()> {
     }
     let d = gql("op.lecce", "{ me { orgUnit { id } } }", json!({})).await?;
     let lecce = id(&d["data"]["me"]["orgUnit"]["id"]);
-    const CREATE: &str = r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: "F", birthDate: "1950-02-03" }) { person { id } errors { code } } }"#;
+    const CREATE: &str = r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Greco", givenName: "Anna", sex: F, birthDate: "1950-02-03" }) { person { id } errors { code } } }"#;
     let d = gql("op.lecce", CREATE, json!({ "o": lecce })).await?;
     let person = id(&d["data"]["createPerson"]["person"]["id"]);
     let d =
         gql("op.perugia", "{ me { orgUnit { id } } persons(first: 1) { edges { node { id } } } }", json!({})).await?;
     let (perugia, perugia_person) =
         (id(&d["data"]["me"]["orgUnit"]["id"]), id(&d["data"]["persons"]["edges"][0]["node"]["id"]));
-    const OPEN: &str = r#"mutation($p: ID!, $o: ID!) { openCase(input: { personId: $p, orgUnitId: $o, area: "elderly", openedOn: "2026-11-20" }) { case { id } errors { code } } }"#;
+    const OPEN: &str = r#"mutation($p: ID!, $o: ID!) { openCase(input: { personId: $p, orgUnitId: $o, area: elderly, openedOn: "2026-11-20" }) { case { id } errors { code } } }"#;
 
     let measure = async || -> anyhow::Result<(Histogram<u64>, Histogram<u64>)> {
         let (mut reads, mut writes) = (Histogram::<u64>::new(3)?, Histogram::<u64>::new(3)?);

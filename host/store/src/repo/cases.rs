@@ -1,13 +1,16 @@
 //! Cases, their history, needs and assessments.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationDef,
+};
 use siso_domain::assessment::{Assessment, Instrument, Need, SinaBlock};
 use siso_domain::case::{Case, CaseEvent, CaseEventKind, CaseState, UserArea};
 use siso_domain::ids::{AssessmentId, CaseId, NeedId, OperatorId, OrgUnitId, PersonId};
+use siso_domain::person::Person;
 
 use super::{Conn, code, from_json, json, raw};
-use crate::entities::{assessments, case_events, cases, needs};
+use crate::entities::{assessments, case_events, cases, needs, persons};
 use crate::error::StoreError;
 use crate::page::{self, Page, PageRequest};
 
@@ -71,6 +74,29 @@ pub async fn get_many(c: &impl Conn, ids: &[CaseId]) -> Result<Vec<Case>, StoreE
     rows.into_iter().map(to_case).collect()
 }
 
+/// A case and its person, as one row of a join.
+pub type WithPerson = (Case, Option<Person>);
+
+/// The join of a case to its person.
+fn to_person_rel() -> RelationDef {
+    cases::Entity::belongs_to(persons::Entity).from(cases::Column::PersonId).to(persons::Column::Id).into()
+}
+
+fn with_person((k, p): (cases::Model, Option<persons::Model>)) -> Result<WithPerson, StoreError> {
+    Ok((to_case(k)?, p.map(super::persons::to_person).transpose()?))
+}
+
+/// Several cases, each with its person, in one statement.
+pub async fn get_many_with_persons(c: &impl Conn, ids: &[CaseId]) -> Result<Vec<WithPerson>, StoreError> {
+    let rows = cases::Entity::find()
+        .filter(cases::Column::Id.is_in(raw(ids)))
+        .join(JoinType::LeftJoin, to_person_rel())
+        .select_also(persons::Entity)
+        .all(c.db())
+        .await?;
+    rows.into_iter().map(with_person).collect()
+}
+
 /// Writes back the mutable fields of a case.
 pub async fn update(c: &impl Conn, k: &Case, now: DateTime<Utc>) -> Result<(), StoreError> {
     let m = cases::ActiveModel {
@@ -102,8 +128,7 @@ pub struct CaseFilter {
     pub person: Option<PersonId>,
 }
 
-/// A page of cases.
-pub async fn list(c: &impl Conn, f: &CaseFilter, req: &PageRequest) -> Result<Page<Case>, StoreError> {
+fn list_condition(f: &CaseFilter) -> Condition {
     let mut cond = Condition::all();
     if let Some(units) = &f.org_units {
         cond = cond.add(cases::Column::OrgUnitId.is_in(raw(units)));
@@ -120,8 +145,28 @@ pub async fn list(c: &impl Conn, f: &CaseFilter, req: &PageRequest) -> Result<Pa
     if let Some(person) = f.person {
         cond = cond.add(cases::Column::PersonId.eq(person.0));
     }
-    let rows = page::apply(cases::Entity::find().filter(cond), cases::Column::Id, req).all(c.db()).await?;
+    cond
+}
+
+/// A page of cases.
+pub async fn list(c: &impl Conn, f: &CaseFilter, req: &PageRequest) -> Result<Page<Case>, StoreError> {
+    let rows = page::apply(cases::Entity::find().filter(list_condition(f)), cases::Column::Id, req).all(c.db()).await?;
     let rows = rows.into_iter().map(to_case).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_fetched(rows, req))
+}
+
+/// A page of cases, each with its person, in one statement.
+pub async fn list_with_persons(
+    c: &impl Conn,
+    f: &CaseFilter,
+    req: &PageRequest,
+) -> Result<Page<WithPerson>, StoreError> {
+    let rows = page::apply(cases::Entity::find().filter(list_condition(f)), cases::Column::Id, req)
+        .join(JoinType::LeftJoin, to_person_rel())
+        .select_also(persons::Entity)
+        .all(c.db())
+        .await?;
+    let rows = rows.into_iter().map(with_person).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_fetched(rows, req))
 }
 

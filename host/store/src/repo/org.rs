@@ -77,6 +77,9 @@ pub async fn all_units(c: &impl Conn) -> Result<Vec<OrgUnit>, StoreError> {
     rows.into_iter().map(to_unit).collect()
 }
 
+// Whoever changes an operator's row (active, role, unit, codice fiscale) must bump the
+// authorization generation in the same transaction: the application keeps the operators who
+// sign in per generation (`siso_app::authz::Authorizer::operator`).
 fn to_operator(m: operators::Model) -> Operator {
     Operator {
         id: OperatorId(m.id),

@@ -32,7 +32,7 @@ pub fn search_name(surname: &str, given_name: &str) -> String {
     format!("{} {}", surname.trim(), given_name.trim()).to_lowercase()
 }
 
-fn to_person(m: persons::Model) -> Result<Person, StoreError> {
+pub(crate) fn to_person(m: persons::Model) -> Result<Person, StoreError> {
     let fiscal_code = match m.fiscal_code {
         Some(cf) => Some(CodiceFiscale::parse(&cf).map_err(|_| StoreError::Corrupt("stored codice fiscale".into()))?),
         None => None,
