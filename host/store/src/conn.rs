@@ -282,3 +282,48 @@ fn create_sqlite_folder(url: &str) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lets every spawned task run until it waits (a current-thread runtime).
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn the_appender_waits_for_at_most_one_queued_writer() {
+        let lock = Arc::new(WriteLock::default());
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let holder = lock.writer().await;
+        let mut tasks = Vec::new();
+        for name in ["writer 1", "writer 2", "writer 3"] {
+            let (lock, order) = (lock.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let _turn = lock.writer().await;
+                if let Ok(mut o) = order.lock() {
+                    o.push(name);
+                }
+            }));
+            settle().await;
+        }
+        let (l, o) = (lock.clone(), order.clone());
+        tasks.push(tokio::spawn(async move {
+            let _turn = l.ahead().await;
+            if let Ok(mut o) = o.lock() {
+                o.push("appender");
+            }
+        }));
+        settle().await;
+        drop(holder);
+        for t in tasks {
+            let _ = t.await;
+        }
+        let order = order.lock().map(|o| o.clone()).unwrap_or_default();
+        // Queued last, the appender passes the writers queued behind the first.
+        assert_eq!(order, ["writer 1", "appender", "writer 2", "writer 3"]);
+    }
+}

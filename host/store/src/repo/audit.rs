@@ -33,7 +33,18 @@ pub fn chain_hash(prev: &str, e: &AuditEvent) -> String {
     field(opt(e.record_id).as_bytes());
     field(opt(e.person_id.map(|p| p.0)).as_bytes());
     field(e.purpose.as_deref().unwrap_or("\u{0}none").as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize())
+}
+
+/// Lower-case hexadecimal, two digits a byte (what the chain stores).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 /// Appends an event to the chain (in the caller's transaction, so it commits or rolls back
@@ -224,4 +235,16 @@ pub async fn of_person(c: &impl Conn, person: PersonId) -> Result<Vec<AuditEvent
         .all(c.db())
         .await?;
     Ok(rows.into_iter().map(to_event).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&bytes), expected);
+    }
 }
