@@ -181,3 +181,35 @@ async fn the_application_role_only_appends_to_the_access_log() {
     admin.execute_unprepared(&format!("DROP ROLE IF EXISTS {login}")).await.ok();
     admin.close().await.ok();
 }
+
+/// No data leaves before the record of its reading is durable: when the access log cannot be
+/// written, a read of personal data answers an internal error and none of the data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_data_leaves_without_its_access_log() {
+    let server = Server::start(Db::Sqlite).await;
+    let query = "{ persons(first: 5) { edges { node { id surname } } } }";
+    let d = server.data("op.perugia", query, json!({})).await;
+    let surnames: Vec<String> = d["persons"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["surname"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!surnames.is_empty(), "{d}");
+    let conn = server.db().await;
+    conn.execute_unprepared(
+        "CREATE TRIGGER refuse_log BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    .await
+    .unwrap();
+    let v = server.gql(Some("op.perugia"), query, json!({})).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "INTERNAL", "{v}");
+    assert!(v.get("data").is_none_or(serde_json::Value::is_null), "{v}");
+    for surname in &surnames {
+        assert!(!v.to_string().contains(surname.as_str()), "data left without its log: {v}");
+    }
+    // Reads of no personal data still answer.
+    let d = server.data("op.perugia", "{ me { username } }", json!({})).await;
+    assert_eq!(d["me"]["username"], "op.perugia");
+    server.stop().await;
+}

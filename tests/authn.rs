@@ -415,6 +415,54 @@ async fn fiscal_code_broker(db: common::Db) {
     server.stop().await;
 }
 
+/// Operators who sign in are kept per policy generation: deactivating one (with the bump of the
+/// generation that every change to an operator makes) refuses their next requests once the
+/// server has seen the new generation, though they signed in a moment before.
+async fn deactivated_operator(db: common::Db) {
+    use sea_orm::ConnectionTrait;
+    let server = Server::start(db).await;
+    let me = || {
+        server
+            .http()
+            .post(format!("{}/graphql", server.url))
+            .header("x-siso-operator", "op.lodi")
+            .json(&json!({ "query": "{ me { username } }" }))
+            .send()
+    };
+    for _ in 0..2 {
+        let v: Value = me().await.unwrap().json().await.unwrap();
+        assert_eq!(v["data"]["me"]["username"], "op.lodi", "{v}");
+    }
+    let conn = server.db().await;
+    conn.execute_unprepared("UPDATE operators SET active = false WHERE username = 'op.lodi'").await.unwrap();
+    conn.execute_unprepared("UPDATE authz_state SET generation = generation + 1").await.unwrap();
+    // The server polls the generation (every 500 ms); wait for it, without a timed assertion.
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let r = me().await.unwrap();
+        let status = r.status().as_u16();
+        last = r.json().await.unwrap();
+        if status == 401 {
+            assert_eq!(last["errors"][0]["extensions"]["reason"], "UNKNOWN_OPERATOR", "{last}");
+            server.stop().await;
+            return;
+        }
+        assert_eq!(last["data"]["me"]["username"], "op.lodi", "{last}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("a deactivated operator still signs in 10 s after the generation moved: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivated_operator_sqlite() {
+    deactivated_operator(common::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivated_operator_postgres() {
+    deactivated_operator(common::Db::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fiscal_code_broker_sqlite() {
     fiscal_code_broker(common::Db::Sqlite).await;
