@@ -40,6 +40,9 @@ struct Job {
 #[derive(Debug, Clone)]
 pub(crate) struct Appender {
     tx: mpsc::Sender<Job>,
+    /// Where a request writes its own events when the task is gone (it never stops while a
+    /// handle lives, unless it panicked): reads then cost a commit each, but never go unlogged.
+    store: Store,
 }
 
 impl std::fmt::Debug for Job {
@@ -52,8 +55,8 @@ impl Appender {
     /// Starts the appender's task on the current tokio runtime.
     pub(crate) fn start(store: Store) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, rx));
-        Self { tx }
+        tokio::spawn(run(store.clone(), rx));
+        Self { tx, store }
     }
 
     /// Appends `events` in the next batch and returns once that batch has committed (or failed:
@@ -63,15 +66,19 @@ impl Appender {
             return Ok(());
         }
         let (done, answer) = oneshot::channel();
-        self.tx
-            .send(Job { events, done })
-            .await
-            .map_err(|_| AppError::Internal("the access log's appender has stopped".into()))?;
-        match answer.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(AppError::Internal(format!("the access log could not be written: {e}"))),
-            Err(_) => Err(AppError::Internal("the access log's appender stopped before committing".into())),
-        }
+        let job = match self.tx.send(Job { events, done }).await {
+            Ok(()) => match answer.await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(e)) => return Err(AppError::Internal(format!("the access log could not be written: {e}"))),
+                // The task went away with the batch, committed or not: the request fails, so
+                // nothing it read leaves.
+                Err(_) => return Err(AppError::Internal("the access log's appender stopped before committing".into())),
+            },
+            Err(mpsc::error::SendError(job)) => job,
+        };
+        tracing::error!("the access log's appender has stopped: this request writes its own events");
+        write(&self.store, std::slice::from_ref(&job)).await?;
+        Ok(())
     }
 }
 
@@ -127,4 +134,36 @@ async fn write(store: &Store, jobs: &[Job]) -> Result<(), siso_store::StoreError
     let tx = store.begin_ahead().await?;
     siso_store::repo::audit::append_many(&tx, &events).await?;
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use siso_store::DbConfig;
+
+    #[tokio::test]
+    async fn without_its_task_a_request_writes_its_own_events() -> Result<(), Box<dyn std::error::Error>> {
+        let cfg = DbConfig { url: "sqlite::memory:".into(), max_connections: 1, ..Default::default() };
+        let store = Store::connect(&cfg).await?;
+        store.migrate().await?;
+        let (tx, rx) = mpsc::channel(1);
+        drop(rx);
+        let appender = Appender { tx, store: store.clone() };
+        let event = AuditEvent {
+            at: chrono::DateTime::from_timestamp(1_764_000_000, 0).ok_or("a time")?,
+            actor: None,
+            actor_label: "test".into(),
+            org_unit_id: None,
+            action: "person.read".into(),
+            record_kind: "person".into(),
+            record_id: Some(1),
+            person_id: None,
+            purpose: None,
+        };
+        appender.append(vec![Pending { event: event.clone(), case: None }, Pending { event, case: None }]).await?;
+        let (events, _) = siso_store::repo::audit::head(&store).await?;
+        assert_eq!(events, 2);
+        assert!(siso_store::repo::audit::verify(&store).await?.intact());
+        Ok(())
+    }
 }
