@@ -75,27 +75,6 @@ const CaseOrgUnitSubtreePlugin = addPgTableCondition(
   },
 );
 
-// The other fair reading: the client resolves the subtree once (as siso resolves it from its
-// cached tree) and passes the ids: `condition: { orgUnitIdIn: [...] }` → org_unit_id = any($1).
-const CaseOrgUnitInPlugin = addPgTableCondition(
-  { schemaName: "public", tableName: "cases" },
-  "orgUnitIdIn",
-  (build) => {
-    const { sql, graphql } = build;
-    const { TYPES, sqlValueWithCodec, listOfCodec } = build.dataplanPg;
-    const BigInt = build.getTypeByName("BigInt") ?? graphql.GraphQLString;
-    return {
-      description: "Only cases of these organisation units.",
-      type: new graphql.GraphQLList(new graphql.GraphQLNonNull(BigInt)),
-      apply(condition, value) {
-        if (value == null) return;
-        const ids = sqlValueWithCodec(value, listOfCodec(TYPES.bigint));
-        condition.where(sql`${condition.alias}.org_unit_id = any(${ids})`);
-      },
-    };
-  },
-);
-
 // siso's `Case.plan` is "the plan in force": the active plan that started last (newest id on
 // a tie). PostGraphile only offers condition/orderBy on indexed columns by default, and
 // plans(state, starts_on) are not indexed (plans are found by case_id, which is), so these two
@@ -118,7 +97,7 @@ const PlanInForceTagsPlugin = jsonPgSmartTags({
 /** @type {GraphileConfig.Preset} */
 const preset = {
   extends: [PostGraphileAmberPreset],
-  plugins: [CaseOrgUnitSubtreePlugin, CaseOrgUnitInPlugin, PlanInForceTagsPlugin],
+  plugins: [CaseOrgUnitSubtreePlugin, PlanInForceTagsPlugin],
   pgServices: [
     makePgService({
       connectionString: databaseUrl,

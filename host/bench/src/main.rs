@@ -121,17 +121,28 @@ fn start_server(bin: &PathBuf, db_url: &str) -> anyhow::Result<Server> {
         .stdout(Stdio::piped())
         .spawn()
         .context("start siso serve")?;
+    match listening(&mut child, "siso listening on ") {
+        Ok(url) => Ok(Server { child, url }),
+        Err(e) => {
+            let _ = child.kill();
+            Err(e.context("siso serve exited before listening"))
+        }
+    }
+}
+
+/// Reads a child's standard output until the line starting with `prefix` and returns the rest
+/// of that line; the output after it is drained by a thread so the child never blocks on it.
+fn listening(child: &mut Child, prefix: &str) -> anyhow::Result<String> {
     let stdout = child.stdout.take().context("stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     for line in lines.by_ref() {
         let line = line?;
-        if let Some(url) = line.strip_prefix("siso listening on ") {
-            let url = url.trim().to_string();
+        if let Some(rest) = line.strip_prefix(prefix) {
             std::thread::spawn(move || for _ in lines {});
-            return Ok(Server { child, url });
+            return Ok(rest.trim().to_string());
         }
     }
-    bail!("siso serve exited before listening")
+    bail!("the output ended before {prefix:?}")
 }
 
 fn peak_rss_mb(pid: u32) -> Option<u64> {

@@ -2,7 +2,6 @@
 //! by its lockfile, Node 22 from npm) introspecting the same PostgreSQL tables, and the
 //! comparison of what both servers answer for the same ids.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -72,18 +71,13 @@ pub fn start(db_url: &str, pool: usize) -> anyhow::Result<Peer> {
         .stdout(Stdio::piped())
         .spawn()
         .context("start PostGraphile")?;
-    let stdout = child.stdout.take().context("stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line?;
-        if let Some(url) = line.strip_prefix("listening on ") {
-            let endpoint = url.trim().to_string();
-            std::thread::spawn(move || for _ in lines {});
-            return Ok(Peer { child, endpoint });
+    match crate::listening(&mut child, "listening on ") {
+        Ok(endpoint) => Ok(Peer { child, endpoint }),
+        Err(e) => {
+            let _ = child.kill();
+            Err(e.context("PostGraphile exited before listening"))
         }
     }
-    let _ = child.kill();
-    bail!("PostGraphile exited before listening")
 }
 
 /// A decimal euro string ("1234.5", "-3.07", "12") as integer cents, exactly.
