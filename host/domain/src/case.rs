@@ -168,6 +168,52 @@ pub fn check_work_date(case_opened_on: NaiveDate, on: NaiveDate, field: &'static
     Ok(())
 }
 
+/// The opening date of a case: never in the future, never before the access (`access_on`)
+/// it comes from.
+pub fn check_opening(opened_on: NaiveDate, access_on: Option<NaiveDate>, today: NaiveDate) -> DomainResult<()> {
+    if access_on.is_some_and(|a| opened_on < a) {
+        return Err(DomainError::field("INVALID_DATE", "openedOn", "the case cannot open before the access"));
+    }
+    if opened_on > today {
+        return Err(DomainError::field("INVALID_DATE", "openedOn", "the opening date is in the future"));
+    }
+    Ok(())
+}
+
+/// A reassignment names a new operator, a new office or both, and moves only a case that is
+/// not closed.
+pub fn check_reassignment(state: CaseState, new_operator: bool, new_unit: bool) -> DomainResult<()> {
+    if !new_operator && !new_unit {
+        return Err(DomainError::field("REQUIRED", "operatorId", "give a new operator, a new office or both"));
+    }
+    if state == CaseState::Closed {
+        return Err(DomainError::new("CASE_NOT_ACTIVE", "a closed case cannot be reassigned"));
+    }
+    Ok(())
+}
+
+/// A transfer keeps the responsible operator only if they may work in the new unit
+/// (`may_work`); otherwise the transfer must name one who can.
+pub fn check_kept_responsible(may_work: bool) -> DomainResult<()> {
+    if may_work {
+        Ok(())
+    } else {
+        Err(DomainError::field(
+            "OPERATOR_REQUIRED",
+            "operatorId",
+            "the responsible operator cannot work in the new unit: name one who can",
+        ))
+    }
+}
+
+/// A closure needs a reason.
+pub fn check_reason(action: CaseAction, reason: Option<&str>) -> DomainResult<()> {
+    if action == CaseAction::Close && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(DomainError::field("REQUIRED", "reason", "a closure needs a reason"));
+    }
+    Ok(())
+}
+
 /// A closed (or suspended) case accepts no new intervention, need or plan.
 pub fn require_active(state: CaseState) -> DomainResult<()> {
     if state.is_active() {
@@ -198,6 +244,26 @@ pub struct CaseEvent {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn openings_reassignments_and_closures() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default();
+        let today = d("2026-11-26");
+        assert!(check_opening(d("2026-11-26"), None, today).is_ok());
+        assert!(check_opening(d("2026-11-27"), None, today).is_err());
+        assert!(check_opening(d("2026-11-01"), Some(d("2026-11-01")), today).is_ok());
+        assert!(check_opening(d("2026-10-31"), Some(d("2026-11-01")), today).is_err());
+        assert!(check_reassignment(CaseState::Open, true, false).is_ok());
+        assert!(check_reassignment(CaseState::Suspended, false, true).is_ok());
+        assert_eq!(check_reassignment(CaseState::Open, false, false).map_err(|e| e.code), Err("REQUIRED"));
+        assert_eq!(check_reassignment(CaseState::Closed, true, true).map_err(|e| e.code), Err("CASE_NOT_ACTIVE"));
+        assert!(check_kept_responsible(true).is_ok());
+        assert!(check_kept_responsible(false).is_err());
+        assert!(check_reason(CaseAction::Close, Some("moved away")).is_ok());
+        assert!(check_reason(CaseAction::Close, Some("  ")).is_err());
+        assert!(check_reason(CaseAction::Close, None).is_err());
+        assert!(check_reason(CaseAction::Suspend, None).is_ok());
+    }
+
     use super::*;
 
     #[test]

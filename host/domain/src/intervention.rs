@@ -170,6 +170,14 @@ pub struct Intervention {
     pub taken_in_charge: bool,
 }
 
+/// The date of the event behind a request (the application, the report) is never in the future.
+pub fn check_event_on(event_on: Option<NaiveDate>, today: NaiveDate) -> DomainResult<()> {
+    if event_on.is_some_and(|d| d > today) {
+        return Err(DomainError::field("INVALID_DATE", "eventOn", "the event date is in the future"));
+    }
+    Ok(())
+}
+
 /// What a request must satisfy.
 pub fn validate_request(
     requested_amount: Money,

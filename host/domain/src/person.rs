@@ -212,6 +212,14 @@ impl IseeAttestation {
     }
 }
 
+/// A household has at least one member.
+pub fn check_household<T>(members: &[T]) -> DomainResult<()> {
+    if members.is_empty() {
+        return Err(DomainError::field("REQUIRED", "members", "a household needs at least one member"));
+    }
+    Ok(())
+}
+
 /// Checks a new ISEE attestation.
 pub fn validate_isee(
     value: Money,

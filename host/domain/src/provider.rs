@@ -4,6 +4,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::error::{DomainError, DomainResult, check_period};
 use crate::ids::{InterventionId, OrgUnitId, PlacementId, ProviderId};
+use crate::intervention::{Intervention, InterventionState};
 use crate::money::Money;
 
 /// A provider.
@@ -57,6 +58,22 @@ pub struct MonthlyPresence {
 pub fn validate_placement(daily_fee: Money, starts_on: NaiveDate, ends_on: Option<NaiveDate>) -> DomainResult<()> {
     daily_fee.require_positive("dailyFee")?;
     check_period(starts_on, ends_on, "endsOn")
+}
+
+/// A placement hosts an intervention that is not closed or rejected, with the provider it is
+/// assigned to (the one that records its presences), when it is assigned to one.
+pub fn check_placement_of(intervention: &Intervention, provider_id: ProviderId) -> DomainResult<()> {
+    if matches!(intervention.state, InterventionState::Closed | InterventionState::Rejected) {
+        return Err(DomainError::new("INTERVENTION_NOT_ACTIVE", "the intervention is closed"));
+    }
+    if intervention.provider_id.is_some_and(|assigned| assigned != provider_id) {
+        return Err(DomainError::field(
+            "PROVIDER_MISMATCH",
+            "providerId",
+            "the intervention is assigned to another provider",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks monthly presences and returns (first day of the month, amount due).
