@@ -147,18 +147,25 @@ impl Server {
         pg_name: Option<String>,
         env: &[(&str, &str)],
     ) -> Server {
+        let (child, url) = Self::spawn_child(dir.path(), &db_url, env).await;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        Server { child, url, db_url, db, pg_name, _dir: dir, http }
+    }
+
+    /// Starts `siso serve` in `dir` on `db_url` and waits until it listens.
+    async fn spawn_child(dir: &std::path::Path, db_url: &str, env: &[(&str, &str)]) -> (Child, String) {
         let bin = env!("CARGO_BIN_EXE_siso");
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
-            .env("SISO__DATABASE__URL", &db_url)
+            .env("SISO__DATABASE__URL", db_url)
             .env("SISO__CLOCK__FIXED_NOW", NOW)
             .env("SISO__SERVER__LISTEN", "127.0.0.1:0")
             .env("SISO__LOG__FILTER", "warn")
             // The suite signs operators in by name; tests/authn.rs covers tokens and keys.
             .env("SISO__API__AUTH__DEV_LOGIN", "true")
-            .current_dir(dir.path())
+            .current_dir(dir)
             .stdout(Stdio::piped())
-            .stderr(match std::fs::File::create(dir.path().join("server.log")) {
+            .stderr(match std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log")) {
                 Ok(f) => Stdio::from(f),
                 Err(_) => Stdio::inherit(),
             });
@@ -182,8 +189,27 @@ impl Server {
         })
         .await
         .expect("join");
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
-        Server { child, url, db_url, db, pg_name, _dir: dir, http }
+        (child, url)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server with SIGKILL (no shutdown of any kind) and waits for it to die.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same database and directory (after [`Server::kill`]),
+    /// with extra environment variables; it listens on a new port.
+    pub async fn restart(&mut self, env: &[(&str, &str)]) {
+        self.kill();
+        let (child, url) = Self::spawn_child(self._dir.path(), &self.db_url, env).await;
+        self.child = child;
+        self.url = url;
     }
 
     /// Starts a second server process on the database of `other` through another URL (another
