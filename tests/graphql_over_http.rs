@@ -2,7 +2,8 @@
 //! reference implementation of the GraphQL-over-HTTP specification), pinned by the lockfile in
 //! `tests/graphql-http/`; every MUST and SHOULD audit passes. Then what the audits do not try,
 //! as an attacker would: a mutation sent by GET (a link or an image from another site), a form
-//! post without a CORS preflight, and an answer type nobody accepts.
+//! post without a CORS preflight, and an answer type nobody accepts. Last, automatic persisted
+//! queries: a document named by its hash answers only the principal who sent its text.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -135,4 +136,101 @@ async fn gets_only_read_and_bodies_are_json_only() {
         .unwrap();
     assert_eq!(r.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
     assert_eq!(server.fingerprint().await, before, "a refused request changed the database");
+}
+
+/// The SHA-256 of a document, in lower-case hexadecimal.
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A request naming its document by hash, with or without its text.
+async fn persisted(server: &Server, operator: Option<&str>, query: Option<&str>, hash: &str, vars: Value) -> Value {
+    let mut body =
+        json!({ "variables": vars, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
+    if let Some(q) = query {
+        body["query"] = json!(q);
+    }
+    let mut req = server.http().post(format!("{}/graphql", server.url)).json(&body);
+    if let Some(op) = operator {
+        req = req.header("x-siso-operator", op);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+fn code(v: &Value) -> &Value {
+    &v["errors"][0]["extensions"]["code"]
+}
+
+#[tokio::test]
+async fn persisted_queries_answer_by_hash_only_for_their_sender() {
+    let server = Server::start(Db::Sqlite).await;
+    let query = "query Units { orgUnits { id name } me { username } }";
+    let hash = sha256(query);
+    // Unknown hash: the client is told to send the text (Apollo's clients match the message).
+    let v = persisted(&server, Some("op.perugia"), None, &hash, json!({})).await;
+    assert_eq!(code(&v), "PERSISTED_QUERY_NOT_FOUND", "{v}");
+    assert_eq!(v["errors"][0]["message"], "PersistedQueryNotFound");
+    assert!(v.get("data").is_none(), "{v}");
+    // Text and hash: answered and kept; then the hash alone gives the same answer.
+    let full = persisted(&server, Some("op.perugia"), Some(query), &hash, json!({})).await;
+    assert!(full.get("errors").is_none(), "{full}");
+    assert_eq!(full["data"]["me"]["username"], "op.perugia");
+    let by_hash = persisted(&server, Some("op.perugia"), None, &hash, json!({})).await;
+    assert_eq!(by_hash, full);
+    // By GET too, as front ends send cacheable reads.
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } }).to_string();
+    let v: Value = server
+        .http()
+        .get(format!("{}/graphql", server.url))
+        .query(&[("extensions", ext.as_str())])
+        .header("x-siso-operator", "op.perugia")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v, full);
+    // Another administration's operator and an anonymous client cannot learn that the
+    // document was sent: the hash is unknown to them, exactly as a hash nobody sent.
+    for other in [Some("op.roma1"), Some("amm.perugia"), None] {
+        let v = persisted(&server, other, None, &hash, json!({})).await;
+        assert_eq!(code(&v), "PERSISTED_QUERY_NOT_FOUND", "{other:?}: {v}");
+        let v = persisted(&server, other, None, &sha256("{ nothing }"), json!({})).await;
+        assert_eq!(code(&v), "PERSISTED_QUERY_NOT_FOUND", "{other:?}: {v}");
+    }
+    // A hash that is not the text's, and malformed ones, are refused and nothing runs.
+    let v = persisted(&server, Some("op.perugia"), Some("{ me { username } }"), &hash, json!({})).await;
+    assert_eq!(code(&v), "PERSISTED_QUERY_HASH_MISMATCH", "{v}");
+    for bad in ["", "xyz", &hash.to_uppercase(), &format!("{hash}00")] {
+        let v = persisted(&server, Some("op.perugia"), None, bad, json!({})).await;
+        assert_eq!(code(&v), "PERSISTED_QUERY_INVALID", "{bad}: {v}");
+    }
+    // A mutation kept by hash through POST still cannot run by GET.
+    let mutation = r#"mutation { revokeApiKey(apiKeyId: "999999") { errors { code } } }"#;
+    let m = sha256(mutation);
+    let v = persisted(&server, Some("amm.perugia"), Some(mutation), &m, json!({})).await;
+    assert!(v["data"]["revokeApiKey"].is_object(), "{v}");
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": m } }).to_string();
+    let r = server
+        .http()
+        .get(format!("{}/graphql", server.url))
+        .query(&[("extensions", ext.as_str())])
+        .header("x-siso-operator", "amm.perugia")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    // The documents counter of /metrics saw the hits.
+    let metrics = server.http().get(format!("{}/metrics", server.url)).send().await.unwrap().text().await.unwrap();
+    let hits: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("siso_graphql_documents_total{result=\"hit\"} "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(hits >= 2, "{metrics}");
+    server.stop().await;
 }

@@ -16,6 +16,7 @@ use siso_app::App;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::documents::Documents;
 use crate::schema::{SisoSchema, build_schema};
 use crate::{auth, graphiql, loaders};
 
@@ -31,11 +32,20 @@ pub struct ApiConfig {
     pub graphiql: bool,
     /// Authentication: OpenID Connect providers and the development login.
     pub auth: crate::auth::AuthConfig,
+    /// Parsed documents kept between requests (and answerable by hash), in KiB of document
+    /// text; 0 turns the cache and persisted queries off. See [`crate::documents`].
+    pub documents_kib: usize,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), max_body_bytes: 1024 * 1024, graphiql: true, auth: Default::default() }
+        Self {
+            cors_origins: Vec::new(),
+            max_body_bytes: 1024 * 1024,
+            graphiql: true,
+            auth: Default::default(),
+            documents_kib: crate::documents::MAX_BYTES / 1024,
+        }
     }
 }
 
@@ -45,11 +55,18 @@ struct AppState {
     auth: std::sync::Arc<auth::Authenticator>,
     schema: SisoSchema,
     graphiql: bool,
+    documents: std::sync::Arc<Documents>,
 }
 
 /// The whole HTTP application, with its authenticator (see [`auth::Authenticator::new`]).
 pub fn router(app: App, auth: std::sync::Arc<auth::Authenticator>, cfg: &ApiConfig) -> Router {
-    let state = AppState { app, auth, schema: build_schema(), graphiql: cfg.graphiql };
+    let state = AppState {
+        app,
+        auth,
+        schema: build_schema(),
+        graphiql: cfg.graphiql,
+        documents: std::sync::Arc::new(Documents::new(cfg.documents_kib.saturating_mul(1024))),
+    };
     let cors = cors(&cfg.cors_origins);
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -241,12 +258,14 @@ fn not_acceptable() -> Response {
     )
 }
 
-/// The parameters of a GraphQL request in a JSON body: `query` is required, `operationName`,
-/// `variables` and `extensions` may be absent or null; anything else is a 400.
+/// The parameters of a GraphQL request in a JSON body: `query` is required (unless
+/// `extensions.persistedQuery` names a document by hash), `operationName`, `variables` and
+/// `extensions` may be absent or null; anything else is a 400.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct BodyParams {
-    query: String,
+    #[serde(default)]
+    query: Option<String>,
     #[serde(default)]
     operation_name: Option<String>,
     #[serde(default)]
@@ -272,17 +291,26 @@ fn json_param<T: DeserializeOwned + Default>(param: Option<&str>) -> serde_json:
     Ok(param.map(serde_json::from_str).transpose()?.unwrap_or_default())
 }
 
-/// A GraphQL request from its parameters.
-fn request(
-    query: String,
+/// A GraphQL request's parameters, from a body or a URL.
+struct Params {
+    query: Option<String>,
     operation_name: Option<String>,
     variables: async_graphql::Variables,
     extensions: async_graphql::Extensions,
-) -> async_graphql::Request {
-    let mut req = async_graphql::Request::new(query).variables(variables);
-    req.operation_name = operation_name;
-    req.extensions = extensions;
-    req
+}
+
+impl Params {
+    /// Whether the request names no document at all (neither a text nor a hash).
+    fn without_document(&self) -> bool {
+        self.query.is_none() && !self.extensions.contains_key("persistedQuery")
+    }
+}
+
+/// How a request came: a GET may only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Get,
+    Post,
 }
 
 /// Whether the operations a document may run under `operation_name` are all queries: the one
@@ -320,8 +348,16 @@ async fn graphql_post(State(s): State<AppState>, req: Request) -> Response {
         Ok(params) => params,
         Err(e) => return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("malformed GraphQL request: {e}")),
     };
-    let req = request(params.query, params.operation_name, params.variables, params.extensions);
-    execute(&s, &headers, req, media).await
+    let params = Params {
+        query: params.query,
+        operation_name: params.operation_name,
+        variables: params.variables,
+        extensions: params.extensions,
+    };
+    if params.without_document() {
+        return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", "malformed GraphQL request: the query is missing");
+    }
+    execute(&s, &headers, params, media, Verb::Post).await
 }
 
 /// GET /graphql: GraphiQL for a browser asking for a page without a `query` parameter;
@@ -332,12 +368,12 @@ async fn graphql_get(State(s): State<AppState>, headers: HeaderMap, uri: Uri) ->
         Ok(Query(params)) => params,
         Err(e) => return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.body_text()),
     };
-    let Some(query) = params.query else {
+    if params.query.is_none() && params.extensions.is_none() {
         if accepts_html(&headers) {
             return graphiql_page(&s);
         }
         return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the query parameter is missing");
-    };
+    }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -352,40 +388,67 @@ async fn graphql_get(State(s): State<AppState>, headers: HeaderMap, uri: Uri) ->
                 );
             }
         };
-    let name = params.operation_name.clone();
-    let mut req = request(query, params.operation_name, variables, extensions);
-    // A document that does not parse is left to GraphQL, which answers it as a request error.
-    if let Ok(doc) = req.parsed_query()
-        && !only_queries(doc, name.as_deref())
-    {
-        let mut r =
-            refused(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "mutations are only accepted by POST");
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return r;
+    let params = Params { query: params.query, operation_name: params.operation_name, variables, extensions };
+    if params.without_document() {
+        return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the query parameter is missing");
     }
-    execute(&s, &headers, req, media).await
+    execute(&s, &headers, params, media, Verb::Get).await
+}
+
+/// Who a request's documents are kept for (see [`crate::documents`]): the operator, or the
+/// API key's client and the operator it acts for.
+fn principal(actor: &siso_app::Actor) -> String {
+    match (actor.operator_id, actor.on_behalf_of) {
+        (Some(op), _) => format!("operator:{}", op.0),
+        (None, Some(owner)) => format!("client:{}:{}", owner.0, actor.label),
+        (None, None) => format!("actor:{}", actor.label),
+    }
 }
 
 /// Runs a GraphQL request as the request's actor and answers it in `media`.
-async fn execute(s: &AppState, headers: &HeaderMap, mut req: async_graphql::Request, media: Media) -> Response {
+async fn execute(s: &AppState, headers: &HeaderMap, params: Params, media: Media, verb: Verb) -> Response {
     let gate = std::sync::Arc::new(loaders::PollGate::default());
-    let mut logged = None;
-    match s.auth.authenticate(&s.app, headers).await {
+    let actor = match s.auth.authenticate(&s.app, headers).await {
         Ok(auth::Authenticated::Actor(actor)) => {
             let mut actor = *actor;
             actor.reads = Some(std::sync::Arc::new(siso_app::audit::ReadLog::default()));
             actor.purpose = purpose(headers);
-            logged = Some(actor.clone());
-            let reader = s.app.reader(actor.clone());
-            req = req.data(loaders::loaders(reader.clone(), gate.clone())).data(reader).data(actor);
+            Some(actor)
         }
-        Ok(auth::Authenticated::Anonymous) => {}
+        Ok(auth::Authenticated::Anonymous) => None,
         Ok(auth::Authenticated::Refused(why)) => return unauthenticated(why),
         Err(e) => {
             let err = crate::errors::to_graphql_error(e);
             let r = async_graphql::Response::from_errors(vec![err.into_server_error(async_graphql::Pos::default())]);
             return answer(r, media);
         }
+    };
+    let Params { query, operation_name, variables, mut extensions } = params;
+    let who = actor.as_ref().map(principal);
+    let resolved = match s.documents.resolve(who.as_deref(), query, &mut extensions) {
+        Ok(resolved) => resolved,
+        Err(e) => return answer(async_graphql::Response::from_errors(vec![e]), media),
+    };
+    // A document that does not parse is left to GraphQL, which answers it as a request error.
+    if verb == Verb::Get
+        && let Some(doc) = &resolved.doc
+        && !only_queries(doc, operation_name.as_deref())
+    {
+        let mut r =
+            refused(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "mutations are only accepted by POST");
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    let mut req = async_graphql::Request::new(resolved.query).variables(variables);
+    req.operation_name = operation_name;
+    req.extensions = extensions;
+    if let Some(doc) = resolved.doc {
+        req.set_parsed_query(doc);
+    }
+    let logged = actor.clone();
+    if let Some(actor) = actor {
+        let reader = s.app.reader(actor.clone());
+        req = req.data(loaders::loaders(reader.clone(), gate.clone())).data(reader).data(actor);
     }
     req = req.data(s.app.clone());
     let mut response = loaders::Gated::new(Box::pin(s.schema.execute(req)), gate).await;
@@ -560,6 +623,13 @@ async fn metrics(State(s): State<AppState>) -> Response {
          # TYPE siso_sql_background_statements_total counter\n\
          siso_sql_background_statements_total {background}\n"
     );
+    let (hits, misses) = s.documents.counts();
+    text.push_str(&format!(
+        "# HELP siso_graphql_documents_total GraphQL documents found parsed (hit) or not (miss), by text or by hash.\n\
+         # TYPE siso_graphql_documents_total counter\n\
+         siso_graphql_documents_total{{result=\"hit\"}} {hits}\n\
+         siso_graphql_documents_total{{result=\"miss\"}} {misses}\n"
+    ));
     text.push_str(&denial_metrics(&s.app));
     text.push_str(&plugin_metrics(&s.app));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()

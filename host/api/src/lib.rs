@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod documents;
 pub mod errors;
 pub mod graphiql;
 pub mod http;
