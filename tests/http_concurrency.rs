@@ -99,3 +99,69 @@ async fn concurrency(server: &Server) {
 }
 
 on_both!(parallel_requests_never_overspend, concurrency);
+
+/// Two server processes on one PostgreSQL database, as two replicas behind a balancer: the
+/// same race split between them never overspends the line, both answer the same totals, and
+/// the access log they append to together stays one unbroken chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_postgres_never_overspend() {
+    let a = Server::start(common::Db::Postgres).await;
+    let b = Server::attach(&a, &[]).await;
+    let d = a.data("amm.perugia", "{ orgUnits { id name } funds { id kind } }", json!({})).await;
+    let comune = d["orgUnits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "Comune di Perugia")
+        .map(|u| s(&u["id"]))
+        .unwrap();
+    let fund = d["funds"].as_array().unwrap().iter().find(|u| u["kind"] == "poverty").map(|u| s(&u["id"])).unwrap();
+    let d = b
+        .data("amm.perugia", r#"mutation($f: ID!, $o: ID!) { createFundingLine(input: { fundId: $f, orgUnitId: $o, name: "Replicas", year: 2026, amount: "1000" }) { fundingLine { id } errors { code } } }"#, json!({ "f": fund, "o": comune }))
+        .await;
+    let line = s(&d["createFundingLine"]["fundingLine"]["id"]);
+    // 60 commitments of €30, alternately on each replica, with reads of the line between them.
+    let commit =
+        r#"mutation($l: ID!) { commitFunds(fundingLineId: $l, amount: "30") { commitment { id } errors { code } } }"#;
+    let read = "query($l: ID!) { fundingLine(id: $l) { committed available } }";
+    let tasks = (0..60).map(|k| {
+        let server = if k % 2 == 0 { &a } else { &b };
+        let line = line.clone();
+        async move {
+            let answer = server.gql(Some("amm.perugia"), commit, json!({ "l": line })).await;
+            let seen = server.gql(Some("amm.perugia"), read, json!({ "l": line })).await;
+            (answer, seen)
+        }
+    });
+    let answers = futures::future::join_all(tasks).await;
+    let ok = answers.iter().filter(|(a, _)| a["data"]["commitFunds"]["commitment"]["id"].is_string()).count();
+    let refused =
+        answers.iter().filter(|(a, _)| a["data"]["commitFunds"]["errors"][0]["code"] == "INSUFFICIENT_FUNDS").count();
+    assert_eq!((ok, refused), (33, 27), "answers: {answers:?}");
+    // No replica ever showed more committed than the line holds.
+    for (_, seen) in &answers {
+        let committed = seen["data"]["fundingLine"]["committed"].as_str().unwrap_or("?");
+        let cents: i64 = committed.replace('.', "").parse().unwrap_or(i64::MAX);
+        assert!(cents <= 100_000, "{seen}");
+    }
+    // Both replicas answer the same totals.
+    for server in [&a, &b] {
+        let d = server.data("amm.perugia", read, json!({ "l": line })).await;
+        assert_eq!(d["fundingLine"]["committed"], "990.00");
+        assert_eq!(d["fundingLine"]["available"], "10.00");
+    }
+    // Reads on both replicas append to one chain.
+    for server in [&a, &b] {
+        server
+            .data(
+                "op.perugia",
+                r#"{ cases(filter: { states: [open] }) { edges { node { id person { surname } } } } }"#,
+                json!({}),
+            )
+            .await;
+    }
+    let (intact, text) = a.audit(&["verify"]);
+    assert!(intact && text.contains("access log intact"), "{text}");
+    b.stop().await;
+    a.stop().await;
+}
