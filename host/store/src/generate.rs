@@ -92,6 +92,81 @@ fn date(d: NaiveDate) -> Value {
     Value::from(d)
 }
 
+/// Rows built and inserted at a time: memory stays flat whatever the scale.
+const CHUNK: usize = 20_000;
+
+const PERSON_COLUMNS: &[&str] = &[
+    "id",
+    "org_unit_id",
+    "surname",
+    "given_name",
+    "search_name",
+    "sex",
+    "birth_date",
+    "homeless",
+    "disability",
+    "has_legal_guardian",
+    "created_at",
+    "updated_at",
+];
+const CASE_COLUMNS: &[&str] = &[
+    "id",
+    "org_unit_id",
+    "person_id",
+    "state",
+    "area",
+    "opened_on",
+    "closed_on",
+    "closure_reason",
+    "created_at",
+    "updated_at",
+];
+const PLAN_COLUMNS: &[&str] =
+    &["id", "case_id", "kind", "state", "starts_on", "review_every_months", "next_review_on", "created_at"];
+const OBJECTIVE_COLUMNS: &[&str] = &["id", "plan_id", "term", "description"];
+const INTERVENTION_COLUMNS: &[&str] = &[
+    "id",
+    "case_id",
+    "org_unit_id",
+    "catalogue_entry_id",
+    "state",
+    "requested_cents",
+    "authorised_cents",
+    "disbursed_cents",
+    "monthly_cents",
+    "starts_on",
+    "ends_on",
+    "means_test",
+    "benefit_character",
+    "requested_on",
+    "decided_on",
+    "created_at",
+    "updated_at",
+];
+const DISBURSEMENT_COLUMNS: &[&str] = &[
+    "id",
+    "intervention_id",
+    "paid_on",
+    "period_from",
+    "period_to",
+    "amount_cents",
+    "ente_cents",
+    "user_cents",
+    "ssn_cents",
+    "other_cents",
+    "created_at",
+];
+
+/// The `j`-th disbursement: its intervention (index among the cases), period and amount.
+fn disbursement(j: usize, active: &[(usize, NaiveDate)], rng: &mut Rng) -> Option<(usize, NaiveDate, NaiveDate, i64)> {
+    let (k, start) = *active.get(j % active.len().max(1))?;
+    let month = (j / active.len().max(1)) as u32;
+    let from = start.checked_add_months(Months::new(month)).unwrap_or(start);
+    let to = from.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(from);
+    let amount = 10_000 + (rng.below(200) as i64) * 100;
+    Some((k, from, to, amount))
+}
+
 async fn fill(
     tx: &Tx,
     scale: u32,
@@ -107,11 +182,9 @@ async fn fill(
 
     // Persons.
     let p0 = max_id(tx, "persons").await? + 1;
-    let mut person_unit = Vec::with_capacity(n_persons);
-    let mut rows = Vec::with_capacity(n_persons);
+    let unit_of = |i: usize| units[i % units.len()];
+    let mut rows = Vec::with_capacity(CHUNK);
     for i in 0..n_persons {
-        let unit = units[i % units.len()];
-        person_unit.push(unit);
         let surname = SURNAMES[rng.below(SURNAMES.len() as u64) as usize];
         let given = NAMES[rng.below(NAMES.len() as u64) as usize];
         let surname = format!("{surname} {i}");
@@ -120,7 +193,7 @@ async fn fill(
                 .unwrap_or(base);
         rows.push(vec![
             Value::from(p0 + i as i64),
-            Value::from(unit),
+            Value::from(unit_of(i)),
             Value::from(surname.clone()),
             Value::from(given),
             Value::from(format!("{} {}", surname, given).to_lowercase()),
@@ -132,27 +205,31 @@ async fn fill(
             Value::from(now),
             Value::from(now),
         ]);
+        if rows.len() == CHUNK {
+            insert_rows(tx, "persons", PERSON_COLUMNS, std::mem::take(&mut rows)).await?;
+        }
     }
-    insert_rows(
-        tx,
-        "persons",
-        &[
-            "id",
-            "org_unit_id",
-            "surname",
-            "given_name",
-            "search_name",
-            "sex",
-            "birth_date",
-            "homeless",
-            "disability",
-            "has_legal_guardian",
-            "created_at",
-            "updated_at",
-        ],
-        rows,
-    )
-    .await?;
+    insert_rows(tx, "persons", PERSON_COLUMNS, rows).await?;
+
+    // Each case's state and opening date, then the disbursements' totals per intervention
+    // (drawn from a copy of the generator, which draws the same amounts again below).
+    let mut shape = Vec::with_capacity(n_cases);
+    let mut active = Vec::new();
+    for k in 0..n_cases {
+        let state = CASE_STATES[rng.below(CASE_STATES.len() as u64) as usize];
+        let opened = base.checked_add_days(chrono::Days::new(rng.below(300))).unwrap_or(base);
+        if state != "closed" {
+            active.push((k, opened));
+        }
+        shape.push((state, opened));
+    }
+    let mut disbursed = vec![0i64; n_cases];
+    let mut totals = Rng(rng.0);
+    for j in 0..n_disb {
+        if let Some((k, _, _, amount)) = disbursement(j, &active, &mut totals) {
+            disbursed[k] += amount;
+        }
+    }
 
     // Cases, plans with one objective, one intervention each.
     let c0 = max_id(tx, "cases").await? + 1;
@@ -160,12 +237,9 @@ async fn fill(
     let ob0 = max_id(tx, "plan_objectives").await? + 1;
     let i0 = max_id(tx, "interventions").await? + 1;
     let (mut cases, mut plans, mut objectives, mut interventions) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut active = Vec::new();
-    for k in 0..n_cases {
+    for (k, (state, opened)) in shape.iter().copied().enumerate() {
         let person = k % n_persons;
-        let unit = person_unit[person];
-        let state = CASE_STATES[rng.below(CASE_STATES.len() as u64) as usize];
-        let opened = base.checked_add_days(chrono::Days::new(rng.below(300))).unwrap_or(base);
+        let unit = unit_of(person);
         let closed = (state == "closed").then(|| opened.checked_add_days(chrono::Days::new(30)).unwrap_or(opened));
         let case_id = c0 + k as i64;
         cases.push(vec![
@@ -197,21 +271,15 @@ async fn fill(
             Value::from("Support at home"),
         ]);
         let (entry, means, character) = &entries[k % entries.len()];
-        let is_active = state != "closed";
-        let istate = if is_active { "active" } else { "closed" };
-        let intervention_id = i0 + k as i64;
-        if is_active {
-            active.push((intervention_id, opened));
-        }
         interventions.push(vec![
-            Value::from(intervention_id),
+            Value::from(i0 + k as i64),
             Value::from(case_id),
             Value::from(unit),
             Value::from(*entry),
-            Value::from(istate),
+            Value::from(if state != "closed" { "active" } else { "closed" }),
             Value::from(100_000_000i64),
             Value::from(100_000_000i64),
-            Value::from(0i64),
+            Value::from(disbursed[k]),
             Value::from(30_000i64),
             date(opened),
             date(opened.checked_add_months(Months::new(36)).unwrap_or(opened)),
@@ -222,48 +290,22 @@ async fn fill(
             Value::from(now),
             Value::from(now),
         ]);
+        if cases.len() == CHUNK || k + 1 == n_cases {
+            insert_rows(tx, "cases", CASE_COLUMNS, std::mem::take(&mut cases)).await?;
+            insert_rows(tx, "plans", PLAN_COLUMNS, std::mem::take(&mut plans)).await?;
+            insert_rows(tx, "plan_objectives", OBJECTIVE_COLUMNS, std::mem::take(&mut objectives)).await?;
+            insert_rows(tx, "interventions", INTERVENTION_COLUMNS, std::mem::take(&mut interventions)).await?;
+        }
     }
-    insert_rows(
-        tx,
-        "cases",
-        &[
-            "id",
-            "org_unit_id",
-            "person_id",
-            "state",
-            "area",
-            "opened_on",
-            "closed_on",
-            "closure_reason",
-            "created_at",
-            "updated_at",
-        ],
-        cases,
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "plans",
-        &["id", "case_id", "kind", "state", "starts_on", "review_every_months", "next_review_on", "created_at"],
-        plans,
-    )
-    .await?;
-    insert_rows(tx, "plan_objectives", &["id", "plan_id", "term", "description"], objectives).await?;
 
-    // Disbursements, spread over the active interventions; their totals go on the interventions.
+    // Disbursements, spread over the active interventions.
     let d0 = max_id(tx, "disbursements").await? + 1;
-    let mut disbursed = vec![0i64; n_cases];
-    let mut rows = Vec::with_capacity(n_disb);
+    let mut rows = Vec::with_capacity(CHUNK);
     for j in 0..n_disb {
-        let (iid, start) = active[j % active.len().max(1)];
-        let month = (j / active.len().max(1)) as u32;
-        let from = start.checked_add_months(Months::new(month)).unwrap_or(start);
-        let to = from.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(from);
-        let amount = 10_000 + (rng.below(200) as i64) * 100;
-        disbursed[(iid - i0) as usize] += amount;
+        let Some((k, from, to, amount)) = disbursement(j, &active, &mut rng) else { break };
         rows.push(vec![
             Value::from(d0 + j as i64),
-            Value::from(iid),
+            Value::from(i0 + k as i64),
             date(to.min(today)),
             date(from),
             date(to),
@@ -274,53 +316,10 @@ async fn fill(
             Value::from(0i64),
             Value::from(now),
         ]);
+        if rows.len() == CHUNK {
+            insert_rows(tx, "disbursements", DISBURSEMENT_COLUMNS, std::mem::take(&mut rows)).await?;
+        }
     }
-    for (row, total) in interventions.iter_mut().zip(&disbursed) {
-        row[7] = Value::from(*total);
-    }
-    insert_rows(
-        tx,
-        "interventions",
-        &[
-            "id",
-            "case_id",
-            "org_unit_id",
-            "catalogue_entry_id",
-            "state",
-            "requested_cents",
-            "authorised_cents",
-            "disbursed_cents",
-            "monthly_cents",
-            "starts_on",
-            "ends_on",
-            "means_test",
-            "benefit_character",
-            "requested_on",
-            "decided_on",
-            "created_at",
-            "updated_at",
-        ],
-        interventions,
-    )
-    .await?;
-    insert_rows(
-        tx,
-        "disbursements",
-        &[
-            "id",
-            "intervention_id",
-            "paid_on",
-            "period_from",
-            "period_to",
-            "amount_cents",
-            "ente_cents",
-            "user_cents",
-            "ssn_cents",
-            "other_cents",
-            "created_at",
-        ],
-        rows,
-    )
-    .await?;
+    insert_rows(tx, "disbursements", DISBURSEMENT_COLUMNS, rows).await?;
     Ok(Generated { persons: n_persons, cases: n_cases, disbursements: n_disb })
 }
