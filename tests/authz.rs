@@ -148,6 +148,16 @@ async fn hostile_administration(server: &Server) {
     assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
     let d = server.data("admin.roma", create, json!({ "p": roma })).await;
     assert_eq!(d["createOrgUnit"]["orgUnit"]["name"], "Sportello Trastevere");
+    // The hierarchy and the national codes hold: nothing under an office, codes in their form.
+    let under_office = r#"mutation($p: ID!) { createOrgUnit(input: { parentId: $p, kind: comune, name: "Comune fantasma" }) { orgUnit { id } errors { code field } } }"#;
+    let v = unchanged(server, "admin.roma", under_office, json!({ "p": pua1 })).await;
+    assert_eq!(user_code(&v, "createOrgUnit"), "INVALID_PARENT", "{v}");
+    let bad_istat = r#"mutation($p: ID!) { createOrgUnit(input: { parentId: $p, kind: office, name: "Sportello", istatCode: "58091x" }) { orgUnit { id } errors { code field } } }"#;
+    let v = unchanged(server, "admin.roma", bad_istat, json!({ "p": roma })).await;
+    assert_eq!(user_code(&v, "createOrgUnit"), "INVALID_ISTAT_CODE", "{v}");
+    // Another administration's unit: refused before its kind is told.
+    let v = unchanged(server, "admin.roma", under_office, json!({ "p": lecce })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
 
     // Transfers need the right on both sides.
     let case = ids(server, "op.roma1", "cases").await.into_iter().next().unwrap();

@@ -4,7 +4,7 @@
 
 use siso_domain::DomainError;
 use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
-use siso_domain::org::{OrgUnit, OrgUnitKind};
+use siso_domain::org::{self, OrgUnit, OrgUnitKind};
 use siso_store::repo::audit::AuditEvent;
 use siso_store::repo::authz::{self as authz_repo, Rule};
 use siso_store::repo::org::{self as org_repo, NewOrgUnit, operator_subject};
@@ -48,28 +48,24 @@ fn check_role(role: &str) -> AppResult<()> {
     }
 }
 
-fn check_code(value: &Option<String>, field: &'static str) -> AppResult<()> {
-    match value {
-        Some(v) if v.is_empty() || v.len() > 20 || !v.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            Err(DomainError::field("INVALID_CODE", field, "a code is 1 to 20 letters or digits").into())
-        }
-        _ => Ok(()),
-    }
-}
-
 impl App {
     /// Creates a unit under `parent_id`; needs the right to manage organisation in the parent.
     pub async fn create_org_unit(&self, actor: &Actor, cmd: CreateOrgUnit) -> AppResult<OrgUnit> {
         let name = cmd.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(DomainError::field("INVALID_NAME", "name", "a name is 1 to 200 characters").into());
-        }
-        check_code(&cmd.istat_code, "istatCode")?;
-        check_code(&cmd.cadastral_code, "cadastralCode")?;
-        check_code(&cmd.inps_ente_code, "inpsEnteCode")?;
         let tx = self.store().begin().await?;
-        org_repo::get_unit(&tx, cmd.parent_id).await?.ok_or(AppError::not_found("organisation unit", "parentId"))?;
+        let parent = org_repo::get_unit(&tx, cmd.parent_id)
+            .await?
+            .ok_or(AppError::not_found("organisation unit", "parentId"))?;
         check(actor, Action::ManageOrg, cmd.parent_id)?;
+        // After the check: the parent's kind is told only to who may manage it.
+        org::validate_new_unit(
+            cmd.kind,
+            Some(parent.kind),
+            &name,
+            cmd.istat_code.as_deref(),
+            cmd.cadastral_code.as_deref(),
+            cmd.inps_ente_code.as_deref(),
+        )?;
         let unit = org_repo::insert_unit(
             &tx,
             NewOrgUnit {

@@ -56,13 +56,14 @@ pub struct OrgUnit {
     pub fiscal_code: Option<String>,
 }
 
-/// Checks the codes of a new unit and that it may sit under its parent.
+/// Checks the name and codes of a new unit and that it may sit under its parent.
 pub fn validate_new_unit(
     kind: OrgUnitKind,
     parent_kind: Option<OrgUnitKind>,
     name: &str,
     istat_code: Option<&str>,
     cadastral_code: Option<&str>,
+    inps_ente_code: Option<&str>,
 ) -> DomainResult<()> {
     check_text(name, "name", 200)?;
     if let Some(parent) = parent_kind
@@ -86,6 +87,15 @@ pub fn validate_new_unit(
             "INVALID_CADASTRAL_CODE",
             "cadastralCode",
             "a cadastral code is a letter and three digits, e.g. H501",
+        ));
+    }
+    if let Some(code) = inps_ente_code
+        && (code.is_empty() || code.len() > 20 || !code.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(DomainError::field(
+            "INVALID_CODE",
+            "inpsEnteCode",
+            "an INPS ente code is 1 to 20 letters or digits",
         ));
     }
     Ok(())
@@ -112,16 +122,26 @@ mod tests {
 
     #[test]
     fn validates_codes() {
-        assert!(
-            validate_new_unit(OrgUnitKind::Comune, Some(OrgUnitKind::Ambito), "Perugia", Some("054039"), Some("G478"))
-                .is_ok()
+        let ok = validate_new_unit(
+            OrgUnitKind::Comune,
+            Some(OrgUnitKind::Ambito),
+            "Perugia",
+            Some("054039"),
+            Some("G478"),
+            Some("PG01"),
         );
-        let bad_istat = validate_new_unit(OrgUnitKind::Comune, None, "X", Some("54039"), None);
+        assert!(ok.is_ok());
+        let bad_istat = validate_new_unit(OrgUnitKind::Comune, None, "X", Some("54039"), None, None);
         assert_eq!(bad_istat.map_err(|e| e.code), Err("INVALID_ISTAT_CODE"));
-        let bad_cad = validate_new_unit(OrgUnitKind::Comune, None, "X", None, Some("g478"));
+        let bad_cad = validate_new_unit(OrgUnitKind::Comune, None, "X", None, Some("g478"), None);
         assert_eq!(bad_cad.map_err(|e| e.code), Err("INVALID_CADASTRAL_CODE"));
-        let bad_parent = validate_new_unit(OrgUnitKind::Region, Some(OrgUnitKind::Office), "X", None, None);
+        let bad_parent = validate_new_unit(OrgUnitKind::Region, Some(OrgUnitKind::Office), "X", None, None, None);
         assert_eq!(bad_parent.map_err(|e| e.code), Err("INVALID_PARENT"));
+        for inps in ["", "A-1", &"9".repeat(21)] {
+            let bad = validate_new_unit(OrgUnitKind::Comune, None, "X", None, None, Some(inps));
+            assert_eq!(bad.map_err(|e| e.code), Err("INVALID_CODE"), "{inps:?}");
+        }
+        assert!(validate_new_unit(OrgUnitKind::Office, None, "  ", None, None, None).is_err());
     }
 
     #[test]
