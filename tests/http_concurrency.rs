@@ -7,10 +7,9 @@ mod common;
 use common::{Server, s};
 use serde_json::json;
 
-async fn concurrency(server: &Server) {
-    let d = server
-        .data("amm.perugia", "{ orgUnits { id name } funds { id kind } catalogue { id localCode } }", json!({}))
-        .await;
+/// The Comune di Perugia and its poverty fund, where the races below take place.
+async fn perugia_comune_and_fund(server: &Server) -> (String, String) {
+    let d = server.data("amm.perugia", "{ orgUnits { id name } funds { id kind } }", json!({})).await;
     let comune = d["orgUnits"]
         .as_array()
         .unwrap()
@@ -19,6 +18,11 @@ async fn concurrency(server: &Server) {
         .map(|u| s(&u["id"]))
         .unwrap();
     let fund = d["funds"].as_array().unwrap().iter().find(|u| u["kind"] == "poverty").map(|u| s(&u["id"])).unwrap();
+    (comune, fund)
+}
+
+async fn concurrency(server: &Server) {
+    let (comune, fund) = perugia_comune_and_fund(server).await;
 
     // A line of €1,000 and 50 parallel commitments of €30: exactly 33 fit.
     let d = server
@@ -107,15 +111,7 @@ on_both!(parallel_requests_never_overspend, concurrency);
 async fn two_replicas_on_one_postgres_never_overspend() {
     let a = Server::start(common::Db::Postgres).await;
     let b = Server::attach(&a, &[]).await;
-    let d = a.data("amm.perugia", "{ orgUnits { id name } funds { id kind } }", json!({})).await;
-    let comune = d["orgUnits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == "Comune di Perugia")
-        .map(|u| s(&u["id"]))
-        .unwrap();
-    let fund = d["funds"].as_array().unwrap().iter().find(|u| u["kind"] == "poverty").map(|u| s(&u["id"])).unwrap();
+    let (comune, fund) = perugia_comune_and_fund(&a).await;
     let d = b
         .data("amm.perugia", r#"mutation($f: ID!, $o: ID!) { createFundingLine(input: { fundId: $f, orgUnitId: $o, name: "Replicas", year: 2026, amount: "1000" }) { fundingLine { id } errors { code } } }"#, json!({ "f": fund, "o": comune }))
         .await;

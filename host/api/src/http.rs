@@ -258,22 +258,6 @@ fn not_acceptable() -> Response {
     )
 }
 
-/// The parameters of a GraphQL request in a JSON body: `query` is required (unless
-/// `extensions.persistedQuery` names a document by hash), `operationName`, `variables` and
-/// `extensions` may be absent or null; anything else is a 400.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BodyParams {
-    #[serde(default)]
-    query: Option<String>,
-    #[serde(default)]
-    operation_name: Option<String>,
-    #[serde(default)]
-    variables: async_graphql::Variables,
-    #[serde(default)]
-    extensions: async_graphql::Extensions,
-}
-
 /// The parameters of a GraphQL request in a URL's query string (`variables` and `extensions`
 /// as JSON text).
 #[derive(Deserialize)]
@@ -291,11 +275,19 @@ fn json_param<T: DeserializeOwned + Default>(param: Option<&str>) -> serde_json:
     Ok(param.map(serde_json::from_str).transpose()?.unwrap_or_default())
 }
 
-/// A GraphQL request's parameters, from a body or a URL.
+/// A GraphQL request's parameters, from a JSON body (as it is) or a URL: `query` is required
+/// unless `extensions.persistedQuery` names a document by hash; `operationName`, `variables`
+/// and `extensions` may be absent or null; anything else in a body is a 400.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Params {
+    #[serde(default)]
     query: Option<String>,
+    #[serde(default)]
     operation_name: Option<String>,
+    #[serde(default)]
     variables: async_graphql::Variables,
+    #[serde(default)]
     extensions: async_graphql::Extensions,
 }
 
@@ -344,15 +336,9 @@ async fn graphql_post(State(s): State<AppState>, req: Request) -> Response {
             return refused(e.status(), code, &e.body_text());
         }
     };
-    let params: BodyParams = match serde_json::from_slice(&body) {
+    let params: Params = match serde_json::from_slice(&body) {
         Ok(params) => params,
         Err(e) => return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("malformed GraphQL request: {e}")),
-    };
-    let params = Params {
-        query: params.query,
-        operation_name: params.operation_name,
-        variables: params.variables,
-        extensions: params.extensions,
     };
     if params.without_document() {
         return refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", "malformed GraphQL request: the query is missing");
