@@ -318,6 +318,62 @@ async fn all(server: &Server) {
 
 on_both!(tenancy, all);
 
+/// The cases of `root`'s subtree, found by walking `org_units` (not the closure under test).
+async fn cases_below(server: &Server, root: &str) -> HashSet<String> {
+    use sea_orm::ConnectionTrait;
+    let db = server.db().await;
+    let sql = format!(
+        "WITH RECURSIVE t(id) AS (SELECT id FROM org_units WHERE id = {root} \
+         UNION ALL SELECT o.id FROM org_units o JOIN t ON o.parent_id = t.id) \
+         SELECT c.id FROM cases c JOIN t ON c.org_unit_id = t.id"
+    );
+    let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0).unwrap().to_string()).collect()
+}
+
+/// A reader of more units than a statement lists (Roma Capitale once it has 70 more offices) is
+/// restricted through the materialised hierarchy: the same cases as before, exactly those of its
+/// subtree, none of another administration; and a unit created through the API is in the
+/// hierarchy at once (a case moved into it is listed within it and by Roma's coordination).
+async fn wide_scopes(server: &Server) {
+    let roma = unit(server, "Roma Capitale").await;
+    let perugia = ids(server, "op.perugia", "cases").await;
+    let before = ids(server, "coord.roma", "cases").await;
+    assert_eq!(before, cases_below(server, &roma).await);
+    let create = r#"mutation($p: ID!, $n: String!) { createOrgUnit(input: { parentId: $p, kind: office, name: $n }) { orgUnit { id } errors { code } } }"#;
+    let mut last = String::new();
+    for i in 0..70 {
+        let d = server.data("admin.roma", create, json!({ "p": roma, "n": format!("Sportello {i}") })).await;
+        assert_eq!(d["createOrgUnit"]["errors"], json!([]), "{d}");
+        last = s(&d["createOrgUnit"]["orgUnit"]["id"]);
+    }
+    let after = ids(server, "coord.roma", "cases").await;
+    assert_eq!(before, after, "the same cases through the closure as through the list");
+    assert!(after.is_disjoint(&perugia));
+
+    let (head1, _) = me(server, "head.roma1").await;
+    let grant = "mutation($op: ID!, $r: String!, $u: ID!) { grantRole(operatorId: $op, role: $r, orgUnitId: $u) { errors { code } } }";
+    let d = server.data("admin.roma", grant, json!({ "op": head1, "r": "office_head", "u": last })).await;
+    assert_eq!(d["grantRole"]["errors"], json!([]), "{d}");
+    let (op1, _) = me(server, "op.roma1").await;
+    let d = server.data("admin.roma", grant, json!({ "op": op1, "r": "operator", "u": last })).await;
+    assert_eq!(d["grantRole"]["errors"], json!([]), "{d}");
+    let case = ids(server, "op.roma1", "cases").await.into_iter().min().unwrap();
+    let transfer = r#"mutation($c: ID!, $u: ID!, $op: ID!) { reassignCase(caseId: $c, orgUnitId: $u, operatorId: $op, reason: "New office") { errors { code } } }"#;
+    let d = server.data("head.roma1", transfer, json!({ "c": case, "u": last, "op": op1 })).await;
+    assert_eq!(d["reassignCase"]["errors"], json!([]), "{d}");
+    let within = "query($u: ID!) { cases(first: 100, filter: { orgUnitId: $u }) { edges { node { id } } } }";
+    let d = server.data("coord.roma", within, json!({ "u": last })).await;
+    assert_eq!(d["cases"]["edges"], json!([{ "node": { "id": case } }]), "{d}");
+    assert_eq!(ids(server, "coord.roma", "cases").await, cases_below(server, &roma).await);
+    assert!(ids(server, "coord.roma", "cases").await.contains(&case));
+    // Another administration's reader asking within Roma's new office gets nothing.
+    let d = server.data("op.perugia", within, json!({ "u": last })).await;
+    assert_eq!(d["cases"]["edges"], json!([]), "{d}");
+}
+
+on_both!(wide_scope, wide_scopes);
+
 /// A grant made through one server process is enforced by another on the same database
 /// within its poll interval.
 mod policy_changes_reach_other_processes {

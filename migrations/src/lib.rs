@@ -31,6 +31,10 @@ impl MigratorTrait for Migrator {
             }),
             Box::new(SqlMigration { name: "m0009_plugin_trust", sql: include_str!("../sql/0009_plugin_trust.sql") }),
             Box::new(PostgresOnly { name: "m0010_app_role", sql: include_str!("../sql/0010_app_role.postgres.sql") }),
+            Box::new(SqlMigration {
+                name: "m0011_org_unit_closure",
+                sql: include_str!("../sql/0011_org_unit_closure.sql"),
+            }),
         ]
     }
 }
@@ -141,6 +145,8 @@ mod tests {
             let sql = render(include_str!("../sql/0009_plugin_trust.sql"), backend);
             assert!(!sql.contains('{'));
             assert_eq!(statements(&sql).count(), 15);
+            let sql = render(include_str!("../sql/0011_org_unit_closure.sql"), backend);
+            assert_eq!(statements(&sql).count(), 3);
         }
     }
 }

@@ -373,6 +373,23 @@ impl Access {
         Some(out)
     }
 
+    /// The units where `action` is granted, without those below another of them: the roots of
+    /// [`Access::scope`]. `None` for everywhere (the system).
+    pub fn scope_roots(&self, action: Action) -> Option<Vec<OrgUnitId>> {
+        if self.everything {
+            return None;
+        }
+        let granted = self.grants.get(&action);
+        let mut roots: Vec<OrgUnitId> = granted
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&g| !self.tree.ancestors(g).skip(1).any(|a| granted.is_some_and(|s| s.contains(&a))))
+            .collect();
+        roots.sort();
+        Some(roots)
+    }
+
     /// What both `self` and `other` allow: an action on a record only where each of them
     /// grants it (an API key cut to its creator's access).
     pub fn intersect(&self, other: &Access) -> Access {

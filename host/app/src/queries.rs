@@ -6,6 +6,7 @@ use siso_domain::budget::FundingLine;
 use siso_domain::case::Case;
 use siso_domain::ids::{CaseId, OrgUnitId};
 use siso_domain::person::Person;
+use siso_store::repo::Units;
 use siso_store::repo::interventions::StoredIntervention;
 
 use crate::audit::Read;
@@ -171,28 +172,43 @@ impl App {
 
     /// The units a list of records read by `action` is restricted to: those the actor may read,
     /// within the subtree of `within` when a filter asks for it. `None` means no restriction
-    /// (the system actor without a filter).
+    /// (the system actor without a filter). A scope of up to [`INLINE_UNITS`] units goes to the
+    /// database as their list; a larger one (a region's reader) as the roots of its subtrees,
+    /// which the store expands through the materialised closure of the hierarchy.
     pub async fn read_scope(
         &self,
         actor: &Actor,
         action: Action,
         within: Option<OrgUnitId>,
-    ) -> AppResult<Option<Vec<OrgUnitId>>> {
-        let allowed = actor.access.scope(action);
-        let wanted = match within {
-            Some(root) => Some(self.subtree(root).await?),
-            None => None,
-        };
-        Ok(match (wanted, allowed) {
-            (None, allowed) => allowed,
-            (Some(w), None) => Some(w),
-            (Some(w), Some(a)) => {
-                let a: std::collections::HashSet<OrgUnitId> = a.into_iter().collect();
-                Some(w.into_iter().filter(|u| a.contains(u)).collect())
+    ) -> AppResult<Option<Units>> {
+        let tree = self.authz().tree().await?;
+        let roots = match (within, actor.access.scope_roots(action)) {
+            (None, None) => return Ok(None),
+            (None, Some(granted)) => granted,
+            (Some(w), None) => vec![w].into_iter().filter(|&w| tree.contains(w)).collect(),
+            // Subtrees are nested or apart: `within` inside a granted one, or granted ones
+            // inside `within`.
+            (Some(w), Some(granted)) => {
+                if tree.ancestors(w).any(|a| granted.contains(&a)) {
+                    vec![w]
+                } else {
+                    granted.into_iter().filter(|&g| tree.ancestors(g).any(|a| a == w)).collect()
+                }
             }
-        })
+        };
+        let mut units = Vec::new();
+        for &root in &roots {
+            units.extend(tree.subtree(root));
+            if units.len() > INLINE_UNITS {
+                return Ok(Some(Units::Below(roots)));
+            }
+        }
+        Ok(Some(Units::Only(units)))
     }
 }
+
+/// The largest scope sent to the database as a list of units.
+pub const INLINE_UNITS: usize = 64;
 
 impl App {
     /// The catalogue entries a case of `org` may use: the national ones and those of `org` and

@@ -280,7 +280,7 @@ impl Reader {
     /// A page of access sheets.
     pub async fn access_sheets_page(&self, req: &PageRequest) -> AppResult<Page<AccessSheet>> {
         let units = self.app.read_scope(&self.actor, Action::ReadSheet, None).await?;
-        Ok(self.visible_page(access::list(self.app.store(), units.as_deref(), req).await?))
+        Ok(self.visible_page(access::list(self.app.store(), units.as_ref(), req).await?))
     }
 
     /// The organisation hierarchy (reference data for every signed-in actor).

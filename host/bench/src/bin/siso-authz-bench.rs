@@ -205,14 +205,18 @@ async fn main() -> anyhow::Result<()> {
             purpose: None,
         };
         let mut h = Histogram::<u64>::new(3)?;
-        let mut size = 0;
+        let mut size = String::new();
         for _ in 0..2_000 {
             let t = Instant::now();
             let scope = app.read_scope(&actor, Action::ReadCase, None).await?;
             h.record(t.elapsed().as_nanos() as u64)?;
-            size = scope.map(|s| s.len()).unwrap_or(0);
+            size = match scope {
+                Some(siso_store::repo::Units::Only(u)) => format!("{} units listed", u.len()),
+                Some(siso_store::repo::Units::Below(r)) => format!("{} subtree roots, through the closure", r.len()),
+                None => "everywhere".into(),
+            };
         }
-        println!("list restriction, {who} ({size} units): p50 {:.1} µs, p99 {:.1} µs", us(&h, 0.5), us(&h, 0.99));
+        println!("list restriction, {who} ({size}): p50 {:.1} µs, p99 {:.1} µs", us(&h, 0.5), us(&h, 0.99));
     }
     drop(dir);
     Ok(())

@@ -5,7 +5,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter
 use siso_domain::access::{AccessChannel, AccessSheet, AccessSheetState, ReporterKind};
 use siso_domain::ids::{AccessSheetId, CaseId, OperatorId, OrgUnitId, PersonId};
 
-use super::{Conn, code, from_json, json, raw};
+use super::{Conn, Units, code, from_json, json, raw};
 use crate::entities::access_sheets;
 use crate::error::StoreError;
 use crate::page::{self, Page, PageRequest};
@@ -74,14 +74,10 @@ pub async fn set_forwarded(c: &impl Conn, id: AccessSheetId, case: CaseId) -> Re
 }
 
 /// A page of sheets of some units.
-pub async fn list(
-    c: &impl Conn,
-    units: Option<&[OrgUnitId]>,
-    req: &PageRequest,
-) -> Result<Page<AccessSheet>, StoreError> {
+pub async fn list(c: &impl Conn, units: Option<&Units>, req: &PageRequest) -> Result<Page<AccessSheet>, StoreError> {
     let mut cond = Condition::all();
     if let Some(units) = units {
-        cond = cond.add(access_sheets::Column::OrgUnitId.is_in(raw(units)));
+        cond = cond.add(units.contain(access_sheets::Column::OrgUnitId));
     }
     let rows =
         page::apply(access_sheets::Entity::find().filter(cond), access_sheets::Column::Id, req).all(c.db()).await?;

@@ -10,7 +10,7 @@ use siso_domain::case::{Case, CaseEvent, CaseEventKind, CaseState, UserArea};
 use siso_domain::ids::{AssessmentId, CaseId, NeedId, OperatorId, OrgUnitId, PersonId};
 use siso_domain::person::Person;
 
-use super::{Conn, code, from_json, json, raw};
+use super::{Conn, Units, code, from_json, json, raw};
 use crate::entities::{assessments, case_events, cases, needs, persons};
 use crate::error::StoreError;
 use crate::page::{self, Page, PageRequest};
@@ -181,7 +181,7 @@ pub async fn update(c: &impl Conn, k: &Case, now: DateTime<Utc>) -> Result<(), S
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
     /// Only these organisation units.
-    pub org_units: Option<Vec<OrgUnitId>>,
+    pub org_units: Option<Units>,
     /// Only these states.
     pub states: Option<Vec<CaseState>>,
     /// Only cases of this responsible operator.
@@ -195,7 +195,7 @@ pub struct CaseFilter {
 fn list_condition(f: &CaseFilter) -> Condition {
     let mut cond = Condition::all();
     if let Some(units) = &f.org_units {
-        cond = cond.add(cases::Column::OrgUnitId.is_in(raw(units)));
+        cond = cond.add(units.contain(cases::Column::OrgUnitId));
     }
     if let Some(states) = &f.states {
         cond = cond.add(cases::Column::State.is_in(states.iter().map(|s| s.as_str())));

@@ -9,7 +9,7 @@ use siso_domain::ids::{
 use siso_domain::intervention::{BenefitCharacter, Disbursement, Intervention, InterventionState, MeansTest};
 use siso_domain::money::Money;
 
-use super::{Conn, code, raw};
+use super::{Conn, Units, code, raw};
 use crate::entities::{disbursements, intervention_events, interventions};
 use crate::error::StoreError;
 use crate::page::{self, Page, PageRequest};
@@ -167,7 +167,7 @@ pub async fn update(c: &impl Conn, s: &StoredIntervention, now: DateTime<Utc>) -
 #[derive(Debug, Clone, Default)]
 pub struct InterventionFilter {
     /// Only these organisation units.
-    pub org_units: Option<Vec<OrgUnitId>>,
+    pub org_units: Option<Units>,
     /// Only of this case.
     pub case: Option<CaseId>,
     /// Only these states.
@@ -192,11 +192,11 @@ pub async fn list(
         (Some(units), Some(providers)) if !providers.is_empty() => {
             cond = cond.add(
                 Condition::any()
-                    .add(interventions::Column::OrgUnitId.is_in(raw(units)))
+                    .add(units.contain(interventions::Column::OrgUnitId))
                     .add(interventions::Column::ProviderId.is_in(raw(providers))),
             );
         }
-        (Some(units), _) => cond = cond.add(interventions::Column::OrgUnitId.is_in(raw(units))),
+        (Some(units), _) => cond = cond.add(units.contain(interventions::Column::OrgUnitId)),
         (None, _) => {}
     }
     if let Some(case) = f.case {

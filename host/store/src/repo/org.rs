@@ -6,7 +6,7 @@ use siso_domain::ids::{OperatorId, OrgUnitId};
 use siso_domain::org::{OrgUnit, OrgUnitKind};
 
 use super::{Conn, code, raw};
-use crate::entities::{operator_identities, operators, org_units};
+use crate::entities::{operator_identities, operators, org_unit_closure, org_units};
 use crate::error::StoreError;
 pub use siso_domain::org::Operator;
 
@@ -56,6 +56,23 @@ pub async fn insert_unit(c: &impl Conn, u: NewOrgUnit, now: DateTime<Utc>) -> Re
         ..Default::default()
     };
     let unit = to_unit(org_units::Entity::insert(m).exec_with_returning(c.db()).await?)?;
+    // The closure: the unit itself, then each ancestor of its parent one level further.
+    let above = match unit.parent_id {
+        Some(p) => org_unit_closure::Entity::find()
+            .filter(org_unit_closure::Column::UnitId.eq(p.0))
+            .all(c.db())
+            .await?
+            .into_iter()
+            .map(|r| (r.ancestor_id, r.depth + 1))
+            .collect(),
+        None => Vec::new(),
+    };
+    let rows = std::iter::once((unit.id.0, 0)).chain(above).map(|(ancestor, depth)| org_unit_closure::ActiveModel {
+        ancestor_id: Set(ancestor),
+        unit_id: Set(unit.id.0),
+        depth: Set(depth),
+    });
+    org_unit_closure::Entity::insert_many(rows).exec_without_returning(c.db()).await?;
     super::authz::bump_generation(c).await?;
     Ok(unit)
 }

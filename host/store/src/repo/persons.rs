@@ -7,7 +7,7 @@ use siso_domain::ids::{HouseholdId, IseeId, OrgUnitId, PersonId};
 use siso_domain::money::Money;
 use siso_domain::person::{Household, HouseholdMember, IseeAttestation, IseeKind, Person, Relation, Sex};
 
-use super::{Conn, code, raw};
+use super::{Conn, Units, code, raw};
 use crate::entities::{household_members, households, isee_attestations, persons};
 use crate::error::StoreError;
 use crate::page::{self, Page, PageRequest};
@@ -122,7 +122,7 @@ pub async fn get_many(c: &impl Conn, ids: &[PersonId]) -> Result<Vec<Person>, St
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
     /// Only these organisation units.
-    pub org_units: Option<Vec<OrgUnitId>>,
+    pub org_units: Option<Units>,
     /// Exact codice fiscale.
     pub fiscal_code: Option<String>,
     /// Name prefix (surname first), case-insensitive.
@@ -133,7 +133,7 @@ pub struct PersonFilter {
 pub async fn list(c: &impl Conn, f: &PersonFilter, req: &PageRequest) -> Result<Page<Person>, StoreError> {
     let mut cond = Condition::all();
     if let Some(units) = &f.org_units {
-        cond = cond.add(persons::Column::OrgUnitId.is_in(raw(units)));
+        cond = cond.add(units.contain(persons::Column::OrgUnitId));
     }
     if let Some(cf) = &f.fiscal_code {
         cond = cond.add(persons::Column::FiscalCode.eq(cf.trim().to_uppercase()));
