@@ -285,7 +285,7 @@ async fn tokens_and_keys(db: common::Db) {
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
-            format!("SELECT key_hash, prefix FROM api_keys WHERE id = {key_id}"),
+            format!("SELECT key_hash, prefix FROM api_keys WHERE id = {}", common::key(&key_id)),
         ))
         .await
         .unwrap()
@@ -359,7 +359,9 @@ async fn tokens_and_keys(db: common::Db) {
     } else {
         "'2026-11-01T00:00:00+00:00'"
     };
-    db.execute_unprepared(&format!("UPDATE api_keys SET expires_at = {past} WHERE id = {id2}")).await.unwrap();
+    db.execute_unprepared(&format!("UPDATE api_keys SET expires_at = {past} WHERE id = {}", common::key(&id2)))
+        .await
+        .unwrap();
     refused(&server, &key2, "API_KEY_EXPIRED", &office).await;
 
     // A key never does more than its creator may do now: when the office head loses the role,

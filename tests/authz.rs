@@ -76,7 +76,7 @@ async fn organisations_see_different_data(server: &Server) {
     let case = roma1.iter().next().unwrap().clone();
     let q = "query($id: ID!) { case(id: $id) { id person { surname } } }";
     let foreign = server.gql(Some("op.perugia"), q, json!({ "id": case })).await;
-    let missing = server.gql(Some("op.perugia"), q, json!({ "id": "987654321" })).await;
+    let missing = server.gql(Some("op.perugia"), q, json!({ "id": common::gid("Case", 987_654_321) })).await;
     assert_eq!(foreign, missing);
     assert_eq!(foreign["data"]["case"], Value::Null);
     // Through a filter naming another unit: nothing.
@@ -252,7 +252,8 @@ async fn cross_tenant_writes(server: &Server) {
     let (_, pua1) = me(server, "op.roma1").await;
     let household = r#"mutation($o: ID!, $p: ID!) { createHousehold(orgUnitId: $o, members: [{ personId: $p, relation: head }]) { householdId errors { code field message } } }"#;
     let a = unchanged(server, "op.roma1", household, json!({ "o": pua1, "p": foreign_person })).await;
-    let b = unchanged(server, "op.roma1", household, json!({ "o": pua1, "p": "987654321" })).await;
+    let b =
+        unchanged(server, "op.roma1", household, json!({ "o": pua1, "p": common::gid("Person", 987_654_321) })).await;
     assert_eq!(a, b, "a person of another administration answers like a missing one");
     assert_eq!(user_code(&a, "createHousehold"), "NOT_FOUND", "{a}");
 
@@ -263,7 +264,8 @@ async fn cross_tenant_writes(server: &Server) {
     let case = ids(server, "op.roma1", "cases").await.into_iter().min().unwrap();
     let assign = "mutation($c: ID!, $op: ID!) { reassignCase(caseId: $c, operatorId: $op) { case { responsibleOperator { username } } errors { code field } } }";
     // Operators of another administration, or without case rights in the unit, look missing.
-    for op in [perugia_op.as_str(), op7.as_str(), "987654321"] {
+    let missing = common::gid("Operator", 987_654_321);
+    for op in [perugia_op.as_str(), op7.as_str(), missing.as_str()] {
         let v = unchanged(server, "head.roma1", assign, json!({ "c": case, "op": op })).await;
         assert_eq!(user_code(&v, "reassignCase"), "NOT_FOUND", "{op}: {v}");
         assert_eq!(s(&v["data"]["reassignCase"]["errors"][0]["field"]), "operatorId", "{v}");
@@ -323,12 +325,13 @@ async fn cases_below(server: &Server, root: &str) -> HashSet<String> {
     use sea_orm::ConnectionTrait;
     let db = server.db().await;
     let sql = format!(
-        "WITH RECURSIVE t(id) AS (SELECT id FROM org_units WHERE id = {root} \
+        "WITH RECURSIVE t(id) AS (SELECT id FROM org_units WHERE id = {} \
          UNION ALL SELECT o.id FROM org_units o JOIN t ON o.parent_id = t.id) \
-         SELECT c.id FROM cases c JOIN t ON c.org_unit_id = t.id"
+         SELECT c.id FROM cases c JOIN t ON c.org_unit_id = t.id",
+        common::key(root)
     );
     let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
-    rows.iter().map(|r| r.try_get_by_index::<i64>(0).unwrap().to_string()).collect()
+    rows.iter().map(|r| common::gid("Case", r.try_get_by_index::<i64>(0).unwrap())).collect()
 }
 
 /// A reader of more units than a statement lists (Roma Capitale once it has 70 more offices) is
@@ -412,3 +415,107 @@ mod policy_changes_reach_other_processes {
         run(common::Db::Postgres).await;
     }
 }
+
+/// Operators administered over the API: an organisation administrator creates, corrects,
+/// deactivates and reactivates the operators of its units; every input is checked with a typed
+/// error and nothing written; another administration's operator answers like a missing one;
+/// nobody changes their own record; the codice fiscale is shown only to the operator and to
+/// their administrators; a deactivated operator is refused at once.
+async fn operators(server: &Server) {
+    let (_, pua1) = me(server, "op.roma1").await;
+    let lecce = unit(server, "Comune di Lecce").await;
+    let (perugia_op, _) = me(server, "op.perugia").await;
+    let (admin, _) = me(server, "admin.roma").await;
+    let create = r#"mutation($o: ID!, $u: String!, $n: String!, $cf: String, $r: String!) { createOperator(input: { orgUnitId: $o, username: $u, displayName: $n, fiscalCode: $cf, role: $r }) { operator { id username displayName fiscalCode active } errors { code field } } }"#;
+    let new = |o: &str, u: &str, cf: Option<&str>, r: &str| json!({ "o": o, "u": u, "n": "Giulia Bianchi", "cf": cf, "r": r });
+
+    // Who may not: a social worker, and an administrator outside its administration.
+    let v = unchanged(server, "op.roma1", create, new(&pua1, "op.nuovo", None, "operator")).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let v = unchanged(server, "admin.roma", create, new(&lecce, "op.nuovo", None, "operator")).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    // What is checked, each with its code and field, nothing written.
+    for (vars, code, field) in [
+        (new(&pua1, "Op Nuovo", None, "operator"), "INVALID_USERNAME", "username"),
+        (new(&pua1, "op.nuovo", Some("RSSMRA85T10A562X"), "operator"), "INVALID_FISCAL_CODE", "fiscalCode"),
+        (new(&pua1, "op.nuovo", Some("12345678901"), "operator"), "INVALID_FISCAL_CODE", "fiscalCode"),
+        (new(&pua1, "op.nuovo", None, "superuser"), "UNKNOWN_ROLE", "role"),
+        (new(&pua1, "op.roma7", None, "operator"), "USERNAME_TAKEN", "username"),
+        (json!({ "o": pua1, "u": "op.nuovo", "n": " ", "cf": null, "r": "operator" }), "REQUIRED", "displayName"),
+        (new(&common::gid("OrgUnit", 987_654_321), "op.nuovo", None, "operator"), "NOT_FOUND", "orgUnitId"),
+        (new(&perugia_op, "op.nuovo", None, "operator"), "INVALID_ID", "orgUnitId"),
+    ] {
+        let v = unchanged(server, "admin.roma", create, vars.clone()).await;
+        assert_eq!(v["data"]["createOperator"]["errors"], json!([{ "code": code, "field": field }]), "{vars}: {v}");
+    }
+    let d = server.data("admin.roma", create, new(&pua1, "op.nuovo", Some("rssmra85t10a562s"), "operator")).await;
+    let op = &d["createOperator"]["operator"];
+    assert_eq!(op["fiscalCode"], "RSSMRA85T10A562S", "{d}");
+    assert_eq!(op["active"], true);
+    let id = s(&op["id"]);
+    // One codice fiscale, one operator (it also signs them in through a broker).
+    let v = unchanged(server, "admin.roma", create, new(&pua1, "op.altro", Some("RSSMRA85T10A562S"), "operator")).await;
+    assert_eq!(v["data"]["createOperator"]["errors"], json!([{ "code": "FISCAL_CODE_TAKEN", "field": "fiscalCode" }]));
+
+    // The new operator works in the unit with the role given.
+    let d = server.data("op.nuovo", "{ me { username fiscalCode active orgUnit { id } } }", json!({})).await;
+    assert_eq!(
+        d["me"],
+        json!({ "username": "op.nuovo", "fiscalCode": "RSSMRA85T10A562S", "active": true, "orgUnit": { "id": pua1 } })
+    );
+    assert_eq!(ids(server, "op.nuovo", "cases").await, ids(server, "op.roma1", "cases").await);
+    // Colleagues see the name, not the codice fiscale.
+    let node = "query($id: ID!) { node(id: $id) { ... on Operator { displayName fiscalCode active } } }";
+    let d = server.data("op.roma1", node, json!({ "id": id })).await;
+    assert_eq!(d["node"], json!({ "displayName": "Giulia Bianchi", "fiscalCode": null, "active": null }));
+    let d = server.data("admin.roma", node, json!({ "id": id })).await;
+    assert_eq!(d["node"]["fiscalCode"], "RSSMRA85T10A562S");
+
+    // Corrections, and who may make them.
+    let update = r#"mutation($id: ID!, $n: String, $cf: String) { updateOperator(input: { operatorId: $id, displayName: $n, fiscalCode: $cf }) { operator { displayName fiscalCode } errors { code field } } }"#;
+    let d = server.data("admin.roma", update, json!({ "id": id, "n": "Giulia Bianchi Neri" })).await;
+    assert_eq!(
+        d["updateOperator"]["operator"],
+        json!({ "displayName": "Giulia Bianchi Neri", "fiscalCode": "RSSMRA85T10A562S" })
+    );
+    let v = unchanged(server, "admin.roma", update, json!({ "id": id, "cf": "XXX" })).await;
+    assert_eq!(
+        v["data"]["updateOperator"]["errors"],
+        json!([{ "code": "INVALID_FISCAL_CODE", "field": "fiscalCode" }])
+    );
+    let a = unchanged(server, "admin.roma", update, json!({ "id": perugia_op, "n": "X" })).await;
+    let b =
+        unchanged(server, "admin.roma", update, json!({ "id": common::gid("Operator", 987_654_321), "n": "X" })).await;
+    assert_eq!(a, b, "another administration's operator answers like a missing one");
+    assert_eq!(a["data"]["updateOperator"]["errors"], json!([{ "code": "NOT_FOUND", "field": "operatorId" }]));
+    let v = unchanged(server, "op.roma1", update, json!({ "id": id, "n": "X" })).await;
+    assert_eq!(v["data"]["updateOperator"]["errors"], json!([{ "code": "NOT_FOUND", "field": "operatorId" }]), "{v}");
+    let v = unchanged(server, "admin.roma", update, json!({ "id": admin, "n": "X" })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "nobody changes their own record: {v}");
+
+    // Deactivated, refused at once; reactivated, back; both in the access log.
+    let deactivate =
+        "mutation($id: ID!) { deactivateOperator(operatorId: $id) { operator { active } errors { code } } }";
+    let reactivate =
+        "mutation($id: ID!) { reactivateOperator(operatorId: $id) { operator { active } errors { code } } }";
+    let v = unchanged(server, "admin.roma", deactivate, json!({ "id": admin })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let d = server.data("admin.roma", deactivate, json!({ "id": id })).await;
+    assert_eq!(d["deactivateOperator"]["operator"]["active"], false);
+    let v = server.gql(Some("op.nuovo"), "{ me { username } }", json!({})).await;
+    assert_eq!(v["errors"][0]["extensions"]["reason"], "UNKNOWN_OPERATOR", "{v}");
+    let d = server.data("admin.roma", reactivate, json!({ "id": id })).await;
+    assert_eq!(d["reactivateOperator"]["operator"]["active"], true);
+    assert_eq!(server.data("op.nuovo", "{ me { username } }", json!({})).await["me"]["username"], "op.nuovo");
+    use sea_orm::ConnectionTrait;
+    let db = server.db().await;
+    let sql = format!(
+        "SELECT COUNT(*) FROM audit_events WHERE record_kind = 'operator' AND record_id = {} \
+         AND action IN ('operator.create', 'operator.update', 'operator.deactivate', 'operator.reactivate')",
+        common::key(&id)
+    );
+    let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 4);
+}
+
+on_both!(operator_administration, operators);

@@ -39,8 +39,27 @@ const PUBLIC: &[&str] = &["orgUnit", "parent", "catalogueEntry", "fund", "provid
 /// The GraphQL types of that public reference data.
 const PUBLIC_TYPES: &[&str] = &["OrgUnit", "CatalogueEntry", "Fund", "Provider", "Operator"];
 
-/// A missing id.
-const MISSING: &str = "987654321";
+/// The key of a missing record.
+const MISSING: i64 = 987_654_321;
+
+/// A missing record's id of the same type as `id` (ids are global: a missing id is a
+/// well-formed one of the same type, naming no record).
+fn missing_like(id: &str) -> String {
+    let (type_name, _) = siso_api::scalars::decode_global_id(id).unwrap_or_else(|| panic!("{id} is not a global id"));
+    common::gid(&type_name, MISSING)
+}
+
+/// An id of public reference data for a slot of `kind` (the first record of its type).
+fn public_id(kind: &str) -> String {
+    let type_name = match kind {
+        "orgUnit" | "parent" => "OrgUnit",
+        "catalogueEntry" => "CatalogueEntry",
+        "fund" => "Fund",
+        "provider" => "Provider",
+        _ => "Operator",
+    };
+    common::gid(type_name, 1)
+}
 
 const INTROSPECTION: &str = r#"{ __schema { queryType { name } mutationType { name } types { kind name
   fields { name args { name type { ...T } } type { ...T } }
@@ -345,53 +364,62 @@ async fn matrix(server: &Server) {
                 if PUBLIC.contains(&kind.as_str()) {
                     continue;
                 }
-                let foreign = victim.by_kind.get(&kind).unwrap_or_else(|| {
-                    panic!("{field}({slot}) names a {kind}: add a fixture of that kind to this test")
-                });
-                // The slot under test gets `value`; every other ID slot the attacker's own record
-                // of its kind, units the attacker's own unit (`own_units`) or a public id, so the
-                // call is otherwise valid: a write into one's own unit naming a foreign record is
-                // the cross-tenant write the matrix hunts.
-                let call = |value: &str, own_units: bool| -> Option<String> {
-                    let fill = |name: &str| -> Option<String> {
-                        if name == slot {
-                            return Some(value.to_string());
-                        }
-                        let k = kind_of(&field, name);
-                        if own_units && ["orgUnit", "parent"].contains(&k.as_str()) {
-                            return Some(home.clone());
-                        }
-                        own.by_kind.get(&k).cloned().or_else(|| PUBLIC.contains(&k.as_str()).then(|| "1".to_string()))
-                    };
-                    let mut args = Vec::new();
-                    for a in f["args"].as_array().unwrap() {
-                        let name = s(&a["name"]);
-                        let required = unwrap(&a["type"]).0;
-                        let holds_slot = schema.id_slots(&json!({ "args": [a] })).contains(&slot);
-                        if required || holds_slot {
-                            args.push(format!("{name}: {}", schema.literal(&name, &a["type"], &fill)?));
-                        }
-                    }
-                    let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
-                    let sel = if tname.ends_with("Connection") {
-                        "{ edges { node { __typename id } } }".to_string()
-                    } else {
-                        sel.clone()
-                    };
-                    Some(format!("{op} {{ {field}{args} {sel} }}"))
+                // `node(id:)` and `nodes(ids:)` name a record of any type: every kind of the
+                // victim's records.
+                let foreigns: Vec<&String> = if ["node", "ids"].contains(&kind.as_str()) {
+                    victim.by_kind.values().collect()
+                } else {
+                    vec![victim.by_kind.get(&kind).unwrap_or_else(|| {
+                        panic!("{field}({slot}) names a {kind}: add a fixture of that kind to this test")
+                    })]
                 };
-                for own_units in [false, true] {
-                    let (Some(with_foreign), Some(with_missing)) = (call(foreign, own_units), call(MISSING, own_units))
-                    else {
-                        continue;
+                for foreign in foreigns {
+                    // The slot under test gets `value`; every other ID slot the attacker's own record
+                    // of its kind, units the attacker's own unit (`own_units`) or a public id, so the
+                    // call is otherwise valid: a write into one's own unit naming a foreign record is
+                    // the cross-tenant write the matrix hunts.
+                    let call = |value: &str, own_units: bool| -> Option<String> {
+                        let fill = |name: &str| -> Option<String> {
+                            if name == slot {
+                                return Some(value.to_string());
+                            }
+                            let k = kind_of(&field, name);
+                            if own_units && ["orgUnit", "parent"].contains(&k.as_str()) {
+                                return Some(home.clone());
+                            }
+                            own.by_kind.get(&k).cloned().or_else(|| PUBLIC.contains(&k.as_str()).then(|| public_id(&k)))
+                        };
+                        let mut args = Vec::new();
+                        for a in f["args"].as_array().unwrap() {
+                            let name = s(&a["name"]);
+                            let required = unwrap(&a["type"]).0;
+                            let holds_slot = schema.id_slots(&json!({ "args": [a] })).contains(&slot);
+                            if required || holds_slot {
+                                args.push(format!("{name}: {}", schema.literal(&name, &a["type"], &fill)?));
+                            }
+                        }
+                        let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
+                        let sel = if tname.ends_with("Connection") {
+                            "{ edges { node { __typename id } } }".to_string()
+                        } else {
+                            sel.clone()
+                        };
+                        Some(format!("{op} {{ {field}{args} {sel} }}"))
                     };
-                    let a = server.gql(Some(attacker), &with_foreign, json!({})).await;
-                    let b = server.gql(Some(attacker), &with_missing, json!({})).await;
-                    calls += 2;
-                    assert_eq!(
-                        a, b,
-                        "{attacker}: {field}({slot}) with another organisation's {kind} answers differently from a missing one\n{with_foreign}"
-                    );
+                    for own_units in [false, true] {
+                        let (Some(with_foreign), Some(with_missing)) =
+                            (call(foreign, own_units), call(&missing_like(foreign), own_units))
+                        else {
+                            continue;
+                        };
+                        let a = server.gql(Some(attacker), &with_foreign, json!({})).await;
+                        let b = server.gql(Some(attacker), &with_missing, json!({})).await;
+                        calls += 2;
+                        assert_eq!(
+                            a, b,
+                            "{attacker}: {field}({slot}) with another organisation's {kind} answers differently from a missing one\n{with_foreign}"
+                        );
+                    }
                 }
             }
         }
@@ -442,7 +470,7 @@ async fn plugin_slots(
         }
         let (_, _, tname) = unwrap(&f["type"]);
         let sel = schema.selection(&tname, 1);
-        for unit in ["1", home] {
+        for unit in [&common::gid("OrgUnit", 1), home] {
             let call = |plugin: &str| {
                 let mut parts = vec![format!("plugin: {}", json!(plugin))];
                 for a in args.iter().filter(|a| a["name"] != "plugin" && unwrap(&a["type"]).0) {

@@ -56,6 +56,7 @@ async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
 /// Records that contradict their running totals; payments of `intervention` without their
 /// access-log event.
 async fn inconsistencies(db: &DatabaseConnection, intervention: &str) -> (i64, i64, i64) {
+    let intervention = common::key(intervention);
     let lines = scalar(
         db,
         "SELECT COUNT(*) FROM funding_lines f WHERE f.committed_cents <> \
@@ -113,7 +114,7 @@ async fn client(server: &Server, operator: &str, kind: &'static str, id: &str, a
                 let record = &v["data"][field][kind];
                 assert!(record["id"].is_string(), "a write of the load failed: {v}");
                 assert_eq!(cents(&record["amount"]), cents(&json!(amount)));
-                acks.writes.lock().unwrap().push((kind, s(&record["id"]).parse().unwrap(), cents(&record["amount"])));
+                acks.writes.lock().unwrap().push((kind, common::key(&s(&record["id"])), cents(&record["amount"])));
             }
         }
     }
@@ -166,8 +167,9 @@ async fn crash(db: Db) {
 
     let conn = server.db().await;
     assert_eq!(inconsistencies(&conn, &intervention).await, (0, 0, 0), "the data is consistent before the load");
+    let (intervention_key, line_key) = (common::key(&intervention), common::key(&line));
     let reads_sql = format!(
-        "SELECT COUNT(*) FROM audit_events WHERE action = 'intervention.read' AND record_id = {intervention} \
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'intervention.read' AND record_id = {intervention_key} \
          AND actor_label = 'op.perugia'"
     );
     let reads_before = scalar(&conn, &reads_sql).await;
@@ -229,7 +231,9 @@ async fn crash(db: Db) {
         let found = scalar(
             &conn,
             &format!(
-                "SELECT COUNT(*) FROM {table} WHERE id = {id} AND amount_cents = {amount} AND {owner} = {owner_id}"
+                "SELECT COUNT(*) FROM {table} WHERE id = {} AND amount_cents = {amount} AND {owner} = {}",
+                id,
+                common::key(owner_id)
             ),
         )
         .await;
@@ -243,11 +247,12 @@ async fn crash(db: Db) {
     );
     let logged = scalar(&conn, &reads_sql).await - reads_before;
     assert!(logged >= reads as i64, "{reads} reads answered, {logged} logged");
-    let committed = scalar(&conn, &format!("SELECT COUNT(*) FROM commitments WHERE funding_line_id = {line}")).await;
+    let committed =
+        scalar(&conn, &format!("SELECT COUNT(*) FROM commitments WHERE funding_line_id = {line_key}")).await;
     let paid =
-        scalar(&conn, &format!("SELECT COUNT(*) FROM disbursements WHERE intervention_id = {intervention}")).await;
+        scalar(&conn, &format!("SELECT COUNT(*) FROM disbursements WHERE intervention_id = {intervention_key}")).await;
     eprintln!("{db:?}: after the restart {committed} commitments, {paid} payments, {logged} reads logged");
-    let stored = scalar(&conn, &format!("SELECT committed_cents FROM funding_lines WHERE id = {line}")).await;
+    let stored = scalar(&conn, &format!("SELECT committed_cents FROM funding_lines WHERE id = {line_key}")).await;
     let acked_commitments: i64 = acked.iter().filter(|(k, _, _)| *k == "commitment").map(|(_, _, a)| a).sum();
     assert!(stored >= acked_commitments, "the line holds {stored} cents, {acked_commitments} were acknowledged");
     conn.close().await.ok();

@@ -49,7 +49,7 @@ async fn concurrency(server: &Server) {
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
-            format!("SELECT COUNT(*) FROM commitments WHERE funding_line_id = {line}"),
+            format!("SELECT COUNT(*) FROM commitments WHERE funding_line_id = {}", common::key(&line)),
         ))
         .await
         .unwrap()

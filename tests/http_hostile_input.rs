@@ -74,6 +74,20 @@ async fn hostile(server: &Server) {
     assert!(!v.to_string().contains("RSSMRA85T10A562X"), "the code must not be echoed: {v}");
     let v = unchanged(server, op, r#"mutation($o: ID!) { createPerson(input: { orgUnitId: $o, surname: "Rossi", givenName: "Mario", sex: M, birthDate: "2999-01-01" }) { person { id } errors { code field message } } }"#, json!({ "o": office })).await;
     user_error(&v, "createPerson", "INVALID_DATE");
+    // The national codes INPS needs: a place of birth agreeing with the codice fiscale (A562 in
+    // RSSMRA85T10A562S), in Belfiore form; a citizenship as ISTAT's state code.
+    let person = r#"mutation($o: ID!, $p: String, $c: String) { createPerson(input: { orgUnitId: $o, fiscalCode: "RSSMRA85T10A562S", surname: "Rossi", givenName: "Mario", sex: M, birthDate: "1985-12-10", birthPlaceCode: $p, citizenshipCode: $c }) { person { birthPlaceCode citizenshipCode } errors { code field } } }"#;
+    for (place, state, code, field) in [
+        ("H501", "100", "FISCAL_CODE_MISMATCH", "birthPlaceCode"),
+        ("Roma", "100", "INVALID_CADASTRAL_CODE", "birthPlaceCode"),
+        ("A562", "Italia", "INVALID_STATE_CODE", "citizenshipCode"),
+    ] {
+        let v = unchanged(server, op, person, json!({ "o": office, "p": place, "c": state })).await;
+        assert_eq!(v["data"]["createPerson"]["errors"], json!([{ "code": code, "field": field }]), "{v}");
+    }
+    // Left out, the place of birth is the one the codice fiscale names.
+    let d = server.data("op.perugia", person, json!({ "o": office, "p": null, "c": "100" })).await;
+    assert_eq!(d["createPerson"]["person"], json!({ "birthPlaceCode": "A562", "citizenshipCode": "100" }), "{d}");
     let v = unchanged(server, op, r#"mutation { createPerson(input: { orgUnitId: "999999", surname: "Rossi", givenName: "Mario", sex: X, birthDate: "1980-01-01" }) { person { id } errors { code field message } } }"#, json!({})).await;
     // Codes are GraphQL enums: the schema refuses an unknown one before anything runs, inline or
     // as a variable.
@@ -107,10 +121,22 @@ async fn hostile(server: &Server) {
     user_error(&v, "recordDisbursement", "OVER_AUTHORISED");
 
     // Unknown ids.
-    let v = unchanged(server, pay, disb, json!({ "i": "987654", "a": "10" })).await;
+    let v = unchanged(server, pay, disb, json!({ "i": common::gid("Intervention", 987_654), "a": "10" })).await;
     user_error(&v, "recordDisbursement", "NOT_FOUND");
     let v = unchanged(server, pay, disb, json!({ "i": "not-a-number", "a": "10" })).await;
     user_error(&v, "recordDisbursement", "INVALID_ID");
+    let missing_case = common::gid("Case", 424_242);
+    let v = unchanged(
+        server,
+        op,
+        r#"mutation($c: ID!) { closeCase(caseId: $c, reason: "x") { case { id } errors { code field message } } }"#,
+        json!({ "c": missing_case }),
+    )
+    .await;
+    user_error(&v, "closeCase", "NOT_FOUND");
+    let v = unchanged(server, op, r#"query($c: ID!) { case(id: $c) { id } }"#, json!({ "c": missing_case })).await;
+    assert_eq!(v["data"]["case"], Value::Null);
+    // An id of another type, or the bare key, is not a case's id.
     let v = unchanged(
         server,
         op,
@@ -118,9 +144,7 @@ async fn hostile(server: &Server) {
         json!({}),
     )
     .await;
-    user_error(&v, "closeCase", "NOT_FOUND");
-    let v = unchanged(server, op, r#"query { case(id: "424242") { id } }"#, json!({})).await;
-    assert_eq!(v["data"]["case"], Value::Null);
+    user_error(&v, "closeCase", "INVALID_ID");
 
     // Forbidden state transitions.
     let v = unchanged(server, Some("amm.perugia"), r#"mutation($i: ID!) { authoriseIntervention(interventionId: $i, authorisedAmount: "10") { intervention { id } errors { code field message } } }"#, json!({ "i": active })).await;

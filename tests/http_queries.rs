@@ -204,3 +204,105 @@ async fn queries(server: &Server) {
 }
 
 on_both!(pages_filters_and_operations, queries);
+
+/// Global ids and the Relay `node` field: every id names one record of one type; `node(id:)`
+/// answers the record its type's own field answers, `nodes(ids:)` several in the order asked;
+/// another organisation's id, a missing one, a malformed one and an id of another type all
+/// answer `null`, alike.
+async fn global_ids(server: &Server) {
+    let q = "{ me { id orgUnit { id parent { id } } } \
+        cases(first: 3) { edges { node { id person { id } plan { id } interventions { id catalogueEntry { id } fundingLine { id fund { id } } } } } } \
+        providers { id } }";
+    let d = server.data("op.roma1", q, json!({})).await;
+    let mut records = vec![("Operator", s(&d["me"]["id"])), ("OrgUnit", s(&d["me"]["orgUnit"]["id"]))];
+    records.push(("OrgUnit", s(&d["me"]["orgUnit"]["parent"]["id"])));
+    records.push(("Provider", s(&d["providers"][0]["id"])));
+    for e in d["cases"]["edges"].as_array().unwrap() {
+        let c = &e["node"];
+        records.push(("Case", s(&c["id"])));
+        records.push(("Person", s(&c["person"]["id"])));
+        if c["plan"].is_object() {
+            records.push(("Plan", s(&c["plan"]["id"])));
+        }
+        for i in c["interventions"].as_array().unwrap() {
+            records.push(("Intervention", s(&i["id"])));
+            records.push(("CatalogueEntry", s(&i["catalogueEntry"]["id"])));
+            if i["fundingLine"].is_object() {
+                records.push(("FundingLine", s(&i["fundingLine"]["id"])));
+                records.push(("Fund", s(&i["fundingLine"]["fund"]["id"])));
+            }
+        }
+    }
+    for t in [
+        "Operator",
+        "OrgUnit",
+        "Provider",
+        "Case",
+        "Person",
+        "Plan",
+        "Intervention",
+        "CatalogueEntry",
+        "FundingLine",
+        "Fund",
+    ] {
+        assert!(records.iter().any(|(ty, _)| *ty == t), "the demo gives op.roma1 no {t}: {d}");
+    }
+    let node = "query($id: ID!) { node(id: $id) { __typename id } }";
+    for (ty, id) in &records {
+        let v = server.data("op.roma1", node, json!({ "id": id })).await;
+        assert_eq!(v["node"], json!({ "__typename": ty, "id": id }), "{ty} {id}");
+    }
+    let ids: Vec<&String> = records.iter().map(|(_, id)| id).collect();
+    let v = server.data("op.roma1", "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": ids })).await;
+    let back: Vec<String> = v["nodes"].as_array().unwrap().iter().map(|n| s(&n["id"])).collect();
+    assert_eq!(back, ids.iter().map(|i| i.to_string()).collect::<Vec<_>>());
+    // The same node as through the type's own field, nested fields included.
+    let case = records.iter().find(|(t, _)| *t == "Case").unwrap().1.clone();
+    let person = records.iter().find(|(t, _)| *t == "Person").unwrap().1.clone();
+    let own = server
+        .data("op.roma1", "query($id: ID!) { case(id: $id) { id state person { surname } } }", json!({ "id": case }))
+        .await;
+    let via = server
+        .data(
+            "op.roma1",
+            "query($id: ID!) { node(id: $id) { ... on Case { id state person { surname } } } }",
+            json!({ "id": case }),
+        )
+        .await;
+    assert_eq!(own["case"], via["node"]);
+    assert_ne!(common::key(&case), 0);
+
+    // Another organisation's case, a missing one, a malformed id, a person's id where a case's
+    // is asked: all null, alike, by `node` and by `case`.
+    let missing = common::gid("Case", 987_654_321);
+    let by_case = "query($id: ID!) { case(id: $id) { id } }";
+    let foreign = server.gql(Some("op.perugia"), node, json!({ "id": case })).await;
+    for other in [missing.as_str(), "1", "not an id", &common::gid("Case", 0), &common::gid("Nothing", 1)] {
+        assert_eq!(server.gql(Some("op.perugia"), node, json!({ "id": other })).await, foreign, "{other}");
+    }
+    assert_eq!(foreign, json!({ "data": { "node": null } }));
+    let foreign = server.gql(Some("op.perugia"), by_case, json!({ "id": case })).await;
+    assert_eq!(foreign, json!({ "data": { "case": null } }));
+    assert_eq!(server.gql(Some("op.perugia"), by_case, json!({ "id": missing })).await, foreign);
+    assert_eq!(
+        server.gql(Some("op.roma1"), by_case, json!({ "id": person })).await,
+        foreign,
+        "a person's id is no case's"
+    );
+    let v = server
+        .gql(Some("op.perugia"), "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": [case, missing] }))
+        .await;
+    assert_eq!(v, json!({ "data": { "nodes": [null, null] } }));
+    // A mutation given an id of the wrong type refuses it as invalid, before anything runs.
+    let v = server
+        .data("op.roma1", r#"mutation($c: ID!) { recordNeed(caseId: $c, code: "economic_hardship", severity: 2, recordedOn: "2026-11-20") { errors { code field } } }"#, json!({ "c": person }))
+        .await;
+    assert_eq!(v["recordNeed"]["errors"], json!([{ "code": "INVALID_ID", "field": "caseId" }]));
+    // At most 100 ids at once.
+    let many: Vec<String> = (1..=101).map(|k| common::gid("Case", k)).collect();
+    let v =
+        server.gql(Some("op.roma1"), "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": many })).await;
+    assert!(v["errors"][0]["message"].as_str().unwrap_or_default().contains("at most 100"), "{v}");
+}
+
+on_both!(relay_global_ids, global_ids);

@@ -270,7 +270,8 @@ async fn repeated_faults_quarantine_the_plugin() {
     let after = server.fingerprint().await;
     let differing: Vec<&str> = before.iter().zip(&after).filter(|(a, b)| a != b).map(|(a, _)| a.0.as_str()).collect();
     assert!(differing.iter().all(|t| *t == "plugin_enablements" || *t == "plugin_registry_state"), "{differing:?}");
-    let line = format!("siso_plugin_quarantined{{plugin=\"test.faulty@1.0.0\",org_unit=\"{}\"}} 1", ids.umbria);
+    let line =
+        format!("siso_plugin_quarantined{{plugin=\"test.faulty@1.0.0\",org_unit=\"{}\"}} 1", common::key(&ids.umbria));
     assert!(metrics(&server).await.contains(&line), "{line}");
 
     // Released and fixed, it serves again.

@@ -351,7 +351,7 @@ impl Server {
             .current_dir(self._dir.path())
             .output()
             .expect("run siso");
-        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + String::from_utf8_lossy(&out.stderr).as_ref();
         (out.status.success(), text)
     }
 
@@ -437,6 +437,22 @@ macro_rules! on_both {
             }
         }
     };
+}
+
+/// The database key a global id of the API names (tests compare answers with SQL).
+pub fn key(id: &str) -> i64 {
+    use base64::Engine as _;
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id).ok().and_then(|b| String::from_utf8(b).ok());
+    text.as_deref()
+        .and_then(|t| t.split_once(':'))
+        .and_then(|(_, k)| k.parse().ok())
+        .unwrap_or_else(|| panic!("{id} is not a global id"))
+}
+
+/// The global id the API shows for the record of `type_name` with database key `key`.
+pub fn gid(type_name: &str, key: i64) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{key}"))
 }
 
 /// Looks up an id by a GraphQL query path helper.

@@ -4,7 +4,7 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields, query};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use siso_app::admin::{CreateOrgUnit, RoleGrant};
+use siso_app::admin::{CreateOperator, CreateOrgUnit, RoleGrant, UpdateOperator};
 use siso_app::keys::CreateApiKey;
 use siso_domain::api_key::ApiKey;
 use siso_domain::audit::AuditEvent;
@@ -13,8 +13,8 @@ use siso_domain::org::OrgUnitKind;
 
 use crate::errors::{UserError, field_error, to_graphql_error, to_user_errors};
 use crate::query::{actor, app};
-use crate::scalars::{id, parse_id};
-use crate::types::OrgUnitNode;
+use crate::scalars::{ApiKeyRef, global_id, id, parse_id, record_global_id};
+use crate::types::{OperatorNode, OrgUnitNode};
 
 /// A new organisation unit.
 #[derive(InputObject)]
@@ -27,6 +27,37 @@ pub struct CreateOrgUnitInput {
     pub istat_code: Option<String>,
     pub cadastral_code: Option<String>,
     pub inps_ente_code: Option<String>,
+}
+
+/// A new operator.
+#[derive(InputObject)]
+pub struct CreateOperatorInput {
+    /// Home unit; the role is granted there.
+    pub org_unit_id: ID,
+    /// Login name: 3 to 64 lower-case letters, digits, `.`, `_` or `-`.
+    pub username: String,
+    pub display_name: String,
+    /// Codice fiscale (INPS's *CFOperatore*, needed for the INPS flows).
+    pub fiscal_code: Option<String>,
+    /// The role in the home unit.
+    pub role: String,
+}
+
+/// Changes to an operator; fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateOperatorInput {
+    pub operator_id: ID,
+    pub display_name: Option<String>,
+    pub fiscal_code: Option<String>,
+}
+
+/// The result of a change to an operator.
+#[derive(SimpleObject)]
+pub struct OperatorPayload {
+    /// The operator, when the change was made.
+    pub operator: Option<OperatorNode>,
+    /// What to fix, when it was not.
+    pub errors: Vec<UserError>,
 }
 
 /// The result of creating a unit.
@@ -57,7 +88,7 @@ pub struct RoleGrantNode {
 
 impl From<RoleGrant> for RoleGrantNode {
     fn from(g: RoleGrant) -> Self {
-        Self { role: g.role, org_unit_id: id(g.org_unit_id.0) }
+        Self { role: g.role, org_unit_id: id(g.org_unit_id) }
     }
 }
 
@@ -81,13 +112,13 @@ pub struct AccessEventNode {
 impl AccessEventNode {
     fn new(event_id: i64, e: AuditEvent) -> Self {
         Self {
-            id: id(event_id),
+            id: global_id("AccessEvent", event_id),
             at: e.at,
             actor: e.actor_label,
-            org_unit_id: e.org_unit_id.map(|u| id(u.0)),
+            org_unit_id: e.org_unit_id.map(id),
             action: e.action,
+            record_id: e.record_id.map(|r| record_global_id(&e.record_kind, r)),
             record_kind: e.record_kind,
-            record_id: e.record_id.map(id),
             purpose: e.purpose,
         }
     }
@@ -112,10 +143,10 @@ pub struct ApiKeyNode {
 impl ApiKeyNode {
     fn new(k: ApiKey, roles: Vec<String>) -> Self {
         Self {
-            id: id(k.id),
+            id: id(ApiKeyRef(k.id)),
             name: k.name,
             prefix: k.prefix,
-            org_unit_id: id(k.org_unit_id.0),
+            org_unit_id: id(k.org_unit_id),
             roles,
             created_by: k.created_by,
             created_at: k.created_at,
@@ -172,8 +203,8 @@ pub struct AdminQuery;
 impl AdminQuery {
     /// The roles an operator holds (for unit administrators and the operator).
     async fn role_grants(&self, ctx: &Context<'_>, operator_id: ID) -> Result<Vec<RoleGrantNode>> {
-        let Some(op) = parse_id(&operator_id) else { return Ok(Vec::new()) };
-        match app(ctx)?.role_grants(actor(ctx)?, OperatorId(op)).await {
+        let Some(op) = parse_id::<OperatorId>(&operator_id) else { return Ok(Vec::new()) };
+        match app(ctx)?.role_grants(actor(ctx)?, op).await {
             Ok(v) => Ok(v.into_iter().map(RoleGrantNode::from).collect()),
             Err(siso_app::AppError::NotFound { .. }) => Ok(Vec::new()),
             Err(e) => Err(to_graphql_error(e)),
@@ -194,12 +225,12 @@ impl AdminQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, AccessEventNode, EmptyFields, EmptyFields>> {
         let (app, actor) = (app(ctx)?, actor(ctx)?);
-        let person = parse_id(&person_id);
+        let person = parse_id::<PersonId>(&person_id);
         query(after, before, first, last, |after: Option<String>, before: Option<String>, first, last| async move {
             let empty = Connection::new(false, false);
             let Some(p) = person else { return Ok(empty) };
             let req = crate::query::page_request(after, before, first, last)?;
-            match app.access_log_of(actor, PersonId(p), &req).await {
+            match app.access_log_of(actor, p, &req).await {
                 Ok(page) => {
                     let mut conn = Connection::new(page.has_previous, page.has_next);
                     conn.edges.extend(
@@ -243,9 +274,9 @@ impl AdminMutation {
     /// Creates an organisation unit under another (needs `org/manage` in the parent).
     async fn create_org_unit(&self, ctx: &Context<'_>, input: CreateOrgUnitInput) -> Result<OrgUnitPayload> {
         let err = |e: UserError| Ok(OrgUnitPayload { org_unit: None, errors: vec![e] });
-        let Some(parent) = parse_id(&input.parent_id) else { return err(bad_id("parentId")) };
+        let Some(parent) = parse_id::<OrgUnitId>(&input.parent_id) else { return err(bad_id("parentId")) };
         let cmd = CreateOrgUnit {
-            parent_id: OrgUnitId(parent),
+            parent_id: parent,
             kind: input.kind,
             name: input.name,
             istat_code: input.istat_code,
@@ -256,6 +287,39 @@ impl AdminMutation {
             Ok(u) => Ok(OrgUnitPayload { org_unit: Some(OrgUnitNode(u)), errors: Vec::new() }),
             Err(e) => Ok(OrgUnitPayload { org_unit: None, errors: to_user_errors(e)? }),
         }
+    }
+
+    /// Creates an operator with a role in their home unit (needs `org/manage` there).
+    async fn create_operator(&self, ctx: &Context<'_>, input: CreateOperatorInput) -> Result<OperatorPayload> {
+        let Some(unit) = parse_id::<OrgUnitId>(&input.org_unit_id) else {
+            return Ok(OperatorPayload { operator: None, errors: vec![bad_id("orgUnitId")] });
+        };
+        let cmd = CreateOperator {
+            org_unit_id: unit,
+            username: input.username,
+            display_name: input.display_name,
+            fiscal_code: input.fiscal_code,
+            role: input.role,
+        };
+        operator_payload(app(ctx)?.create_operator(actor(ctx)?, cmd).await)
+    }
+
+    /// Changes an operator's name or codice fiscale (needs `org/manage` in the operator's home
+    /// unit; never for oneself).
+    async fn update_operator(&self, ctx: &Context<'_>, input: UpdateOperatorInput) -> Result<OperatorPayload> {
+        let cmd = UpdateOperator { display_name: input.display_name, fiscal_code: input.fiscal_code, active: None };
+        update_operator(ctx, &input.operator_id, cmd).await
+    }
+
+    /// Stops an operator from signing in, at once and in every process (the same rights as
+    /// `updateOperator`); their API keys stop with them. The record and its history stay.
+    async fn deactivate_operator(&self, ctx: &Context<'_>, operator_id: ID) -> Result<OperatorPayload> {
+        update_operator(ctx, &operator_id, UpdateOperator { active: Some(false), ..Default::default() }).await
+    }
+
+    /// Lets a deactivated operator sign in again (the same rights as `updateOperator`).
+    async fn reactivate_operator(&self, ctx: &Context<'_>, operator_id: ID) -> Result<OperatorPayload> {
+        update_operator(ctx, &operator_id, UpdateOperator { active: Some(true), ..Default::default() }).await
     }
 
     /// Gives an operator a role in a unit (needs `org/manage` there and in the operator's home
@@ -274,13 +338,9 @@ impl AdminMutation {
     /// returned this once.
     async fn create_api_key(&self, ctx: &Context<'_>, input: CreateApiKeyInput) -> Result<CreateApiKeyPayload> {
         let err = |e: UserError| Ok(CreateApiKeyPayload { api_key: None, key: None, errors: vec![e] });
-        let Some(unit) = parse_id(&input.org_unit_id) else { return err(bad_id("orgUnitId")) };
-        let cmd = CreateApiKey {
-            name: input.name,
-            org_unit_id: OrgUnitId(unit),
-            roles: input.roles,
-            expires_at: input.expires_at,
-        };
+        let Some(unit) = parse_id::<OrgUnitId>(&input.org_unit_id) else { return err(bad_id("orgUnitId")) };
+        let cmd =
+            CreateApiKey { name: input.name, org_unit_id: unit, roles: input.roles, expires_at: input.expires_at };
         let app = app(ctx)?;
         match app.create_api_key(actor(ctx)?, cmd).await {
             Ok((k, key)) => {
@@ -293,7 +353,7 @@ impl AdminMutation {
 
     /// Revokes an API key at once.
     async fn revoke_api_key(&self, ctx: &Context<'_>, api_key_id: ID) -> Result<ApiKeyPayload> {
-        let Some(kid) = parse_id(&api_key_id) else {
+        let Some(ApiKeyRef(kid)) = parse_id::<ApiKeyRef>(&api_key_id) else {
             return Ok(ApiKeyPayload { api_key: None, errors: vec![bad_id("apiKeyId")] });
         };
         let app = app(ctx)?;
@@ -313,10 +373,10 @@ impl AdminMutation {
         issuer: String,
         subject: String,
     ) -> Result<LinkIdentityPayload> {
-        let Some(op) = parse_id(&operator_id) else {
+        let Some(op) = parse_id::<OperatorId>(&operator_id) else {
             return Ok(LinkIdentityPayload { linked: false, errors: vec![bad_id("operatorId")] });
         };
-        match app(ctx)?.link_identity(actor(ctx)?, OperatorId(op), &issuer, &subject).await {
+        match app(ctx)?.link_identity(actor(ctx)?, op, &issuer, &subject).await {
             Ok(()) => Ok(LinkIdentityPayload { linked: true, errors: Vec::new() }),
             Err(e) => Ok(LinkIdentityPayload { linked: false, errors: to_user_errors(e)? }),
         }
@@ -334,6 +394,20 @@ impl AdminMutation {
     }
 }
 
+fn operator_payload(r: siso_app::AppResult<siso_domain::org::Operator>) -> Result<OperatorPayload> {
+    match r {
+        Ok(op) => Ok(OperatorPayload { operator: Some(OperatorNode(op)), errors: Vec::new() }),
+        Err(e) => Ok(OperatorPayload { operator: None, errors: to_user_errors(e)? }),
+    }
+}
+
+async fn update_operator(ctx: &Context<'_>, operator_id: &ID, cmd: UpdateOperator) -> Result<OperatorPayload> {
+    let Some(op) = parse_id::<OperatorId>(operator_id) else {
+        return Ok(OperatorPayload { operator: None, errors: vec![bad_id("operatorId")] });
+    };
+    operator_payload(app(ctx)?.update_operator(actor(ctx)?, op, cmd).await)
+}
+
 async fn change(
     ctx: &Context<'_>,
     operator_id: ID,
@@ -342,10 +416,9 @@ async fn change(
     grant: bool,
 ) -> Result<GrantPayload> {
     let err = |e: UserError| Ok(GrantPayload { grants: None, errors: vec![e] });
-    let Some(op) = parse_id(&operator_id) else { return err(bad_id("operatorId")) };
-    let Some(unit) = parse_id(&org_unit_id) else { return err(bad_id("orgUnitId")) };
+    let Some(op) = parse_id::<OperatorId>(&operator_id) else { return err(bad_id("operatorId")) };
+    let Some(unit) = parse_id::<OrgUnitId>(&org_unit_id) else { return err(bad_id("orgUnitId")) };
     let (app, actor) = (app(ctx)?, actor(ctx)?);
-    let (op, unit) = (OperatorId(op), OrgUnitId(unit));
     let r = if grant {
         app.grant_role(actor, op, &role, unit).await
     } else {

@@ -15,17 +15,17 @@ use siso_domain::plan::{Attainment, PlanKind, Term};
 
 use crate::errors::{UserError, field_error, to_user_errors};
 use crate::query::{actor, app};
-use crate::scalars::{Euro, id, parse_id};
+use crate::scalars::{Euro, GlobalId, id, parse_id};
 use crate::types::*;
 
 type Input<T> = std::result::Result<T, UserError>;
 
-fn req_id(v: &ID, field: &str) -> Input<i64> {
-    parse_id(v).ok_or_else(|| field_error("INVALID_ID", field, "not a valid id"))
+fn req_id<T: GlobalId>(v: &ID, field: &str) -> Input<T> {
+    parse_id::<T>(v).ok_or_else(|| field_error("INVALID_ID", field, "not a valid id"))
 }
 
-fn opt_id(v: &Option<ID>, field: &str) -> Input<Option<i64>> {
-    v.as_ref().map(|v| req_id(v, field)).transpose()
+fn opt_id<T: GlobalId>(v: &Option<ID>, field: &str) -> Input<Option<T>> {
+    v.as_ref().map(|v| req_id::<T>(v, field)).transpose()
 }
 
 fn hours_centi(v: &Option<String>, field: &str) -> Input<Option<i64>> {
@@ -283,7 +283,7 @@ impl CoreMutation {
     async fn create_person(&self, ctx: &Context<'_>, input: CreatePersonInput) -> Result<PersonPayload> {
         let cmd = (|| -> Input<CreatePerson> {
             Ok(CreatePerson {
-                org_unit_id: OrgUnitId(req_id(&input.org_unit_id, "orgUnitId")?),
+                org_unit_id: req_id::<OrgUnitId>(&input.org_unit_id, "orgUnitId")?,
                 fiscal_code: input.fiscal_code,
                 surname: input.surname,
                 given_name: input.given_name,
@@ -313,17 +313,17 @@ impl CoreMutation {
         members: Vec<MemberInput>,
     ) -> Result<HouseholdPayload> {
         let parsed = (|| -> Input<_> {
-            let org = OrgUnitId(req_id(&org_unit_id, "orgUnitId")?);
+            let org = req_id::<OrgUnitId>(&org_unit_id, "orgUnitId")?;
             let members = members
                 .iter()
-                .map(|m| Ok((PersonId(req_id(&m.person_id, "members")?), m.relation)))
+                .map(|m| Ok((req_id::<PersonId>(&m.person_id, "members")?, m.relation)))
                 .collect::<Input<Vec<_>>>()?;
             Ok((org, members))
         })();
         match parsed {
             Ok((org, members)) => {
                 HouseholdPayload::from(app(ctx)?.create_household(actor(ctx)?, org, registry_id, members).await, |h| {
-                    id(h.0)
+                    id(h)
                 })
             }
             Err(e) => Ok(HouseholdPayload::err(e)),
@@ -332,7 +332,7 @@ impl CoreMutation {
 
     /// Records an ISEE attestation.
     async fn record_isee(&self, ctx: &Context<'_>, input: RecordIseeInput) -> Result<IseePayload> {
-        let parsed = (|| -> Input<_> { Ok((PersonId(req_id(&input.person_id, "personId")?), input.kind)) })();
+        let parsed = (|| -> Input<_> { Ok((req_id::<PersonId>(&input.person_id, "personId")?, input.kind)) })();
         match parsed {
             Ok((person, kind)) => IseePayload::from(
                 app(ctx)?
@@ -360,8 +360,8 @@ impl CoreMutation {
     async fn open_access_sheet(&self, ctx: &Context<'_>, input: OpenAccessSheetInput) -> Result<AccessSheetPayload> {
         let cmd = (|| -> Input<OpenAccessSheet> {
             Ok(OpenAccessSheet {
-                org_unit_id: OrgUnitId(req_id(&input.org_unit_id, "orgUnitId")?),
-                person_id: opt_id(&input.person_id, "personId")?.map(PersonId),
+                org_unit_id: req_id::<OrgUnitId>(&input.org_unit_id, "orgUnitId")?,
+                person_id: opt_id::<PersonId>(&input.person_id, "personId")?,
                 access_on: input.access_on,
                 channel: input.channel,
                 reporter: input.reporter,
@@ -386,9 +386,9 @@ impl CoreMutation {
     ) -> Result<CasePayload> {
         let parsed = (|| -> Input<_> {
             Ok((
-                AccessSheetId(req_id(&access_sheet_id, "accessSheetId")?),
+                req_id::<AccessSheetId>(&access_sheet_id, "accessSheetId")?,
                 area,
-                opt_id(&responsible_operator_id, "responsibleOperatorId")?.map(OperatorId),
+                opt_id::<OperatorId>(&responsible_operator_id, "responsibleOperatorId")?,
             ))
         })();
         match parsed {
@@ -404,11 +404,10 @@ impl CoreMutation {
     async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> Result<CasePayload> {
         let cmd = (|| -> Input<OpenCase> {
             Ok(OpenCase {
-                org_unit_id: OrgUnitId(req_id(&input.org_unit_id, "orgUnitId")?),
-                person_id: PersonId(req_id(&input.person_id, "personId")?),
+                org_unit_id: req_id::<OrgUnitId>(&input.org_unit_id, "orgUnitId")?,
+                person_id: req_id::<PersonId>(&input.person_id, "personId")?,
                 area: input.area,
-                responsible_operator_id: opt_id(&input.responsible_operator_id, "responsibleOperatorId")?
-                    .map(OperatorId),
+                responsible_operator_id: opt_id::<OperatorId>(&input.responsible_operator_id, "responsibleOperatorId")?,
                 opened_on: input.opened_on,
             })
         })();
@@ -429,9 +428,9 @@ impl CoreMutation {
     ) -> Result<CasePayload> {
         let parsed = (|| -> Input<_> {
             Ok((
-                CaseId(req_id(&case_id, "caseId")?),
-                opt_id(&operator_id, "operatorId")?.map(OperatorId),
-                opt_id(&org_unit_id, "orgUnitId")?.map(OrgUnitId),
+                req_id::<CaseId>(&case_id, "caseId")?,
+                opt_id::<OperatorId>(&operator_id, "operatorId")?,
+                opt_id::<OrgUnitId>(&org_unit_id, "orgUnitId")?,
             ))
         })();
         match parsed {
@@ -493,18 +492,17 @@ impl CoreMutation {
         severity: i16,
         recorded_on: NaiveDate,
     ) -> Result<NeedPayload> {
-        match req_id(&case_id, "caseId") {
-            Ok(c) => NeedPayload::from(
-                app(ctx)?.record_need(actor(ctx)?, CaseId(c), code, severity, recorded_on).await,
-                NeedNode,
-            ),
+        match req_id::<CaseId>(&case_id, "caseId") {
+            Ok(c) => {
+                NeedPayload::from(app(ctx)?.record_need(actor(ctx)?, c, code, severity, recorded_on).await, NeedNode)
+            }
             Err(e) => Ok(NeedPayload::err(e)),
         }
     }
 
     /// Records a multidimensional assessment.
     async fn record_assessment(&self, ctx: &Context<'_>, input: RecordAssessmentInput) -> Result<AssessmentPayload> {
-        let parsed = (|| -> Input<_> { Ok((CaseId(req_id(&input.case_id, "caseId")?), input.instrument)) })();
+        let parsed = (|| -> Input<_> { Ok((req_id::<CaseId>(&input.case_id, "caseId")?, input.instrument)) })();
         let (case, instrument) = match parsed {
             Ok(v) => v,
             Err(e) => return Ok(AssessmentPayload::err(e)),
@@ -551,7 +549,7 @@ impl CoreMutation {
                 .iter()
                 .map(|o| Ok((o.term, o.description.clone(), o.due_on)))
                 .collect::<Input<Vec<_>>>()?;
-            Ok((CaseId(req_id(&input.case_id, "caseId")?), input.kind, objectives))
+            Ok((req_id::<CaseId>(&input.case_id, "caseId")?, input.kind, objectives))
         })();
         match parsed {
             Ok((case, kind, objectives)) => PlanPayload::from(
@@ -586,9 +584,9 @@ impl CoreMutation {
         let parsed = (|| -> Input<_> {
             let atts = attainments
                 .iter()
-                .map(|a| Ok((ObjectiveId(req_id(&a.objective_id, "attainments")?), a.attainment)))
+                .map(|a| Ok((req_id::<ObjectiveId>(&a.objective_id, "attainments")?, a.attainment)))
                 .collect::<Input<Vec<_>>>()?;
-            Ok((PlanId(req_id(&plan_id, "planId")?), atts))
+            Ok((req_id::<PlanId>(&plan_id, "planId")?, atts))
         })();
         match parsed {
             Ok((plan, atts)) => {
@@ -606,17 +604,17 @@ impl CoreMutation {
     ) -> Result<InterventionPayload> {
         let cmd = (|| -> Input<RequestIntervention> {
             Ok(RequestIntervention {
-                case_id: CaseId(req_id(&input.case_id, "caseId")?),
-                catalogue_entry_id: CatalogueEntryId(req_id(&input.catalogue_entry_id, "catalogueEntryId")?),
-                plan_id: opt_id(&input.plan_id, "planId")?.map(PlanId),
+                case_id: req_id::<CaseId>(&input.case_id, "caseId")?,
+                catalogue_entry_id: req_id::<CatalogueEntryId>(&input.catalogue_entry_id, "catalogueEntryId")?,
+                plan_id: opt_id::<PlanId>(&input.plan_id, "planId")?,
                 requested_amount: input.requested_amount.0,
                 monthly_amount: input.monthly_amount.map(|m| m.0),
                 monthly_hours_centi: hours_centi(&input.monthly_hours, "monthlyHours")?,
                 starts_on: input.starts_on,
                 ends_on: input.ends_on,
-                provider_id: opt_id(&input.provider_id, "providerId")?.map(ProviderId),
-                funding_line_id: opt_id(&input.funding_line_id, "fundingLineId")?.map(FundingLineId),
-                isee_id: opt_id(&input.isee_id, "iseeId")?.map(IseeId),
+                provider_id: opt_id::<ProviderId>(&input.provider_id, "providerId")?,
+                funding_line_id: opt_id::<FundingLineId>(&input.funding_line_id, "fundingLineId")?,
+                isee_id: opt_id::<IseeId>(&input.isee_id, "iseeId")?,
                 isee_threshold: input.isee_threshold.map(|m| m.0),
                 application_protocol: input.application_protocol,
                 event_on: input.event_on,
@@ -641,8 +639,8 @@ impl CoreMutation {
     ) -> Result<InterventionPayload> {
         let parsed = (|| -> Input<_> {
             Ok((
-                InterventionId(req_id(&intervention_id, "interventionId")?),
-                opt_id(&funding_line_id, "fundingLineId")?.map(FundingLineId),
+                req_id::<InterventionId>(&intervention_id, "interventionId")?,
+                opt_id::<FundingLineId>(&funding_line_id, "fundingLineId")?,
             ))
         })();
         match parsed {
@@ -661,11 +659,10 @@ impl CoreMutation {
         intervention_id: ID,
         reason: String,
     ) -> Result<InterventionPayload> {
-        match req_id(&intervention_id, "interventionId") {
-            Ok(i) => InterventionPayload::from(
-                app(ctx)?.reject_intervention(actor(ctx)?, InterventionId(i), reason).await,
-                InterventionNode,
-            ),
+        match req_id::<InterventionId>(&intervention_id, "interventionId") {
+            Ok(i) => {
+                InterventionPayload::from(app(ctx)?.reject_intervention(actor(ctx)?, i, reason).await, InterventionNode)
+            }
             Err(e) => Ok(InterventionPayload::err(e)),
         }
     }
@@ -708,7 +705,7 @@ impl CoreMutation {
     ) -> Result<DisbursementPayload> {
         let cmd = (|| -> Input<RecordDisbursement> {
             Ok(RecordDisbursement {
-                intervention_id: InterventionId(req_id(&input.intervention_id, "interventionId")?),
+                intervention_id: req_id::<InterventionId>(&input.intervention_id, "interventionId")?,
                 amount: input.amount.0,
                 shares: Shares {
                     ente: input.ente_share.map(|m| m.0),
@@ -742,8 +739,8 @@ impl CoreMutation {
     ) -> Result<PlacementPayload> {
         let parsed = (|| -> Input<_> {
             Ok((
-                InterventionId(req_id(&intervention_id, "interventionId")?),
-                ProviderId(req_id(&provider_id, "providerId")?),
+                req_id::<InterventionId>(&intervention_id, "interventionId")?,
+                req_id::<ProviderId>(&provider_id, "providerId")?,
             ))
         })();
         match parsed {
@@ -766,7 +763,7 @@ impl CoreMutation {
     ) -> Result<PresencePayload> {
         let parsed = (|| -> Input<_> {
             let m = u32::try_from(month).map_err(|_| field_error("INVALID_DATE", "month", "the month is 1 to 12"))?;
-            Ok((PlacementId(req_id(&placement_id, "placementId")?), m))
+            Ok((req_id::<PlacementId>(&placement_id, "placementId")?, m))
         })();
         match parsed {
             Ok((p, m)) => PresencePayload::from(
@@ -785,7 +782,7 @@ impl CoreMutation {
     ) -> Result<FundingLinePayload> {
         let CreateFundingLineInput { fund_id, org_unit_id, name, year, chapter, amount } = input;
         let parsed = (|| -> Input<_> {
-            Ok((FundId(req_id(&fund_id, "fundId")?), OrgUnitId(req_id(&org_unit_id, "orgUnitId")?)))
+            Ok((req_id::<FundId>(&fund_id, "fundId")?, req_id::<OrgUnitId>(&org_unit_id, "orgUnitId")?))
         })();
         match parsed {
             Ok((f, o)) => FundingLinePayload::from(
@@ -819,8 +816,8 @@ impl CoreMutation {
     ) -> Result<CommitmentPayload> {
         let parsed = (|| -> Input<_> {
             Ok((
-                FundingLineId(req_id(&funding_line_id, "fundingLineId")?),
-                opt_id(&intervention_id, "interventionId")?.map(InterventionId),
+                req_id::<FundingLineId>(&funding_line_id, "fundingLineId")?,
+                opt_id::<InterventionId>(&intervention_id, "interventionId")?,
             ))
         })();
         match parsed {
@@ -840,10 +837,8 @@ async fn case_action(
     on: Option<NaiveDate>,
     reason: Option<String>,
 ) -> Result<CasePayload> {
-    match req_id(&case_id, "caseId") {
-        Ok(c) => {
-            CasePayload::from(app(ctx)?.change_case_state(actor(ctx)?, CaseId(c), action, on, reason).await, CaseNode)
-        }
+    match req_id::<CaseId>(&case_id, "caseId") {
+        Ok(c) => CasePayload::from(app(ctx)?.change_case_state(actor(ctx)?, c, action, on, reason).await, CaseNode),
         Err(e) => Ok(CasePayload::err(e)),
     }
 }
@@ -854,9 +849,9 @@ async fn intervention_action(
     action: InterventionAction,
     reason: Option<String>,
 ) -> Result<InterventionPayload> {
-    match req_id(&id_, "interventionId") {
+    match req_id::<InterventionId>(&id_, "interventionId") {
         Ok(i) => InterventionPayload::from(
-            app(ctx)?.change_intervention_state(actor(ctx)?, InterventionId(i), action, reason).await,
+            app(ctx)?.change_intervention_state(actor(ctx)?, i, action, reason).await,
             InterventionNode,
         ),
         Err(e) => Ok(InterventionPayload::err(e)),

@@ -163,7 +163,7 @@ impl From<PluginInfo> for PluginNode {
                 .enablements
                 .iter()
                 .map(|e| PluginEnablementNode {
-                    org_unit_id: id(e.org_unit_id.0),
+                    org_unit_id: id(e.org_unit_id),
                     settings: e.settings.clone(),
                     capabilities: e.capabilities.iter().map(|c| c.as_str().to_string()).collect(),
                     failure_policy: e.policy.as_str().to_string(),
@@ -256,7 +256,7 @@ impl PluginMutation {
 
     /// Enables a plug-in for an organisation unit and every unit below it.
     async fn enable_plugin(&self, ctx: &Context<'_>, input: EnablePluginInput) -> Result<PluginPayload> {
-        let Some(org) = parse_id(&input.org_unit_id) else {
+        let Some(org) = parse_id::<OrgUnitId>(&input.org_unit_id) else {
             return Ok(PluginPayload {
                 plugin: None,
                 errors: vec![field_error("INVALID_ID", "orgUnitId", "not a valid id")],
@@ -264,7 +264,7 @@ impl PluginMutation {
         };
         let cmd = Enable {
             plugin: input.plugin.clone(),
-            org_unit_id: OrgUnitId(org),
+            org_unit_id: org,
             settings: input.settings,
             capabilities: input.capabilities,
             failure_policy: Some(if input.fail_open { FailurePolicy::FailOpen } else { FailurePolicy::FailClosed }),
@@ -276,25 +276,25 @@ impl PluginMutation {
 
     /// Disables a plug-in for an organisation unit.
     async fn disable_plugin(&self, ctx: &Context<'_>, plugin: String, org_unit_id: ID) -> Result<PluginPayload> {
-        let Some(org) = parse_id(&org_unit_id) else {
+        let Some(org) = parse_id::<OrgUnitId>(&org_unit_id) else {
             return Ok(PluginPayload {
                 plugin: None,
                 errors: vec![field_error("INVALID_ID", "orgUnitId", "not a valid id")],
             });
         };
-        let r = app(ctx)?.plugins().disable(actor(ctx)?, &plugin, OrgUnitId(org)).await;
+        let r = app(ctx)?.plugins().disable(actor(ctx)?, &plugin, org).await;
         payload(ctx, &plugin, r).await
     }
 
     /// Puts a plug-in quarantined in a unit back in service there, with a clean record.
     async fn release_plugin(&self, ctx: &Context<'_>, plugin: String, org_unit_id: ID) -> Result<PluginPayload> {
-        let Some(org) = parse_id(&org_unit_id) else {
+        let Some(org) = parse_id::<OrgUnitId>(&org_unit_id) else {
             return Ok(PluginPayload {
                 plugin: None,
                 errors: vec![field_error("INVALID_ID", "orgUnitId", "not a valid id")],
             });
         };
-        let r = app(ctx)?.plugins().release(actor(ctx)?, &plugin, OrgUnitId(org)).await;
+        let r = app(ctx)?.plugins().release(actor(ctx)?, &plugin, org).await;
         payload(ctx, &plugin, r).await
     }
 
@@ -311,14 +311,14 @@ impl PluginMutation {
         memory_mib: Option<i64>,
         max_concurrency: Option<i64>,
     ) -> Result<PluginPayload> {
-        let Some(org) = parse_id(&org_unit_id) else {
+        let Some(org) = parse_id::<OrgUnitId>(&org_unit_id) else {
             return Ok(PluginPayload {
                 plugin: None,
                 errors: vec![field_error("INVALID_ID", "orgUnitId", "not a valid id")],
             });
         };
         let limits = LimitsChange { timeout_ms, fuel, memory_mib, max_concurrency };
-        let r = app(ctx)?.plugins().set_limits(actor(ctx)?, &plugin, OrgUnitId(org), limits).await;
+        let r = app(ctx)?.plugins().set_limits(actor(ctx)?, &plugin, org, limits).await;
         payload(ctx, &plugin, r).await
     }
 

@@ -12,7 +12,7 @@ use siso_domain::page::{Page, PageRequest};
 
 use crate::errors::to_graphql_error;
 use crate::loaders::Batch;
-use crate::scalars::parse_id;
+use crate::scalars::{GlobalId, decode_global_id, parse_id};
 use crate::types::*;
 
 /// The largest page a client may ask for.
@@ -36,10 +36,10 @@ pub(crate) fn reader<'a>(ctx: &Context<'a>) -> Result<&'a Reader> {
     ctx.data_opt::<Reader>().ok_or_else(|| to_graphql_error(siso_app::AppError::Forbidden))
 }
 
-fn opt_id(id: &Option<ID>, what: &str) -> Result<Option<i64>> {
+fn opt_id<T: GlobalId>(id: &Option<ID>, what: &str) -> Result<Option<T>> {
     match id {
         Some(id) => {
-            parse_id(id).map(Some).ok_or_else(|| async_graphql::Error::new(format!("{what} is not a valid id")))
+            parse_id::<T>(id).map(Some).ok_or_else(|| async_graphql::Error::new(format!("{what} is not a valid id")))
         }
         None => Ok(None),
     }
@@ -86,16 +86,49 @@ pub(crate) fn page_request(
 
 /// A record by id through the request's loader, which authorises it against its owner: a
 /// malformed id, a missing record and a hidden one all answer `null`.
-async fn by_id<K, V, N>(ctx: &Context<'_>, id: &ID, key: fn(i64) -> K, node: fn(V) -> N) -> Result<Option<N>>
+async fn by_id<K, V, N>(ctx: &Context<'_>, id: &ID, node: fn(V) -> N) -> Result<Option<N>>
 where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    K: GlobalId + Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     Batch: Loader<K, Value = V, Error = async_graphql::Error>,
 {
     let loaders = crate::loaders::from_context(ctx)?;
-    match parse_id(id) {
-        Some(id) => Ok(loaders.load_one(key(id)).await?.map(node)),
+    match parse_id::<K>(id) {
+        Some(id) => Ok(loaders.load_one(id).await?.map(node)),
         None => Ok(None),
     }
+}
+
+/// A record of any type that implements `Node`, by its global id: the type the id names picks
+/// the loader, which authorises the record as for the type's own field.
+async fn node_by_id(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
+    let Some((type_name, _)) = decode_global_id(id) else { return Ok(None) };
+    // A plan's loader serves parts of records already authorised; alone, it is authorised
+    // through its case.
+    if type_name == <PlanId as GlobalId>::TYPE {
+        let Some(plan) = parse_id::<PlanId>(id) else { return Ok(None) };
+        let found = reader(ctx)?.plans_by_id(&[plan]).await.map_err(to_graphql_error)?;
+        return Ok(found.into_iter().next().map(|p| Node::Plan(PlanNode(p))));
+    }
+    macro_rules! nodes {
+        ($($id:ident => $variant:ident($object:ident)),* $(,)?) => {
+            $(if type_name == <$id as GlobalId>::TYPE {
+                return Ok(by_id::<$id, _, _>(ctx, id, $object).await?.map(Node::$variant));
+            })*
+        };
+    }
+    nodes! {
+        OrgUnitId => OrgUnit(OrgUnitNode),
+        OperatorId => Operator(OperatorNode),
+        PersonId => Person(PersonNode),
+        AccessSheetId => AccessSheet(AccessSheetNode),
+        CaseId => Case(CaseNode),
+        CatalogueEntryId => CatalogueEntry(CatalogueEntryNode),
+        InterventionId => Intervention(InterventionNode),
+        ProviderId => Provider(ProviderNode),
+        FundId => Fund(FundNode),
+        FundingLineId => FundingLine(FundingLineNode),
+    }
+    Ok(None)
 }
 
 /// The cost of a page: its size times the cost of one node.
@@ -154,29 +187,46 @@ impl CoreQuery {
         Ok(reader(ctx)?.me().await.map_err(to_graphql_error)?.map(OperatorNode))
     }
 
+    /// Any record by its global id (the Relay `node` field): the same answer as the record's
+    /// own field (`person`, `case`...) for that id. A malformed id, a missing record and a
+    /// hidden one all answer `null`.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        node_by_id(ctx, &id).await
+    }
+
+    /// Several records by global id, in the order asked, `null` where `node` would answer it;
+    /// at most 100 ids.
+    #[graphql(complexity = "ids.len().saturating_mul(child_complexity)")]
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_PAGE {
+            return Err(async_graphql::Error::new(format!("at most {MAX_PAGE} ids")));
+        }
+        futures::future::try_join_all(ids.iter().map(|id| node_by_id(ctx, id))).await
+    }
+
     /// A person by id.
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PersonNode>> {
-        by_id(ctx, &id, PersonId, PersonNode).await
+        by_id::<PersonId, _, _>(ctx, &id, PersonNode).await
     }
 
     /// A case by id.
     async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CaseNode>> {
-        by_id(ctx, &id, CaseId, CaseNode).await
+        by_id::<CaseId, _, _>(ctx, &id, CaseNode).await
     }
 
     /// An intervention by id.
     async fn intervention(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InterventionNode>> {
-        by_id(ctx, &id, InterventionId, InterventionNode).await
+        by_id::<InterventionId, _, _>(ctx, &id, InterventionNode).await
     }
 
     /// An access sheet by id.
     async fn access_sheet(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AccessSheetNode>> {
-        by_id(ctx, &id, AccessSheetId, AccessSheetNode).await
+        by_id::<AccessSheetId, _, _>(ctx, &id, AccessSheetNode).await
     }
 
     /// A funding line by id.
     async fn funding_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<FundingLineNode>> {
-        by_id(ctx, &id, FundingLineId, FundingLineNode).await
+        by_id::<FundingLineId, _, _>(ctx, &id, FundingLineNode).await
     }
 
     /// Persons, filtered.
@@ -193,7 +243,7 @@ impl CoreQuery {
         let reader = reader(ctx)?;
         let f = filter.unwrap_or_default();
         let q = PersonQuery {
-            within: opt_id(&f.org_unit_id, "orgUnitId")?.map(OrgUnitId),
+            within: opt_id::<OrgUnitId>(&f.org_unit_id, "orgUnitId")?,
             fiscal_code: f.fiscal_code,
             name: f.name,
         };
@@ -223,9 +273,9 @@ impl CoreQuery {
         let reader = reader(ctx)?;
         let f = filter.unwrap_or_default();
         let q = CaseQuery {
-            within: opt_id(&f.org_unit_id, "orgUnitId")?.map(OrgUnitId),
+            within: opt_id::<OrgUnitId>(&f.org_unit_id, "orgUnitId")?,
             states: f.states,
-            operator: opt_id(&f.operator_id, "operatorId")?.map(OperatorId),
+            operator: opt_id::<OperatorId>(&f.operator_id, "operatorId")?,
             area: f.area,
         };
         paged(after, before, first, last, |req| async move { reader.cases_page(q, &req).await }, |c| c.id.0, CaseNode)
@@ -246,11 +296,11 @@ impl CoreQuery {
         let reader = reader(ctx)?;
         let f = filter.unwrap_or_default();
         let q = InterventionQuery {
-            within: opt_id(&f.org_unit_id, "orgUnitId")?.map(OrgUnitId),
-            case: opt_id(&f.case_id, "caseId")?.map(CaseId),
+            within: opt_id::<OrgUnitId>(&f.org_unit_id, "orgUnitId")?,
+            case: opt_id::<CaseId>(&f.case_id, "caseId")?,
             states: f.states,
-            provider: opt_id(&f.provider_id, "providerId")?.map(ProviderId),
-            funding_line: opt_id(&f.funding_line_id, "fundingLineId")?.map(FundingLineId),
+            provider: opt_id::<ProviderId>(&f.provider_id, "providerId")?,
+            funding_line: opt_id::<FundingLineId>(&f.funding_line_id, "fundingLineId")?,
         };
         paged(
             after,
@@ -321,7 +371,7 @@ impl CoreQuery {
     /// may use (the national entries and those of the unit and the units above it).
     #[graphql(complexity = "REFERENCE_LIST * child_complexity")]
     async fn catalogue(&self, ctx: &Context<'_>, org_unit_id: Option<ID>) -> Result<Vec<CatalogueEntryNode>> {
-        let org = opt_id(&org_unit_id, "orgUnitId")?.map(OrgUnitId);
+        let org = opt_id::<OrgUnitId>(&org_unit_id, "orgUnitId")?;
         let rows = reader(ctx)?.catalogue(org).await.map_err(to_graphql_error)?;
         Ok(rows.into_iter().map(CatalogueEntryNode).collect())
     }

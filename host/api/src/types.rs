@@ -45,13 +45,42 @@ fn hours(centi: Option<i64>) -> Option<String> {
     centi.map(|h| format!("{}.{:02}", h / 100, h % 100))
 }
 
+/// A record a client can refetch by its global id alone, with `node(id:)` (the Relay
+/// convention): every id of this API is global, and these types can be fetched by it.
+#[derive(async_graphql::Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "The record's global id."))]
+pub enum Node {
+    /// An organisation unit.
+    OrgUnit(OrgUnitNode),
+    /// An operator.
+    Operator(OperatorNode),
+    /// A person.
+    Person(PersonNode),
+    /// An access sheet.
+    AccessSheet(AccessSheetNode),
+    /// A case.
+    Case(CaseNode),
+    /// A plan.
+    Plan(PlanNode),
+    /// A catalogue entry.
+    CatalogueEntry(CatalogueEntryNode),
+    /// An intervention.
+    Intervention(InterventionNode),
+    /// A provider.
+    Provider(ProviderNode),
+    /// A fund.
+    Fund(FundNode),
+    /// A funding line.
+    FundingLine(FundingLineNode),
+}
+
 /// An organisation unit.
 pub struct OrgUnitNode(pub OrgUnit);
 
 #[Object(name = "OrgUnit")]
 impl OrgUnitNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     /// region, ambito, comune, municipio, office or provider.
     async fn kind(&self) -> OrgUnitKind {
@@ -86,7 +115,7 @@ pub struct OperatorNode(pub Operator);
 #[Object(name = "Operator")]
 impl OperatorNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn username(&self) -> &str {
         &self.0.username
@@ -100,6 +129,15 @@ impl OperatorNode {
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnitNode>> {
         Ok(ld(ctx)?.load_one(self.0.org_unit_id).await?.map(OrgUnitNode))
     }
+    /// The codice fiscale (INPS's *CFOperatore*); shown to the operator and to who manages
+    /// organisation in their home unit, `null` to others.
+    async fn fiscal_code(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(reader(ctx)?.reads_operator_details(&self.0).then_some(self.0.fiscal_code.as_deref()).flatten())
+    }
+    /// Whether the operator may sign in; shown as `fiscalCode` is.
+    async fn active(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        Ok(reader(ctx)?.reads_operator_details(&self.0).then_some(self.0.active))
+    }
 }
 
 /// A person (*assistito*).
@@ -108,7 +146,7 @@ pub struct PersonNode(pub Person);
 #[Object(name = "Person")]
 impl PersonNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     /// Codice fiscale (personal or temporary).
     async fn fiscal_code(&self) -> Option<&str> {
@@ -172,7 +210,7 @@ pub struct IseeNode(pub IseeAttestation);
 #[Object(name = "IseeAttestation")]
 impl IseeNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     /// ordinary, socio_health, minors or residential.
     async fn kind(&self) -> IseeKind {
@@ -204,7 +242,7 @@ pub struct AccessSheetNode(pub siso_domain::access::AccessSheet);
 #[Object(name = "AccessSheet")]
 impl AccessSheetNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn access_on(&self) -> NaiveDate {
         self.0.access_on
@@ -248,7 +286,7 @@ pub struct CaseNode(pub Case);
 #[Object(name = "Case")]
 impl CaseNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     /// open, suspended, closed or reopened.
     async fn state(&self) -> CaseState {
@@ -342,7 +380,7 @@ pub struct NeedNode(pub Need);
 #[Object(name = "Need")]
 impl NeedNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn code(&self) -> &str {
         &self.0.code
@@ -408,7 +446,7 @@ pub struct AssessmentNode(pub Assessment);
 #[Object(name = "Assessment")]
 impl AssessmentNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     /// svama, sina, sinba or local.
     async fn instrument(&self) -> Instrument {
@@ -442,7 +480,7 @@ pub struct PlanNode(pub Plan);
 #[Object(name = "Plan")]
 impl PlanNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     /// pai, pei or pti.
     async fn kind(&self) -> PlanKind {
@@ -480,7 +518,7 @@ pub struct ObjectiveNode(pub Objective);
 #[Object(name = "Objective")]
 impl ObjectiveNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     /// short, medium or long.
     async fn term(&self) -> Term {
@@ -517,7 +555,7 @@ pub struct CatalogueEntryNode(pub CatalogueEntry);
 #[Object(name = "CatalogueEntry")]
 impl CatalogueEntryNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn local_code(&self) -> &str {
         &self.0.local_code
@@ -547,7 +585,7 @@ impl CatalogueEntryNode {
     /// The unit whose own entry this is (null: the national catalogue). A unit's entries,
     /// e.g. imported from a plug-in it enabled, serve the cases of that unit and below.
     async fn org_unit_id(&self) -> Option<ID> {
-        self.0.org_unit_id.map(|o| id(o.0))
+        self.0.org_unit_id.map(id)
     }
 }
 
@@ -557,7 +595,7 @@ pub struct InterventionNode(pub StoredIntervention);
 #[Object(name = "Intervention")]
 impl InterventionNode {
     async fn id(&self) -> ID {
-        id(self.0.intervention.id.0)
+        id(self.0.intervention.id)
     }
     /// requested, authorised, active, suspended, closed or rejected.
     async fn state(&self) -> InterventionState {
@@ -697,7 +735,7 @@ pub struct DisbursementNode(pub Disbursement);
 #[Object(name = "Disbursement")]
 impl DisbursementNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn paid_on(&self) -> NaiveDate {
         self.0.paid_on
@@ -734,7 +772,7 @@ pub struct ProviderNode(pub Provider);
 #[Object(name = "Provider")]
 impl ProviderNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -753,7 +791,7 @@ pub struct PlacementNode(pub Placement);
 #[Object(name = "Placement")]
 impl PlacementNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn daily_fee(&self) -> Euro {
         Euro(self.0.daily_fee)
@@ -797,7 +835,7 @@ pub struct FundNode(pub Fund);
 #[Object(name = "Fund")]
 impl FundNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     /// fnps, poverty, fna, regional, own or european.
     async fn kind(&self) -> FundKind {
@@ -814,7 +852,7 @@ pub struct FundingLineNode(pub FundingLine);
 #[Object(name = "FundingLine")]
 impl FundingLineNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -849,7 +887,7 @@ pub struct CommitmentNode(pub Commitment);
 #[Object(name = "Commitment")]
 impl CommitmentNode {
     async fn id(&self) -> ID {
-        id(self.0.id.0)
+        id(self.0.id)
     }
     async fn amount(&self) -> Euro {
         Euro(self.0.amount)

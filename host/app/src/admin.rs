@@ -4,7 +4,7 @@
 
 use siso_domain::DomainError;
 use siso_domain::ids::{OperatorId, OrgUnitId, PersonId};
-use siso_domain::org::{self, OrgUnit, OrgUnitKind};
+use siso_domain::org::{self, Operator, OrgUnit, OrgUnitKind};
 use siso_store::repo::audit::AuditEvent;
 use siso_store::repo::authz::{self as authz_repo, Rule};
 use siso_store::repo::org::{self as org_repo, NewOrgUnit, operator_subject};
@@ -40,11 +40,54 @@ pub struct RoleGrant {
     pub org_unit_id: OrgUnitId,
 }
 
+/// A new operator: a person who signs in and works in `org_unit_id` with `role`.
+#[derive(Debug, Clone)]
+pub struct CreateOperator {
+    /// Home unit; the role is granted there.
+    pub org_unit_id: OrgUnitId,
+    /// Login name (unique in the installation).
+    pub username: String,
+    /// Name shown to colleagues.
+    pub display_name: String,
+    /// Codice fiscale (INPS's *CFOperatore*; unique: it also signs the operator in through a
+    /// broker that verifies it).
+    pub fiscal_code: Option<String>,
+    /// The role in the home unit.
+    pub role: String,
+}
+
+/// Changes to an operator's record; what is `None` stays.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateOperator {
+    /// Name shown to colleagues.
+    pub display_name: Option<String>,
+    /// Codice fiscale.
+    pub fiscal_code: Option<String>,
+    /// Whether the operator may sign in.
+    pub active: Option<bool>,
+}
+
 fn check_role(role: &str) -> AppResult<()> {
     if ROLES.contains(&role) {
         Ok(())
     } else {
         Err(DomainError::field("UNKNOWN_ROLE", "role", format!("unknown role; one of {}", ROLES.join(", "))).into())
+    }
+}
+
+/// Refuses a codice fiscale another operator than `except` already has.
+async fn check_fiscal_code_free(
+    c: &impl siso_store::repo::Conn,
+    fiscal_code: Option<&str>,
+    except: Option<OperatorId>,
+) -> AppResult<()> {
+    let Some(cf) = fiscal_code else { return Ok(()) };
+    match org_repo::operator_by_fiscal_code(c, cf).await? {
+        Some(other) if Some(other.id) != except => {
+            Err(DomainError::field("FISCAL_CODE_TAKEN", "fiscalCode", "another operator has this codice fiscale")
+                .into())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -180,6 +223,76 @@ impl App {
         audit::record(&tx, self.clock(), actor, "operator.link_identity", "operator", op.id.0, None).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Creates an operator with a role in their home unit; needs the right to manage
+    /// organisation there. Login names and codici fiscali are unique.
+    pub async fn create_operator(&self, actor: &Actor, cmd: CreateOperator) -> AppResult<Operator> {
+        check_role(&cmd.role)?;
+        org::validate_username(&cmd.username)?;
+        let fiscal_code = org::validate_operator(&cmd.display_name, cmd.fiscal_code.as_deref())?;
+        let tx = self.store().begin().await?;
+        org_repo::get_unit(&tx, cmd.org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
+        check(actor, Action::ManageOrg, cmd.org_unit_id)?;
+        if org_repo::operator_by_username(&tx, &cmd.username).await?.is_some() {
+            return Err(DomainError::field("USERNAME_TAKEN", "username", "this login name is already used").into());
+        }
+        check_fiscal_code_free(&tx, fiscal_code.as_deref(), None).await?;
+        let op = org_repo::insert_operator(
+            &tx,
+            cmd.org_unit_id,
+            &cmd.username,
+            cmd.display_name.trim(),
+            &cmd.role,
+            fiscal_code.as_deref(),
+            self.clock().now(),
+        )
+        .await?;
+        audit::record(&tx, self.clock(), actor, "operator.create", "operator", op.id.0, None).await?;
+        tx.commit().await?;
+        self.authz().refresh().await?;
+        Ok(op)
+    }
+
+    /// Changes an operator's name, codice fiscale or whether they may sign in; needs the right
+    /// to manage organisation in the operator's home unit, never for oneself. A deactivated
+    /// operator is signed out of every process (the policy generation moves) and their API
+    /// keys stop working with them.
+    pub async fn update_operator(
+        &self,
+        actor: &Actor,
+        operator: OperatorId,
+        cmd: UpdateOperator,
+    ) -> AppResult<Operator> {
+        let tx = self.store().begin().await?;
+        let op = org_repo::get_operator(&tx, operator)
+            .await?
+            .filter(|o| actor.access.allows(Action::ManageOrg, o.org_unit_id))
+            .ok_or(AppError::not_found("operator", "operatorId"))?;
+        if actor.operator_id == Some(op.id) {
+            tracing::warn!(actor = %actor.label, "denied: an administrator changing their own operator record");
+            return Err(AppError::Forbidden);
+        }
+        let display_name = cmd.display_name.unwrap_or_else(|| op.display_name.clone());
+        let fiscal_code = match cmd.fiscal_code {
+            Some(cf) => org::validate_operator(&display_name, Some(&cf))?,
+            None => {
+                org::validate_operator(&display_name, None)?;
+                op.fiscal_code.clone()
+            }
+        };
+        check_fiscal_code_free(&tx, fiscal_code.as_deref(), Some(op.id)).await?;
+        let active = cmd.active.unwrap_or(op.active);
+        org_repo::update_operator(&tx, op.id, display_name.trim(), fiscal_code.as_deref(), active).await?;
+        let action = match (op.active, active) {
+            (true, false) => "operator.deactivate",
+            (false, true) => "operator.reactivate",
+            _ => "operator.update",
+        };
+        audit::record(&tx, self.clock(), actor, action, "operator", op.id.0, None).await?;
+        tx.commit().await?;
+        self.authz().refresh().await?;
+        org_repo::get_operator(self.store(), op.id).await?.ok_or(AppError::not_found("operator", "operatorId"))
     }
 
     /// The operator with a login name (administration tools).

@@ -169,6 +169,17 @@ impl Reader {
         }
         cases
     }
+    /// Plans by id on their own (`node(id:)`), each authorised through its case, which is
+    /// noted as read; a plan whose case the actor may not read is dropped as if missing.
+    pub async fn plans_by_id(&self, keys: &[PlanId]) -> AppResult<Vec<Plan>> {
+        let plans = plans::get_many(self.app.store(), keys).await?;
+        let mut cases: Vec<CaseId> = plans.iter().map(|p| p.case_id).collect();
+        cases.sort();
+        cases.dedup();
+        let readable: std::collections::HashSet<CaseId> = self.cases(&cases).await?.into_iter().map(|c| c.id).collect();
+        Ok(plans.into_iter().filter(|p| readable.contains(&p.case_id)).collect())
+    }
+
     owned!(/// Funding lines by id.
         funding_lines(FundingLineId) -> FundingLine = budget::get_lines);
     owned!(/// Access sheets by id.
@@ -312,6 +323,13 @@ impl Reader {
     /// history, payments, plug-in results): the case's workers do, a provider's staff do not.
     pub fn reads_case_parts(&self, i: &StoredIntervention) -> bool {
         self.app.reads_case_parts(&self.actor, i)
+    }
+
+    /// Whether the actor reads an operator's own details (codice fiscale, whether they may
+    /// sign in): the operator, and who manages organisation in the operator's home unit.
+    /// Colleagues who see the operator as a case's responsible see the name only.
+    pub fn reads_operator_details(&self, op: &Operator) -> bool {
+        self.actor.operator_id == Some(op.id) || self.actor.access.allows(Action::ManageOrg, op.org_unit_id)
     }
 
     /// A sensitive part of a case (`kind`, e.g. an assessment's answers, with the record's id):

@@ -28,6 +28,8 @@ use clap::Parser;
 use hdrhistogram::Histogram;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
+use siso_api::scalars::id;
+use siso_domain::ids::{CaseId, InterventionId, OrgUnitId};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -185,7 +187,7 @@ struct Ctx {
     url: String,
     peer: Option<String>,
     max_case: u64,
-    units: Vec<String>,
+    units: Vec<i64>,
     active: Vec<i64>,
 }
 
@@ -196,7 +198,7 @@ async fn one(client: &reqwest::Client, ctx: &Ctx, side: Side, s: Scenario, rng: 
                 json!({ "query": peer::CASE_BY_ID, "variables": { "id": (1 + rng.below(ctx.max_case)).to_string() } })
             }
             Scenario::CasePage => {
-                json!({ "query": peer::CASE_PAGE, "variables": { "o": ctx.units[rng.below(ctx.units.len() as u64) as usize] } })
+                json!({ "query": peer::CASE_PAGE, "variables": { "o": ctx.units[rng.below(ctx.units.len() as u64) as usize].to_string() } })
             }
             Scenario::RecordDisbursement => bail!("the peer is measured on reads only"),
         };
@@ -206,13 +208,13 @@ async fn one(client: &reqwest::Client, ctx: &Ctx, side: Side, s: Scenario, rng: 
     }
     let body = match s {
         Scenario::CaseById => {
-            json!({ "query": CASE_BY_ID, "variables": { "id": (1 + rng.below(ctx.max_case)).to_string() } })
+            json!({ "query": CASE_BY_ID, "variables": { "id": id(CaseId(1 + rng.below(ctx.max_case) as i64)) } })
         }
         Scenario::CasePage => {
-            json!({ "query": CASE_PAGE, "variables": { "o": ctx.units[rng.below(ctx.units.len() as u64) as usize] } })
+            json!({ "query": CASE_PAGE, "variables": { "o": id(OrgUnitId(ctx.units[rng.below(ctx.units.len() as u64) as usize])) } })
         }
         Scenario::RecordDisbursement => {
-            json!({ "query": DISBURSE, "variables": { "i": ctx.active[rng.below(ctx.active.len() as u64) as usize].to_string() } })
+            json!({ "query": DISBURSE, "variables": { "i": id(InterventionId(ctx.active[rng.below(ctx.active.len() as u64) as usize])) } })
         }
     };
     let resp =
@@ -309,11 +311,11 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .context("no cases")?
         .try_get_by_index(0)?;
-    let units: Vec<String> = db
+    let units: Vec<i64> = db
         .query_all_raw(sea_orm::Statement::from_string(backend, "SELECT DISTINCT org_unit_id FROM cases".to_string()))
         .await?
         .iter()
-        .filter_map(|r| r.try_get_by_index::<i64>(0).ok().map(|v| v.to_string()))
+        .filter_map(|r| r.try_get_by_index::<i64>(0).ok())
         .collect();
     let active: Vec<i64> = db
         .query_all_raw(sea_orm::Statement::from_string(
@@ -395,19 +397,19 @@ async fn check_same(ctx: &Ctx, cases: usize) -> anyhow::Result<()> {
     };
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     for _ in 0..cases {
-        let id = (1 + rng.below(ctx.max_case)).to_string();
-        let a = ours(CASE_BY_ID, json!({ "id": id })).await?;
-        let b = theirs(peer::CASE_BY_ID, json!({ "id": id })).await?;
+        let key = 1 + rng.below(ctx.max_case) as i64;
+        let a = ours(CASE_BY_ID, json!({ "id": id(CaseId(key)) })).await?;
+        let b = theirs(peer::CASE_BY_ID, json!({ "id": key.to_string() })).await?;
         if a.get("errors").is_some() || b.get("errors").is_some() {
-            bail!("case {id}: an error answered (ours: {:?}, PostGraphile: {:?})", a.get("errors"), b.get("errors"));
+            bail!("case {key}: an error answered (ours: {:?}, PostGraphile: {:?})", a.get("errors"), b.get("errors"));
         }
         if peer::ours_case(&a["data"]) != peer::peer_case(&b["data"]) {
-            bail!("case {id}: the two servers answer different records");
+            bail!("case {key}: the two servers answer different records");
         }
     }
     for unit in &ctx.units {
-        let a = ours(CASE_PAGE, json!({ "o": unit })).await?;
-        let b = theirs(peer::CASE_PAGE, json!({ "o": unit })).await?;
+        let a = ours(CASE_PAGE, json!({ "o": id(OrgUnitId(*unit)) })).await?;
+        let b = theirs(peer::CASE_PAGE, json!({ "o": unit.to_string() })).await?;
         if peer::ours_page(&a["data"]) != peer::peer_page(&b["data"]) || a.get("errors").is_some() {
             bail!("unit {unit}: the two servers answer different pages");
         }

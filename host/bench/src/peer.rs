@@ -101,6 +101,11 @@ fn int(v: &Value) -> Option<i64> {
     v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
+/// The database key of one of our global ids.
+fn key(v: &Value) -> Option<i64> {
+    v.as_str().and_then(siso_api::scalars::decode_global_id).map(|(_, k)| k)
+}
+
 fn list(v: &Value) -> impl Iterator<Item = &Value> {
     v.as_array().into_iter().flatten()
 }
@@ -114,16 +119,16 @@ pub fn ours_case(data: &Value) -> Value {
     let p = &c["person"];
     let plan = &c["plan"];
     json!({
-        "id": int(&c["id"]), "state": c["state"], "area": c["area"], "openedOn": c["openedOn"],
+        "id": key(&c["id"]), "state": c["state"], "area": c["area"], "openedOn": c["openedOn"],
         "person": if p.is_null() { Value::Null } else {
-            json!({ "id": int(&p["id"]), "surname": p["surname"], "givenName": p["givenName"], "birthDate": p["birthDate"] })
+            json!({ "id": key(&p["id"]), "surname": p["surname"], "givenName": p["givenName"], "birthDate": p["birthDate"] })
         },
         "plan": if plan.is_null() { Value::Null } else {
             json!({ "kind": plan["kind"], "nextReviewOn": plan["nextReviewOn"],
                 "objectives": list(&plan["objectives"]).map(|o| json!({ "term": o["term"], "description": o["description"] })).collect::<Vec<_>>() })
         },
         "interventions": list(&c["interventions"]).map(|i| json!({
-            "id": int(&i["id"]), "state": i["state"],
+            "id": key(&i["id"]), "state": i["state"],
             "authorised": cents(&i["authorisedAmount"]), "disbursed": cents(&i["disbursedAmount"]),
             "disbursements": list(&i["disbursements"]).map(|d| json!({
                 "amount": cents(&d["amount"]), "paidOn": d["paidOn"], "periodFrom": d["periodFrom"], "periodTo": d["periodTo"],
@@ -166,7 +171,7 @@ pub fn ours_page(data: &Value) -> Value {
         "hasNextPage": c["pageInfo"]["hasNextPage"],
         "cases": list(&c["edges"]).map(|e| {
             let n = &e["node"];
-            json!({ "id": int(&n["id"]), "state": n["state"], "area": n["area"], "openedOn": n["openedOn"],
+            json!({ "id": key(&n["id"]), "state": n["state"], "area": n["area"], "openedOn": n["openedOn"],
                 "person": { "surname": n["person"]["surname"], "givenName": n["person"]["givenName"] } })
         }).collect::<Vec<_>>(),
     })
@@ -202,10 +207,12 @@ mod tests {
 
     #[test]
     fn both_shapes_meet() {
-        let ours = json!({ "case": { "id": "7", "state": "open", "area": "elderly", "openedOn": "2026-01-02",
-            "person": { "id": "3", "surname": "Rossi", "givenName": "Ada", "birthDate": "1940-01-01" },
+        use siso_api::scalars::id;
+        use siso_domain::ids::{CaseId, InterventionId, PersonId};
+        let ours = json!({ "case": { "id": id(CaseId(7)), "state": "open", "area": "elderly", "openedOn": "2026-01-02",
+            "person": { "id": id(PersonId(3)), "surname": "Rossi", "givenName": "Ada", "birthDate": "1940-01-01" },
             "plan": null,
-            "interventions": [{ "id": "9", "state": "active", "authorisedAmount": "100.50", "disbursedAmount": "0",
+            "interventions": [{ "id": id(InterventionId(9)), "state": "active", "authorisedAmount": "100.50", "disbursedAmount": "0",
                 "disbursements": [{ "amount": "10", "paidOn": "2026-02-01", "periodFrom": "2026-01-01", "periodTo": "2026-01-31" }] }] } });
         let peer = json!({ "caseByRowId": { "rowId": "7", "state": "open", "area": "elderly", "openedOn": "2026-01-02",
             "personByPersonId": { "rowId": "3", "surname": "Rossi", "givenName": "Ada", "birthDate": "1940-01-01" },

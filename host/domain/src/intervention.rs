@@ -367,6 +367,23 @@ pub fn check_disbursement(
     Ok(CheckedDisbursement { amount, ente, user, ssn, other })
 }
 
+/// The longest application protocol INPS accepts (*ProtocolloDomanda*, 32 characters).
+pub const MAX_APPLICATION_PROTOCOL: usize = 32;
+
+/// Checks the protocol number of an application: 1 to 32 characters, no control characters
+/// (it goes to INPS as it is).
+pub fn check_application_protocol(protocol: &str) -> DomainResult<()> {
+    crate::error::check_text(protocol, "applicationProtocol", MAX_APPLICATION_PROTOCOL)?;
+    if protocol.chars().any(char::is_control) {
+        return Err(DomainError::field(
+            "INVALID_PROTOCOL",
+            "applicationProtocol",
+            "an application protocol has no control characters",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +419,16 @@ mod tests {
     }
 
     const NO_SHARES: Shares = Shares { ente: None, user: None, ssn: None, other: None };
+
+    #[test]
+    fn application_protocols_fit_inps() {
+        assert!(check_application_protocol("PG-2026-000123").is_ok());
+        assert!(check_application_protocol(&"9".repeat(32)).is_ok());
+        let e = check_application_protocol(&"9".repeat(33)).map_err(|e| e.code);
+        assert_eq!(e, Err("TOO_LONG"));
+        assert_eq!(check_application_protocol("PG\n1").map_err(|e| e.code), Err("INVALID_PROTOCOL"));
+        assert_eq!(check_application_protocol(" ").map_err(|e| e.code), Err("REQUIRED"));
+    }
 
     #[test]
     fn the_happy_path_of_an_intervention() {

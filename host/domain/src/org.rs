@@ -1,5 +1,6 @@
 //! Organisation units: Regione → ambito / zona sociale → comune or municipio → office.
 
+use crate::codice_fiscale::{CodiceFiscale, CodiceFiscaleKind};
 use crate::error::{DomainError, DomainResult, check_text};
 use crate::ids::{OperatorId, OrgUnitId};
 
@@ -107,9 +108,61 @@ pub fn is_cadastral_code(code: &str) -> bool {
     b.len() == 4 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit)
 }
 
+/// Checks a login name: 3 to 64 characters, lower-case letters, digits, `.`, `_` and `-`,
+/// starting with a letter (what the development login and the access log show).
+pub fn validate_username(username: &str) -> DomainResult<()> {
+    let b = username.as_bytes();
+    let ok = (3..=64).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::field(
+            "INVALID_USERNAME",
+            "username",
+            "a login name is 3 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter",
+        ))
+    }
+}
+
+/// Checks an operator's display name (1 to 200 characters) and codice fiscale, INPS's
+/// *CFOperatore*: a person's 16-character code with a valid check character. Returns the
+/// codice fiscale as stored (upper case, without spaces).
+pub fn validate_operator(display_name: &str, fiscal_code: Option<&str>) -> DomainResult<Option<String>> {
+    check_text(display_name, "displayName", 200)?;
+    let Some(code) = fiscal_code else { return Ok(None) };
+    let invalid = || DomainError::field("INVALID_FISCAL_CODE", "fiscalCode", "not a valid personal codice fiscale");
+    let cf = CodiceFiscale::parse(code).map_err(|_| invalid())?;
+    if cf.kind() != CodiceFiscaleKind::Personal {
+        return Err(invalid());
+    }
+    Ok(Some(cf.as_str().to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operator_rules() {
+        for ok in ["op.roma1", "maria-rossi_2", "abc"] {
+            assert!(validate_username(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "ab", "Op.roma", "1op", "op roma", "op@roma", &"a".repeat(65), "opé"] {
+            assert_eq!(validate_username(bad).map_err(|e| e.code), Err("INVALID_USERNAME"), "{bad}");
+        }
+        assert_eq!(validate_operator("Maria Rossi", None), Ok(None));
+        assert_eq!(
+            validate_operator("Maria Rossi", Some(" rssmra85t10a562s ")),
+            Ok(Some("RSSMRA85T10A562S".to_string()))
+        );
+        for bad in ["RSSMRA85T10A562X", "12345678901", "RSSMRA85T10A562", "x"] {
+            let e = validate_operator("Maria Rossi", Some(bad)).map_err(|e| e.code);
+            assert_eq!(e, Err("INVALID_FISCAL_CODE"), "{bad}");
+        }
+        assert_eq!(validate_operator("  ", None).map_err(|e| e.code), Err("REQUIRED"));
+    }
 
     #[test]
     fn hierarchy_rules() {

@@ -72,6 +72,11 @@ pub struct NewPersonCheck<'a> {
     pub birth_date: NaiveDate,
     /// Civil invalidity percentage.
     pub civil_invalidity_percent: Option<i16>,
+    /// Belfiore code of the place of birth (a comune, or `Z` and three digits for a foreign
+    /// state).
+    pub birth_place_code: Option<&'a str>,
+    /// Citizenship, as ISTAT's three-digit state code (`100` Italy).
+    pub citizenship_code: Option<&'a str>,
 }
 
 /// Checks a new or edited person against the rules: names present, birth date in the past
@@ -94,9 +99,36 @@ pub fn validate_person(p: &NewPersonCheck<'_>, today: NaiveDate) -> DomainResult
             "a percentage is between 0 and 100",
         ));
     }
+    if let Some(place) = p.birth_place_code
+        && !crate::org::is_cadastral_code(place)
+    {
+        return Err(DomainError::field(
+            "INVALID_CADASTRAL_CODE",
+            "birthPlaceCode",
+            "a place of birth is its cadastral (Belfiore) code: a letter and three digits, e.g. H501",
+        ));
+    }
+    if let Some(code) = p.citizenship_code
+        && (code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(DomainError::field(
+            "INVALID_STATE_CODE",
+            "citizenshipCode",
+            "a citizenship is ISTAT's three-digit state code, e.g. 100 for Italy",
+        ));
+    }
     if let Some(cf) = p.fiscal_code
         && cf.kind() == CodiceFiscaleKind::Personal
     {
+        if let (Some(place), Some(from_code)) = (p.birth_place_code, cf.birth_place_code())
+            && place != from_code
+        {
+            return Err(DomainError::field(
+                "FISCAL_CODE_MISMATCH",
+                "birthPlaceCode",
+                "the place of birth does not match the codice fiscale",
+            ));
+        }
         let consistent = match (cf.birth_date_parts(), cf.sex()) {
             (Some((yy, month, day)), Some(sex)) => {
                 i32::from(yy) == p.birth_date.year().rem_euclid(100)
@@ -257,7 +289,32 @@ mod tests {
             sex,
             birth_date: birth,
             civil_invalidity_percent: None,
+            birth_place_code: None,
+            citizenship_code: None,
         }
+    }
+
+    #[test]
+    fn place_of_birth_and_citizenship_are_national_codes_agreeing_with_the_fiscal_code() {
+        let Ok(cf) = parse_fiscal_code("RSSMRA85T10A562S") else { panic!("a valid code") };
+        let today = d(2025, 1, 1);
+        let with = |place: Option<&'static str>, state: Option<&'static str>| NewPersonCheck {
+            birth_place_code: place,
+            citizenship_code: state,
+            ..check(Some(&cf), Sex::Male, d(1985, 12, 10))
+        };
+        assert!(validate_person(&with(Some("A562"), Some("100")), today).is_ok());
+        let e = validate_person(&with(Some("H501"), None), today).map_err(|e| (e.code, e.field));
+        assert_eq!(e, Err(("FISCAL_CODE_MISMATCH", Some("birthPlaceCode"))));
+        let e = validate_person(&with(Some("a562"), None), today).map_err(|e| (e.code, e.field));
+        assert_eq!(e, Err(("INVALID_CADASTRAL_CODE", Some("birthPlaceCode"))));
+        for bad in ["IT", "1000", "10a", ""] {
+            let e = validate_person(&with(None, Some(bad)), today).map_err(|e| (e.code, e.field));
+            assert_eq!(e, Err(("INVALID_STATE_CODE", Some("citizenshipCode"))), "{bad}");
+        }
+        // Without a codice fiscale the place is checked for its form only.
+        let no_cf = NewPersonCheck { birth_place_code: Some("H501"), ..check(None, Sex::Male, d(1985, 12, 10)) };
+        assert!(validate_person(&no_cf, today).is_ok());
     }
 
     #[test]

@@ -265,7 +265,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         (lecce_office, "op.lecce", "Assistente sociale Lecce"),
         (lodi_office, "op.lodi", "Assistente sociale Lodi"),
     ] {
-        ops.push(insert_operator(&store, office, user, name, "operator", now).await?);
+        ops.push(insert_operator(&store, office, user, name, "operator", None, now).await?);
     }
     // Authorising a payment and recording it are separate permissions (separate people); the
     // administrative offices work for the whole comune or Municipio and manage its budgets.
@@ -282,18 +282,19 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
         (lodi, "pay.lodi", "Ragioneria Lodi", "paymaster"),
         (pua_roma1, "head.roma1", "Responsabile PUA Municipio I", "office_head"),
     ] {
-        insert_operator(&store, office, user, name, role, now).await?;
+        insert_operator(&store, office, user, name, role, None, now).await?;
     }
     // Roma Capitale's coordination reads the cases of all 15 Municipi; the Region's analyst
     // sees aggregates only; the DPO reads the access log; administrators of units and plug-ins.
-    insert_operator(&store, roma, "coord.roma", "Coordinamento Roma Capitale", "ambito_coordinator", now).await?;
-    insert_operator(&store, lazio, "analyst.lazio", "Osservatorio Regione Lazio", "region_analyst", now).await?;
-    insert_operator(&store, roma, "dpo.roma", "Responsabile protezione dati Roma", "auditor", now).await?;
-    insert_operator(&store, roma, "admin.roma", "Amministratore Roma Capitale", "org_admin", now).await?;
-    insert_operator(&store, umbria, "admin.umbria", "Amministratore Regione Umbria", "org_admin", now).await?;
-    insert_operator(&store, provider_org, "op.ponte", "Coordinatrice Il Ponte", "provider", now).await?;
-    insert_operator(&store, provider_pg_org, "op.tenda", "Coordinatore La Tenda", "provider", now).await?;
-    insert_operator(&store, umbria, "plugins.umbria", "Amministratore plug-in Umbria", "plugin_admin", now).await?;
+    insert_operator(&store, roma, "coord.roma", "Coordinamento Roma Capitale", "ambito_coordinator", None, now).await?;
+    insert_operator(&store, lazio, "analyst.lazio", "Osservatorio Regione Lazio", "region_analyst", None, now).await?;
+    insert_operator(&store, roma, "dpo.roma", "Responsabile protezione dati Roma", "auditor", None, now).await?;
+    insert_operator(&store, roma, "admin.roma", "Amministratore Roma Capitale", "org_admin", None, now).await?;
+    insert_operator(&store, umbria, "admin.umbria", "Amministratore Regione Umbria", "org_admin", None, now).await?;
+    insert_operator(&store, provider_org, "op.ponte", "Coordinatrice Il Ponte", "provider", None, now).await?;
+    insert_operator(&store, provider_pg_org, "op.tenda", "Coordinatore La Tenda", "provider", None, now).await?;
+    insert_operator(&store, umbria, "plugins.umbria", "Amministratore plug-in Umbria", "plugin_admin", None, now)
+        .await?;
 
     // National catalogue.
     let mut entries = Vec::new();

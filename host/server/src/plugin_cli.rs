@@ -55,8 +55,8 @@ pub enum PluginCommand {
     Enable {
         /// Plug-in id.
         plugin: String,
-        /// Organisation unit id.
-        #[arg(long)]
+        /// Organisation unit: its id as the API shows it, or its database key.
+        #[arg(long, value_parser = parse_org)]
         org: i64,
         /// Settings (JSON, checked against the plug-in's schema).
         #[arg(long)]
@@ -75,16 +75,16 @@ pub enum PluginCommand {
     Disable {
         /// Plug-in id.
         plugin: String,
-        /// Organisation unit id.
-        #[arg(long)]
+        /// Organisation unit: its id as the API shows it, or its database key.
+        #[arg(long, value_parser = parse_org)]
         org: i64,
     },
     /// Puts a plug-in quarantined in a unit back in service there.
     Release {
         /// Plug-in id.
         plugin: String,
-        /// Organisation unit id of the enablement.
-        #[arg(long)]
+        /// Organisation unit of the enablement: its id as the API shows it, or its database key.
+        #[arg(long, value_parser = parse_org)]
         org: i64,
     },
     /// Removes a plug-in with all its versions and enablements.
@@ -273,5 +273,16 @@ fn detail(e: &siso_app::AppError) -> String {
     match e {
         siso_app::AppError::User(d) => d.message.clone(),
         other => other.to_string(),
+    }
+}
+
+/// An organisation unit named on the command line: the global id the API shows, or the key.
+fn parse_org(value: &str) -> Result<i64, String> {
+    if let Ok(key) = value.parse::<i64>() {
+        return Ok(key);
+    }
+    match siso_api::scalars::decode_global_id(value) {
+        Some((type_name, key)) if type_name == "OrgUnit" => Ok(key),
+        _ => Err(format!("{value} is not an organisation unit's id")),
     }
 }

@@ -132,7 +132,7 @@ impl App {
             m.require_non_negative("iseeThreshold")?;
         }
         if let Some(p) = &cmd.application_protocol {
-            check_text(p, "applicationProtocol", 40)?;
+            intervention::check_application_protocol(p)?;
         }
         let today = self.clock().today();
         intervention::check_event_on(cmd.event_on, today)?;

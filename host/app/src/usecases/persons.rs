@@ -79,9 +79,14 @@ impl App {
                 sex: cmd.sex,
                 birth_date: cmd.birth_date,
                 civil_invalidity_percent: cmd.civil_invalidity_percent,
+                birth_place_code: cmd.birth_place_code.as_deref(),
+                citizenship_code: cmd.citizenship_code.as_deref(),
             },
             today,
         )?;
+        // INPS wants the place of birth: a personal codice fiscale says it.
+        let birth_place_code =
+            cmd.birth_place_code.clone().or_else(|| fiscal_code.as_ref().and_then(|cf| cf.birth_place_code()));
         let tx = self.begin().await?;
         org_repo::get_unit(&tx, cmd.org_unit_id).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
         check(actor, Action::Write, cmd.org_unit_id)?;
@@ -93,7 +98,7 @@ impl App {
             given_name: cmd.given_name,
             sex: cmd.sex,
             birth_date: cmd.birth_date,
-            birth_place_code: cmd.birth_place_code,
+            birth_place_code,
             citizenship_code: cmd.citizenship_code,
             second_citizenship_code: None,
             residence_region_code: None,

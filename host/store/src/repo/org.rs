@@ -121,6 +121,7 @@ pub async fn insert_operator(
     username: &str,
     display_name: &str,
     role: &str,
+    fiscal_code: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Operator, StoreError> {
     let m = operators::ActiveModel {
@@ -130,7 +131,7 @@ pub async fn insert_operator(
         role: Set(role.into()),
         active: Set(true),
         created_at: Set(now),
-        fiscal_code: Set(None),
+        fiscal_code: Set(fiscal_code.map(str::to_string)),
         ..Default::default()
     };
     let op = to_operator(operators::Entity::insert(m).exec_with_returning(c.db()).await?);
@@ -138,6 +139,27 @@ pub async fn insert_operator(
     super::authz::add(c, &grant).await?;
     super::authz::bump_generation(c).await?;
     Ok(op)
+}
+
+/// Changes an operator's display name, codice fiscale and whether they may sign in; bumps the
+/// policy generation, so that every process drops the operator it kept signed in.
+pub async fn update_operator(
+    c: &impl Conn,
+    id: OperatorId,
+    display_name: &str,
+    fiscal_code: Option<&str>,
+    active: bool,
+) -> Result<(), StoreError> {
+    let m = operators::ActiveModel {
+        id: Set(id.0),
+        display_name: Set(display_name.into()),
+        fiscal_code: Set(fiscal_code.map(str::to_string)),
+        active: Set(active),
+        ..Default::default()
+    };
+    operators::Entity::update(m).exec(c.db()).await?;
+    super::authz::bump_generation(c).await?;
+    Ok(())
 }
 
 /// An operator by login name.
