@@ -123,13 +123,26 @@ impl SinaBlock {
         if self.civil_invalidity.iter().any(|c| !(1..=8).contains(c)) {
             return Err(DomainError::field("OUT_OF_RANGE", "sina.civilInvalidity", "codes are between 1 and 8"));
         }
+        if self.needed_benefits.iter().any(|b| !(5..=10).contains(&b.chars().count())) {
+            return Err(DomainError::field(
+                "INVALID_CODE",
+                "sina.neededBenefits",
+                "a benefit is INPS's code of 5 to 10 characters, e.g. A1.11",
+            ));
+        }
         Ok(())
     }
 
     /// Complete: every value the INPS flow requires is present (mobility, daily living,
     /// behavioural, health need, income, support network, source and instrument; the
-    /// cognitive area is optional in the schema but SISO asks for it).
+    /// cognitive area is optional in the schema but SISO asks for it), with at least one
+    /// needed benefit (`NecessitaInterventiSociali`) and one civil-invalidity item
+    /// (`InvaliditaCivile`), which `PS_PSA_SINA201806.xsd` requires.
     pub fn is_complete(&self) -> bool {
+        !self.needed_benefits.is_empty() && !self.civil_invalidity.is_empty() && self.values_complete()
+    }
+
+    fn values_complete(&self) -> bool {
         self.mobility.is_some()
             && self.daily_living.is_some()
             && self.cognitive.is_some()
@@ -221,6 +234,13 @@ mod tests {
         let mut partial = complete();
         partial.support_network = None;
         assert!(!partial.is_complete());
+        // The XSD wants at least one needed benefit and one civil-invalidity item.
+        let mut partial = complete();
+        partial.needed_benefits.clear();
+        assert!(!partial.is_complete());
+        let mut partial = complete();
+        partial.civil_invalidity.clear();
+        assert!(!partial.is_complete());
     }
 
     #[test]
@@ -232,6 +252,11 @@ mod tests {
         let mut bad = complete();
         bad.civil_invalidity = vec![9];
         assert!(bad.validate().is_err());
+        for code in ["A1", "A1.11.22.33"] {
+            let mut bad = complete();
+            bad.needed_benefits = vec![code.into()];
+            assert_eq!(bad.validate().map_err(|e| e.code), Err("INVALID_CODE"), "{code}");
+        }
     }
 
     #[test]
