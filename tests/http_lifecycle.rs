@@ -66,9 +66,13 @@ async fn lifecycle(server: &Server) {
     assert_eq!(d["recordIsee"]["isee"]["value"], "4800.00");
 
     let d = server
-        .data(op, r#"mutation($o: ID!, $p: ID!) { openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: "2026-02-01", channel: in_person, reporter: self, reasons: ["economic_hardship"], privacyConsent: true }) { accessSheet { id state } errors { code } } }"#, json!({ "o": r.office, "p": person }))
+        .data(op, r#"mutation($o: ID!, $p: ID!) { openAccessSheet(input: { orgUnitId: $o, personId: $p, accessOn: "2026-02-01", channel: in_person, reporter: self, referralSource: beneficiary, reasons: ["economic_hardship"], privacyConsent: true }) { accessSheet { id state referralSource } errors { code } } }"#, json!({ "o": r.office, "p": person }))
         .await;
     let sheet = s(&ok(&d, "openAccessSheet")["accessSheet"]["id"]);
+    // INPS's source of the referral, stored and read back as its stable code.
+    let read =
+        server.data(op, "query($s: ID!) { accessSheet(id: $s) { referralSource } }", json!({ "s": sheet })).await;
+    assert_eq!(read["accessSheet"]["referralSource"], "beneficiary");
     let d = server
         .data(op, r#"mutation($s: ID!) { forwardAccessSheet(accessSheetId: $s, area: poverty, openedOn: "2026-02-01") { case { id state person { id } } errors { code } } }"#, json!({ "s": sheet }))
         .await;

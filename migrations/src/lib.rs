@@ -35,6 +35,10 @@ impl MigratorTrait for Migrator {
                 name: "m0011_org_unit_closure",
                 sql: include_str!("../sql/0011_org_unit_closure.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m0012_referral_source",
+                sql: include_str!("../sql/0012_referral_source.sql"),
+            }),
         ]
     }
 }
@@ -147,6 +151,8 @@ mod tests {
             assert_eq!(statements(&sql).count(), 15);
             let sql = render(include_str!("../sql/0011_org_unit_closure.sql"), backend);
             assert_eq!(statements(&sql).count(), 3);
+            let sql = render(include_str!("../sql/0012_referral_source.sql"), backend);
+            assert_eq!(statements(&sql).count(), 1);
         }
     }
 }

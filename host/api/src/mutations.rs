@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use siso_app::AppResult;
 use siso_app::usecases::{CreatePerson, OpenAccessSheet, OpenCase, RecordDisbursement, RequestIntervention};
-use siso_domain::access::{AccessChannel, ReporterKind};
+use siso_domain::access::{AccessChannel, ReferralSource, ReporterKind};
 use siso_domain::assessment::{Instrument, SinaBlock};
 use siso_domain::case::{CaseAction, UserArea};
 use siso_domain::ids::*;
@@ -136,6 +136,8 @@ pub struct OpenAccessSheetInput {
     pub access_on: NaiveDate,
     pub channel: AccessChannel,
     pub reporter: ReporterKind,
+    /// Where the referral came from, in INPS's 14 sources (what SINBA reports).
+    pub referral_source: Option<ReferralSource>,
     pub reasons: Vec<String>,
     pub privacy_consent: bool,
 }
@@ -365,6 +367,7 @@ impl CoreMutation {
                 access_on: input.access_on,
                 channel: input.channel,
                 reporter: input.reporter,
+                referral_source: input.referral_source,
                 reasons: input.reasons,
                 privacy_consent: input.privacy_consent,
             })

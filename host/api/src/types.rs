@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use siso_domain::access::{AccessChannel, AccessSheetState, ReporterKind};
+use siso_domain::access::{AccessChannel, AccessSheetState, ReferralSource, ReporterKind};
 use siso_domain::assessment::{Assessment, Instrument, Need, SinaBlock};
 use siso_domain::budget::Commitment;
 use siso_domain::budget::{Fund, FundKind, FundingLine};
@@ -252,6 +252,10 @@ impl AccessSheetNode {
     }
     async fn reporter(&self) -> ReporterKind {
         self.0.reporter
+    }
+    /// Where the referral came from, in INPS's sources.
+    async fn referral_source(&self) -> Option<ReferralSource> {
+        self.0.referral_source
     }
     async fn reasons(&self) -> &[String] {
         &self.0.reasons

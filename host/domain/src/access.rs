@@ -43,6 +43,63 @@ string_enum! {
 }
 
 string_enum! {
+    /// Where the referral came from, in INPS's 14 sources (SINBA's `FonteSegnalazione`): finer
+    /// than [`ReporterKind`], and what the flows report.
+    ReferralSource {
+        /// The social service of juvenile justice (1).
+        JuvenileJusticeSocialService = "juvenile_justice_social_service",
+        /// Another social service: consultori, family centres, another ambito or district (2).
+        OtherSocialService = "other_social_service",
+        /// Health services, the general practitioner or paediatrician (3).
+        HealthServices = "health_services",
+        /// Third sector and volunteers (4).
+        ThirdSector = "third_sector",
+        /// Police (5).
+        Police = "police",
+        /// The beneficiary themself (6).
+        Beneficiary = "beneficiary",
+        /// Foster parents or the guardian (7).
+        FosterParentsOrGuardian = "foster_parents_or_guardian",
+        /// Parents, siblings or other family living with the person (8).
+        CohabitingFamily = "cohabiting_family",
+        /// Relatives not living with the person (9).
+        OtherRelatives = "other_relatives",
+        /// The ordinary court (10).
+        OrdinaryCourt = "ordinary_court",
+        /// The juvenile judicial authorities (11).
+        JuvenileJudicialAuthority = "juvenile_judicial_authority",
+        /// A private professional (12).
+        PrivateProfessional = "private_professional",
+        /// The school (13).
+        School = "school",
+        /// Neighbours or acquaintances (14).
+        NeighboursOrAcquaintances = "neighbours_or_acquaintances",
+    }
+}
+
+impl ReferralSource {
+    /// INPS's code (`FonteSegnalazioneType`, 1 to 14).
+    pub fn inps_code(self) -> u8 {
+        match self {
+            Self::JuvenileJusticeSocialService => 1,
+            Self::OtherSocialService => 2,
+            Self::HealthServices => 3,
+            Self::ThirdSector => 4,
+            Self::Police => 5,
+            Self::Beneficiary => 6,
+            Self::FosterParentsOrGuardian => 7,
+            Self::CohabitingFamily => 8,
+            Self::OtherRelatives => 9,
+            Self::OrdinaryCourt => 10,
+            Self::JuvenileJudicialAuthority => 11,
+            Self::PrivateProfessional => 12,
+            Self::School => 13,
+            Self::NeighboursOrAcquaintances => 14,
+        }
+    }
+}
+
+string_enum! {
     /// The state of an access sheet.
     AccessSheetState {
         /// Recorded, not yet handled.
@@ -71,6 +128,8 @@ pub struct AccessSheet {
     pub channel: AccessChannel,
     /// Who reported.
     pub reporter: ReporterKind,
+    /// Where the referral came from, in INPS's sources.
+    pub referral_source: Option<ReferralSource>,
     /// Classified reasons (catalogue codes).
     pub reasons: Vec<String>,
     /// Privacy notice given and consent recorded.
@@ -125,11 +184,18 @@ mod tests {
             access_on: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
             channel: AccessChannel::InPerson,
             reporter: ReporterKind::Self_,
+            referral_source: None,
             reasons: vec!["economic".into()],
             privacy_consent: consent,
             state,
             case_id: None,
         }
+    }
+
+    #[test]
+    fn referral_sources_are_inps_codes_1_to_14() {
+        let codes: Vec<u8> = ReferralSource::ALL.iter().map(|s| s.inps_code()).collect();
+        assert_eq!(codes, (1..=14).collect::<Vec<u8>>());
     }
 
     #[test]

@@ -444,6 +444,7 @@ pub mod fixtures {
             access_on: date(2026, 11, 20),
             channel: AccessChannel::InPerson,
             reporter: ReporterKind::Self_,
+            referral_source: None,
             reasons: reasons.iter().map(|r| (*r).to_string()).collect(),
             privacy_consent: true,
             state: AccessSheetState::Open,

@@ -487,6 +487,7 @@ pub async fn load(app: &App) -> anyhow::Result<()> {
                 access_on: start,
                 channel: AccessChannel::InPerson,
                 reporter: ReporterKind::Family,
+                referral_source: Some(siso_domain::access::ReferralSource::CohabitingFamily),
                 reasons: vec!["non_self_sufficiency".into()],
                 privacy_consent: true,
             },

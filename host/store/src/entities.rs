@@ -242,6 +242,7 @@ pub mod access_sheets {
         pub access_on: Date,
         pub channel: String,
         pub reporter: String,
+        pub referral_source: Option<String>,
         pub reasons: String,
         pub privacy_consent: bool,
         pub state: String,

@@ -1,7 +1,7 @@
 //! Access sheets: taking in a need and forwarding it to a case.
 
 use chrono::NaiveDate;
-use siso_domain::access::{self, AccessChannel, AccessSheet, AccessSheetState, ReporterKind};
+use siso_domain::access::{self, AccessChannel, AccessSheet, AccessSheetState, ReferralSource, ReporterKind};
 use siso_domain::case::{self, Case, UserArea};
 use siso_domain::ids::*;
 use siso_store::repo::{access as access_repo, org as org_repo};
@@ -27,6 +27,8 @@ pub struct OpenAccessSheet {
     pub channel: AccessChannel,
     /// Reporter.
     pub reporter: ReporterKind,
+    /// Where the referral came from, in INPS's sources.
+    pub referral_source: Option<ReferralSource>,
     /// Reasons.
     pub reasons: Vec<String>,
     /// Consent.
@@ -55,6 +57,7 @@ impl App {
             access_on: cmd.access_on,
             channel: cmd.channel,
             reporter: cmd.reporter,
+            referral_source: cmd.referral_source,
             reasons: cmd.reasons.iter().map(|r| r.trim().to_string()).collect(),
             privacy_consent: cmd.privacy_consent,
             state: AccessSheetState::Open,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
-use siso_domain::access::{AccessChannel, AccessSheet, AccessSheetState, ReporterKind};
+use siso_domain::access::{AccessChannel, AccessSheet, AccessSheetState, ReferralSource, ReporterKind};
 use siso_domain::ids::{AccessSheetId, CaseId, OperatorId, OrgUnitId, PersonId};
 
 use super::{Conn, Units, code, from_json, json, raw};
@@ -19,6 +19,7 @@ fn to_sheet(m: access_sheets::Model) -> Result<AccessSheet, StoreError> {
         access_on: m.access_on,
         channel: code(AccessChannel::parse, "channel", &m.channel)?,
         reporter: code(ReporterKind::parse, "reporter", &m.reporter)?,
+        referral_source: super::opt_code(ReferralSource::parse, "referral source", m.referral_source.as_deref())?,
         reasons: from_json("reasons", &m.reasons)?,
         privacy_consent: m.privacy_consent,
         state: code(AccessSheetState::parse, "access sheet state", &m.state)?,
@@ -35,6 +36,7 @@ pub async fn insert(c: &impl Conn, s: &AccessSheet, now: DateTime<Utc>) -> Resul
         access_on: Set(s.access_on),
         channel: Set(s.channel.as_str().into()),
         reporter: Set(s.reporter.as_str().into()),
+        referral_source: Set(s.referral_source.map(|r| r.as_str().into())),
         reasons: Set(json(&s.reasons)),
         privacy_consent: Set(s.privacy_consent),
         state: Set(s.state.as_str().into()),
