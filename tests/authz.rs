@@ -519,3 +519,42 @@ async fn operators(server: &Server) {
 }
 
 on_both!(operator_administration, operators);
+
+/// A unit's name and national codes corrected by its administrators: the INPS ente code the
+/// flows need, checked as for a new unit, nothing written on bad input; another
+/// administration's unit is out of reach; the change is in the access log.
+async fn unit_codes(server: &Server) {
+    let roma = unit(server, "Roma Capitale").await;
+    let lecce = unit(server, "Comune di Lecce").await;
+    let update = r#"mutation($u: ID!, $n: String, $i: String, $c: String) { updateOrgUnit(input: { orgUnitId: $u, name: $n, inpsEnteCode: $i, cadastralCode: $c }) { orgUnit { name inpsEnteCode cadastralCode } errors { code field } } }"#;
+    let d = server.data("admin.roma", update, json!({ "u": roma, "i": "RM0001" })).await;
+    assert_eq!(
+        d["updateOrgUnit"]["orgUnit"],
+        json!({ "name": "Roma Capitale", "inpsEnteCode": "RM0001", "cadastralCode": "H501" })
+    );
+    for (vars, code, field) in [
+        (json!({ "u": roma, "i": "RM-0001" }), "INVALID_CODE", "inpsEnteCode"),
+        (json!({ "u": roma, "i": "9".repeat(33) }), "INVALID_CODE", "inpsEnteCode"),
+        (json!({ "u": roma, "c": "h501" }), "INVALID_CADASTRAL_CODE", "cadastralCode"),
+        (json!({ "u": roma, "n": " " }), "REQUIRED", "name"),
+        (json!({ "u": common::gid("OrgUnit", 987_654_321), "i": "X1" }), "NOT_FOUND", "orgUnitId"),
+        (json!({ "u": common::gid("Case", 1), "i": "X1" }), "INVALID_ID", "orgUnitId"),
+    ] {
+        let v = unchanged(server, "admin.roma", update, vars.clone()).await;
+        assert_eq!(v["data"]["updateOrgUnit"]["errors"], json!([{ "code": code, "field": field }]), "{vars}: {v}");
+    }
+    let v = unchanged(server, "admin.roma", update, json!({ "u": lecce, "i": "LE0001" })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    let v = unchanged(server, "op.roma1", update, json!({ "u": roma, "i": "RM0002" })).await;
+    assert_eq!(top_code(&v), "FORBIDDEN", "{v}");
+    use sea_orm::ConnectionTrait;
+    let db = server.db().await;
+    let sql = format!(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'org_unit.update' AND record_id = {}",
+        common::key(&roma)
+    );
+    let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 1);
+}
+
+on_both!(unit_administration, unit_codes);

@@ -4,7 +4,7 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields, query};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use siso_app::admin::{CreateOperator, CreateOrgUnit, RoleGrant, UpdateOperator};
+use siso_app::admin::{CreateOperator, CreateOrgUnit, RoleGrant, UpdateOperator, UpdateOrgUnit};
 use siso_app::keys::CreateApiKey;
 use siso_domain::api_key::ApiKey;
 use siso_domain::audit::AuditEvent;
@@ -26,6 +26,19 @@ pub struct CreateOrgUnitInput {
     pub name: String,
     pub istat_code: Option<String>,
     pub cadastral_code: Option<String>,
+    pub inps_ente_code: Option<String>,
+}
+
+/// Corrections to a unit's name and national codes; fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateOrgUnitInput {
+    pub org_unit_id: ID,
+    pub name: Option<String>,
+    /// ISTAT code of a comune (six digits).
+    pub istat_code: Option<String>,
+    /// Cadastral (Belfiore) code: a letter and three digits.
+    pub cadastral_code: Option<String>,
+    /// INPS *codice ente* (1 to 32 letters or digits).
     pub inps_ente_code: Option<String>,
 }
 
@@ -60,7 +73,7 @@ pub struct OperatorPayload {
     pub errors: Vec<UserError>,
 }
 
-/// The result of creating a unit.
+/// The result of creating or correcting a unit.
 #[derive(SimpleObject)]
 pub struct OrgUnitPayload {
     /// The unit, when it was created.
@@ -284,6 +297,23 @@ impl AdminMutation {
             inps_ente_code: input.inps_ente_code,
         };
         match app(ctx)?.create_org_unit(actor(ctx)?, cmd).await {
+            Ok(u) => Ok(OrgUnitPayload { org_unit: Some(OrgUnitNode(u)), errors: Vec::new() }),
+            Err(e) => Ok(OrgUnitPayload { org_unit: None, errors: to_user_errors(e)? }),
+        }
+    }
+
+    /// Corrects a unit's name and national codes (needs `org/manage` in the unit).
+    async fn update_org_unit(&self, ctx: &Context<'_>, input: UpdateOrgUnitInput) -> Result<OrgUnitPayload> {
+        let Some(unit) = parse_id::<OrgUnitId>(&input.org_unit_id) else {
+            return Ok(OrgUnitPayload { org_unit: None, errors: vec![bad_id("orgUnitId")] });
+        };
+        let cmd = UpdateOrgUnit {
+            name: input.name,
+            istat_code: input.istat_code,
+            cadastral_code: input.cadastral_code,
+            inps_ente_code: input.inps_ente_code,
+        };
+        match app(ctx)?.update_org_unit(actor(ctx)?, unit, cmd).await {
             Ok(u) => Ok(OrgUnitPayload { org_unit: Some(OrgUnitNode(u)), errors: Vec::new() }),
             Err(e) => Ok(OrgUnitPayload { org_unit: None, errors: to_user_errors(e)? }),
         }

@@ -31,6 +31,19 @@ pub struct CreateOrgUnit {
     pub inps_ente_code: Option<String>,
 }
 
+/// Changes to a unit's name and national codes; what is `None` stays.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateOrgUnit {
+    /// Name.
+    pub name: Option<String>,
+    /// ISTAT code of a comune.
+    pub istat_code: Option<String>,
+    /// Cadastral (Belfiore) code.
+    pub cadastral_code: Option<String>,
+    /// INPS *codice ente*.
+    pub inps_ente_code: Option<String>,
+}
+
 /// A role held by a subject in a unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleGrant {
@@ -127,6 +140,39 @@ impl App {
         tx.commit().await?;
         self.authz().refresh().await?;
         Ok(unit)
+    }
+
+    /// Corrects a unit's name and national codes (the ISTAT, cadastral and INPS codes the
+    /// flows need); needs the right to manage organisation in the unit. The same rules as a
+    /// new unit.
+    pub async fn update_org_unit(&self, actor: &Actor, unit: OrgUnitId, cmd: UpdateOrgUnit) -> AppResult<OrgUnit> {
+        let tx = self.store().begin().await?;
+        let current =
+            org_repo::get_unit(&tx, unit).await?.ok_or(AppError::not_found("organisation unit", "orgUnitId"))?;
+        check(actor, Action::ManageOrg, unit)?;
+        let mut next = current.clone();
+        if let Some(name) = cmd.name {
+            next.name = name.trim().to_string();
+        }
+        next.istat_code = cmd.istat_code.or(next.istat_code);
+        next.cadastral_code = cmd.cadastral_code.or(next.cadastral_code);
+        next.inps_ente_code = cmd.inps_ente_code.or(next.inps_ente_code);
+        // The parent's kind is not asked again: the unit's place does not change.
+        org::validate_new_unit(
+            next.kind,
+            None,
+            &next.name,
+            next.istat_code.as_deref(),
+            next.cadastral_code.as_deref(),
+            next.inps_ente_code.as_deref(),
+        )?;
+        if next != current {
+            org_repo::update_unit(&tx, &next).await?;
+            audit::record(&tx, self.clock(), actor, "org_unit.update", "org_unit", unit.0, None).await?;
+        }
+        tx.commit().await?;
+        self.authz().refresh().await?;
+        Ok(next)
     }
 
     /// The roles an operator holds; visible to whoever manages organisation in the operator's

@@ -91,12 +91,12 @@ pub fn validate_new_unit(
         ));
     }
     if let Some(code) = inps_ente_code
-        && (code.is_empty() || code.len() > 20 || !code.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && (code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         return Err(DomainError::field(
             "INVALID_CODE",
             "inpsEnteCode",
-            "an INPS ente code is 1 to 20 letters or digits",
+            "an INPS ente code is 1 to 32 letters or digits (Ente/@Codice)",
         ));
     }
     Ok(())
@@ -190,7 +190,8 @@ mod tests {
         assert_eq!(bad_cad.map_err(|e| e.code), Err("INVALID_CADASTRAL_CODE"));
         let bad_parent = validate_new_unit(OrgUnitKind::Region, Some(OrgUnitKind::Office), "X", None, None, None);
         assert_eq!(bad_parent.map_err(|e| e.code), Err("INVALID_PARENT"));
-        for inps in ["", "A-1", &"9".repeat(21)] {
+        assert!(validate_new_unit(OrgUnitKind::Comune, None, "X", None, None, Some(&"9".repeat(32))).is_ok());
+        for inps in ["", "A-1", &"9".repeat(33)] {
             let bad = validate_new_unit(OrgUnitKind::Comune, None, "X", None, None, Some(inps));
             assert_eq!(bad.map_err(|e| e.code), Err("INVALID_CODE"), "{inps:?}");
         }

@@ -109,6 +109,21 @@ fn to_operator(m: operators::Model) -> Operator {
     }
 }
 
+/// Changes a unit's name and national codes (its place in the hierarchy never changes).
+pub async fn update_unit(c: &impl Conn, u: &OrgUnit) -> Result<(), StoreError> {
+    let m = org_units::ActiveModel {
+        id: Set(u.id.0),
+        name: Set(u.name.clone()),
+        istat_code: Set(u.istat_code.clone()),
+        cadastral_code: Set(u.cadastral_code.clone()),
+        inps_ente_code: Set(u.inps_ente_code.clone()),
+        ..Default::default()
+    };
+    org_units::Entity::update(m).exec(c.db()).await?;
+    super::authz::bump_generation(c).await?;
+    Ok(())
+}
+
 /// The authorization subject of an operator (`op:<id>`).
 pub fn operator_subject(id: OperatorId) -> String {
     format!("op:{}", id.0)
