@@ -88,6 +88,25 @@ fn check_role(role: &str) -> AppResult<()> {
     }
 }
 
+/// The operator `id` if the actor manages organisation in their home unit (else missing, as a
+/// missing one), and never the actor: administrators do not `doing` (logged when refused).
+async fn another_managed_operator(
+    c: &impl siso_store::repo::Conn,
+    actor: &Actor,
+    id: OperatorId,
+    doing: &str,
+) -> AppResult<Operator> {
+    let op = org_repo::get_operator(c, id)
+        .await?
+        .filter(|o| actor.access.allows(Action::ManageOrg, o.org_unit_id))
+        .ok_or(AppError::not_found("operator", "operatorId"))?;
+    if actor.operator_id == Some(op.id) {
+        tracing::warn!(actor = %actor.label, "denied: {doing}");
+        return Err(AppError::Forbidden);
+    }
+    Ok(op)
+}
+
 /// Refuses a codice fiscale another operator than `except` already has.
 async fn check_fiscal_code_free(
     c: &impl siso_store::repo::Conn,
@@ -257,14 +276,7 @@ impl App {
             return Err(DomainError::field("INVALID_SUBJECT", "subject", "a subject is 1 to 255 characters").into());
         }
         let tx = self.store().begin().await?;
-        let op = org_repo::get_operator(&tx, operator)
-            .await?
-            .filter(|o| actor.access.allows(Action::ManageOrg, o.org_unit_id))
-            .ok_or(AppError::not_found("operator", "operatorId"))?;
-        if actor.operator_id == Some(op.id) {
-            tracing::warn!(actor = %actor.label, "denied: binding an identity to oneself");
-            return Err(AppError::Forbidden);
-        }
+        let op = another_managed_operator(&tx, actor, operator, "binding an identity to oneself").await?;
         org_repo::link_identity(&tx, op.id, issuer, subject, self.clock().now()).await?;
         audit::record(&tx, self.clock(), actor, "operator.link_identity", "operator", op.id.0, None).await?;
         tx.commit().await?;
@@ -311,25 +323,13 @@ impl App {
         cmd: UpdateOperator,
     ) -> AppResult<Operator> {
         let tx = self.store().begin().await?;
-        let op = org_repo::get_operator(&tx, operator)
-            .await?
-            .filter(|o| actor.access.allows(Action::ManageOrg, o.org_unit_id))
-            .ok_or(AppError::not_found("operator", "operatorId"))?;
-        if actor.operator_id == Some(op.id) {
-            tracing::warn!(actor = %actor.label, "denied: an administrator changing their own operator record");
-            return Err(AppError::Forbidden);
-        }
-        let display_name = cmd.display_name.unwrap_or_else(|| op.display_name.clone());
-        let fiscal_code = match cmd.fiscal_code {
-            Some(cf) => org::validate_operator(&display_name, Some(&cf))?,
-            None => {
-                org::validate_operator(&display_name, None)?;
-                op.fiscal_code.clone()
-            }
-        };
+        let op = another_managed_operator(&tx, actor, operator, "changing one's own operator record").await?;
+        let display_name = cmd.display_name.unwrap_or_else(|| op.display_name.clone()).trim().to_string();
+        let fiscal_code = cmd.fiscal_code.or_else(|| op.fiscal_code.clone());
+        let fiscal_code = org::validate_operator(&display_name, fiscal_code.as_deref())?;
         check_fiscal_code_free(&tx, fiscal_code.as_deref(), Some(op.id)).await?;
         let active = cmd.active.unwrap_or(op.active);
-        org_repo::update_operator(&tx, op.id, display_name.trim(), fiscal_code.as_deref(), active).await?;
+        org_repo::update_operator(&tx, op.id, &display_name, fiscal_code.as_deref(), active).await?;
         let action = match (op.active, active) {
             (true, false) => "operator.deactivate",
             (false, true) => "operator.reactivate",
@@ -338,7 +338,7 @@ impl App {
         audit::record(&tx, self.clock(), actor, action, "operator", op.id.0, None).await?;
         tx.commit().await?;
         self.authz().refresh().await?;
-        org_repo::get_operator(self.store(), op.id).await?.ok_or(AppError::not_found("operator", "operatorId"))
+        Ok(Operator { display_name, fiscal_code, active, ..op })
     }
 
     /// The operator with a login name (administration tools).
